@@ -1,0 +1,1 @@
+"""Value Engine Bot: the Slack face of :mod:`engines` (Bolt listeners, Block Kit cards, CLI, schedules)."""
