@@ -1,0 +1,76 @@
+"""Benchmark of the analysis core: time and peak memory of ``analyze_all`` on sample portals.
+
+Generation is timed separately from the analysis, and the analysis is measured twice: once for time
+(best of a few runs, tracemalloc off, because tracing slows allocation-heavy code several-fold) and
+once under tracemalloc for the peak of memory it allocates on top of the snapshot. Results and how to
+rerun them are in benchmarks/README.md.
+
+    .venv/bin/python benchmarks/bench_engines.py            # 1k, 10k, 100k, 1M
+    .venv/bin/python benchmarks/bench_engines.py 1000 50000 # chosen sizes
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import sys
+import time
+import tracemalloc
+from datetime import UTC, datetime
+
+from engines import PortalSnapshot, analyze_all
+from engines.sample import generate_portal
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+
+
+def _best_time(snapshot: PortalSnapshot, runs: int) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        analyze_all(snapshot)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+TARGET_DEALS, TARGET_SECONDS, TARGET_MIB = 100_000, 0.3, 200.0
+
+
+def bench(size: int) -> bool:
+    """Measure one size; ``False`` when it is the target size and the target is missed."""
+    start = time.perf_counter()
+    snapshot = generate_portal(deals=size, seed=7, now=NOW)
+    generated = time.perf_counter() - start
+    gc.collect()
+    runs = 5 if size <= 100_000 else 2
+    seconds = _best_time(snapshot, runs)
+    tracemalloc.start()
+    reports = analyze_all(snapshot)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    at_risk = len(reports[0].at_risk)
+    print(
+        f"{size:>9,} deals | generate {generated:7.2f} s | analyze_all {seconds:7.3f} s "
+        f"({seconds / size * 1e6:5.2f} us/deal) | peak {peak / 2**20:7.1f} MiB | at risk {at_risk:,}",
+        flush=True,
+    )
+    if size != TARGET_DEALS:
+        return True
+    met = seconds < TARGET_SECONDS and peak / 2**20 < TARGET_MIB
+    verdict = "met" if met else "MISSED"
+    print(f"target {TARGET_DEALS:,} deals < {TARGET_SECONDS} s and < {TARGET_MIB:.0f} MiB: {verdict}")
+    return met
+
+
+def main(argv: list[str]) -> int:
+    sizes = tuple(int(a) for a in argv) or SIZES
+    print(f"python {sys.version.split()[0]}, now={NOW.isoformat()}, seed=7")
+    results = [bench(size) for size in sizes]
+    max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"process max RSS (snapshots included): {max_rss:,.0f} MiB")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,82 @@
+"""Turn the at-risk rows of the one-pass statistics into ``AtRiskDeal`` models, largest amount first.
+
+Owners are looked up in a dict built once (``PortalSnapshot.owner`` is a linear scan) and deal links
+share one precomputed prefix. The rows are built once per analysis and shared by the growth report
+(all of them) and the fulfillment report (the late-stage and renewal ones): the models are frozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engines.models import AtRiskDeal, PortalSnapshot
+from engines.stats import AtRiskRows, SnapshotStats
+from engines.trusted import field_names, trusted
+
+__all__ = ["AtRiskList", "build_at_risk", "trusted_row"]
+
+_DAY = 86400.0
+_FIELDS = field_names(AtRiskDeal)
+
+
+def trusted_row(values: dict[str, Any]) -> AtRiskDeal:
+    """An ``AtRiskDeal`` from values copied from validated deals or computed here (every field)."""
+    return trusted(AtRiskDeal, values, _FIELDS)
+
+
+def _days(now: datetime, then: datetime) -> float:
+    """Days elapsed (one decimal), 0 for a moment after ``now`` (clock or import errors)."""
+    days = round((now - then).total_seconds() / _DAY, 1)
+    return days if days > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskList:
+    """``deals[k]`` is built from row ``rows[k]`` of :class:`AtRiskRows` (so callers can filter)."""
+
+    deals: tuple[AtRiskDeal, ...]
+    rows: tuple[int, ...]
+
+
+def build_at_risk(snapshot: PortalSnapshot, st: SnapshotStats) -> AtRiskList:
+    """Every at-risk deal of ``st``, sorted by amount at risk (descending); ties keep snapshot order."""
+    risk: AtRiskRows = st.at_risk
+    if not len(risk):
+        return AtRiskList((), ())
+    owners = {o.id: (o.name, o.email) for o in snapshot.owners}
+    labels = st.stage_labels
+    base = snapshot.deal_url("")
+    now = st.now
+    rows, flags = risk.rows, risk.flags
+    # sorted() is stable, so equal amounts keep the snapshot's order: deterministic and cheap.
+    order = sorted(range(len(risk)), key=risk.amounts.__getitem__, reverse=True)
+    no_owner = (None, None)
+    reasons = tuple(risk.reasons(f) for f in range(8))
+    built: list[AtRiskDeal] = []
+    add = built.append
+    for k in order:
+        deal_id, name, amount, stage_id, pipeline_id, owner_id, close, entered, activity = rows[k]
+        owner_name, owner_email = owners.get(owner_id, no_owner) if owner_id is not None else no_owner
+        add(
+            trusted_row(
+                {
+                    "id": deal_id,
+                    "name": name,
+                    "amount": amount,
+                    "stage_id": stage_id,
+                    "stage_label": labels.get(stage_id) if stage_id is not None else None,
+                    "pipeline_id": pipeline_id,
+                    "owner_id": owner_id,
+                    "owner_name": owner_name,
+                    "owner_email": owner_email,
+                    "reasons": reasons[flags[k] & 7],
+                    "days_in_stage": None if entered is None else _days(now, entered),
+                    "days_since_activity": None if activity is None else _days(now, activity),
+                    "close_date": close,
+                    "url": base + deal_id if base is not None else None,
+                }
+            )
+        )
+    return AtRiskList(tuple(built), tuple(order))

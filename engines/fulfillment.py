@@ -1,0 +1,194 @@
+"""Fulfillment engine: what the CRM can tell about onboarding, delivery, renewal and expansion.
+
+Deal data shows expansion (won amount from existing-business deals), delivery pressure (deals in the
+pipeline's own last open stages and deals about to close) and, when one is configured, the renewals
+pipeline. It cannot show retention, time to first value or satisfaction; those are reported as data
+gaps rather than guessed.
+"""
+
+from __future__ import annotations
+
+from engines.measures import Measures, money, percent
+from engines.models import DataGap, Metric, MetricStatus, Pipeline
+from engines.scoring import Deduction, above_status, below_status
+from engines.stats import SnapshotStats
+
+__all__ = [
+    "PURPOSE",
+    "fulfillment_data_gaps",
+    "fulfillment_deductions",
+    "fulfillment_measurable",
+    "fulfillment_metrics",
+]
+
+PURPOSE = "Fulfillment shows whether won customers are delivered to, renewed and expanded."
+
+POST_SALE_GAPS = (
+    DataGap(
+        key="net_revenue_retention",
+        missing="recurring revenue per customer over time (subscriptions or MRR/ARR properties)",
+        unlocks="net revenue retention (NRR)",
+    ),
+    DataGap(
+        key="gross_retention",
+        missing="churned and renewed revenue per customer",
+        unlocks="gross revenue retention (GRR)",
+    ),
+    DataGap(
+        key="time_to_first_value",
+        missing="onboarding milestones (for example a go-live date on the company or a ticket pipeline)",
+        unlocks="time to first value",
+    ),
+    DataGap(
+        key="csat",
+        missing="customer satisfaction or NPS survey results",
+        unlocks="CSAT and NPS trends",
+    ),
+)
+
+
+def _late_share(st: SnapshotStats) -> float | None:
+    return percent(st.late_at_risk, st.late_deals)
+
+
+def fulfillment_metrics(
+    st: SnapshotStats, m: Measures, currency: str, renewal: Pipeline | None
+) -> dict[str, Metric]:
+    cfg = st.config
+    window = f"won in the last {st.window_days} days"
+    late_share = _late_share(st)
+    late_status = above_status(late_share, cfg.at_risk_critical_above, cfg.at_risk_warning_above)
+    metrics = {
+        "expansion_share": Metric(
+            label="Expansion share of won value",
+            value=m.expansion_share,
+            unit="%",
+            status=below_status(m.expansion_share, cfg.expansion_critical_below, cfg.expansion_warning_below),
+            note=f"Won amount from existing-business deals / all won amount, deals {window}.",
+            benchmark=cfg.expansion_warning_below,
+        ),
+        "expansion_won_value": Metric(
+            label="Expansion won value",
+            value=money(st.expansion_won_value),
+            unit=currency,
+            status=MetricStatus.HEALTHY if st.expansion_won_value > 0 else MetricStatus.WARNING,
+            note=f"Sum of amounts of existing-business deals {window}.",
+        ),
+        "won_value": Metric(
+            label="Won value",
+            value=money(st.won_value),
+            unit=currency,
+            status=MetricStatus.HEALTHY if st.won_value > 0 else MetricStatus.WARNING,
+            note=f"Sum of amounts of deals {window}: the work delivery has to absorb.",
+        ),
+        "late_stage_deals": Metric(
+            label="Late-stage deals",
+            value=st.late_deals,
+            unit="deals",
+            status=late_status if st.late_deals else MetricStatus.HEALTHY,
+            note=f"Open deals in the last {cfg.late_stage_count} open stages of their pipeline.",
+        ),
+        "late_stage_value": Metric(
+            label="Late-stage value",
+            value=money(st.late_value),
+            unit=currency,
+            status=late_status if st.late_deals else MetricStatus.HEALTHY,
+            note="Sum of amounts of late-stage deals: the delivery load that is about to arrive.",
+        ),
+        "late_stage_at_risk": Metric(
+            label="Late-stage deals at risk",
+            value=st.late_at_risk,
+            unit="deals",
+            status=late_status if st.late_deals else MetricStatus.UNKNOWN,
+            note=f"{late_share if late_share is not None else 0} % of late-stage deals are at risk.",
+        ),
+        "closing_soon_deals": Metric(
+            label="Deals closing soon",
+            value=st.closing_soon_deals,
+            unit="deals",
+            status=MetricStatus.HEALTHY,
+            note=f"Open deals with a close date in the next {cfg.closing_soon_days} days.",
+        ),
+        "closing_soon_value": Metric(
+            label="Value closing soon",
+            value=money(st.closing_soon_value),
+            unit=currency,
+            status=MetricStatus.HEALTHY,
+            note=f"Sum of amounts of open deals closing in the next {cfg.closing_soon_days} days.",
+        ),
+    }
+    if renewal is not None:
+        ps = st.pipelines.get(renewal.id)
+        if ps is not None:
+            share = percent(ps.at_risk, ps.open_deals)
+            metrics["renewal_open_deals"] = Metric(
+                label=f"Open renewals ({renewal.label})",
+                value=ps.open_deals,
+                unit="deals",
+                status=MetricStatus.HEALTHY,
+                note="Open deals in the configured renewals pipeline.",
+            )
+            metrics["renewal_pipeline_value"] = Metric(
+                label="Renewal pipeline value",
+                value=money(ps.open_value),
+                unit=currency,
+                status=MetricStatus.HEALTHY,
+                note="Sum of amounts of open renewal deals.",
+            )
+            metrics["renewal_at_risk"] = Metric(
+                label="Renewals at risk",
+                value=ps.at_risk,
+                unit="deals",
+                status=above_status(share, cfg.at_risk_critical_above, cfg.at_risk_warning_above),
+                note=f"{share if share is not None else 0} % of open renewals are at risk.",
+            )
+    return metrics
+
+
+def fulfillment_measurable(st: SnapshotStats) -> bool:
+    """Scored only when there is won business or late-stage pipeline to judge."""
+    return st.won_deals > 0 or st.late_deals > 0
+
+
+def fulfillment_deductions(st: SnapshotStats, m: Measures) -> list[Deduction]:
+    cfg = st.config
+    out: list[Deduction] = []
+    if m.expansion_share is not None:
+        if m.expansion_share < cfg.expansion_critical_below:
+            out.append(Deduction("expansion_share", cfg.points_expansion_critical, "almost no expansion"))
+        elif m.expansion_share < cfg.expansion_warning_below:
+            out.append(Deduction("expansion_share", cfg.points_expansion_warning, "little expansion"))
+    late_share = _late_share(st)
+    if late_share is not None:
+        if late_share > cfg.at_risk_critical_above:
+            out.append(
+                Deduction("late_stage_at_risk", cfg.points_late_stage_at_risk_critical, "late deals at risk")
+            )
+        elif late_share > cfg.at_risk_warning_above:
+            out.append(
+                Deduction(
+                    "late_stage_at_risk", cfg.points_late_stage_at_risk_warning, "some late deals at risk"
+                )
+            )
+    return out
+
+
+def fulfillment_data_gaps(st: SnapshotStats, m: Measures, renewal_configured: bool) -> list[DataGap]:
+    gaps = list(POST_SALE_GAPS)
+    if m.expansion_share is None:
+        gaps.append(
+            DataGap(
+                key="won_deals_in_window",
+                missing=f"no won deal amounts in the last {st.window_days} days",
+                unlocks="expansion share",
+            )
+        )
+    if not renewal_configured:
+        gaps.append(
+            DataGap(
+                key="renewal_pipeline",
+                missing="no renewals pipeline configured (AnalysisConfig.renewal_pipeline)",
+                unlocks="renewal volume, value and renewals at risk",
+            )
+        )
+    return gaps

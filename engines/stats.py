@@ -1,0 +1,508 @@
+"""Shared per-snapshot statistics, computed in ONE pass over the deals and read by all three engines.
+
+Why one pass: a portal can hold a million deals and the bot answers inside Slack's patience, so the
+engines never loop over deals themselves. :func:`compute_stats` walks the deals once, with the stage
+metadata of every pipeline pre-resolved into plain dicts (no per-deal pydantic work, no linear scans),
+and keeps only counters, sums and the few per-deal records the reports list (at-risk deals, capped
+evidence ids). Everything is relative to ``now`` so results are deterministic for a given ``now``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from engines.config import AnalysisConfig
+from engines.models import Deal, Pipeline, PortalSnapshot, RiskReason
+
+__all__ = [
+    "AtRiskRows",
+    "DealIssue",
+    "DealRefs",
+    "PipelineStats",
+    "RiskFlag",
+    "RiskRow",
+    "SnapshotStats",
+    "StageKind",
+    "compute_stats",
+]
+
+_DAY = 86400.0
+_EXISTING_BUSINESS = "existingbusiness"
+
+
+class StageKind:
+    """How a deal's stage id resolves in its pipeline (ints: compared in the hot loop)."""
+
+    OPEN = 0
+    WON = 1
+    LOST = 2
+    ARCHIVED = 3  # an archived stage: counted as open, reported as data quality
+    UNLISTED = 4  # a stage id the pipeline no longer lists: counted as open, reported
+
+
+class DealIssue:
+    """Keys of the data-quality problems found per deal (also the evidence keys of signals)."""
+
+    MISSING_AMOUNT = "missing_amount"
+    ZERO_AMOUNT = "zero_amount"
+    INVALID_AMOUNT = "negative_or_implausible_amount"
+    UNLISTED_STAGE = "stage_not_in_pipeline"
+    ARCHIVED_STAGE = "archived_stage"
+    NO_PIPELINE = "unknown_pipeline"
+    NO_STAGE_ENTRY = "no_stage_entry_timestamp"
+    CLOSED_WITHOUT_CLOSE_DATE = "closed_without_close_date"
+    NEGATIVE_CYCLE = "close_date_before_create_date"
+    OTHER_CURRENCY = "other_currency"
+
+
+@dataclass(slots=True)
+class DealRefs:
+    """Amounts and ids of the deals behind a number, as two parallel lists.
+
+    Parallel lists instead of ``(amount, id)`` tuples: floats and strings are not tracked by the
+    garbage collector, so collecting evidence for 100k deals triggers no collections of the heap.
+    """
+
+    amounts: list[float] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def top(self, cap: int) -> tuple[str, ...]:
+        """Up to ``cap`` ids, largest amount first (ties by id, for a stable order)."""
+        amounts, ids = self.amounts, self.ids
+        best = heapq.nsmallest(cap, range(len(ids)), key=lambda k: (-amounts[k], ids[k]))
+        return tuple(ids[k] for k in best)
+
+
+class RiskFlag:
+    """Bits of ``AtRiskRows.flags``."""
+
+    STALE = 1
+    PAST_CLOSE = 2
+    TOO_OLD = 4
+    LATE_STAGE = 8
+
+
+_REASONS = tuple(
+    tuple(
+        reason
+        for bit, reason in (
+            (RiskFlag.STALE, RiskReason.NO_RECENT_ACTIVITY),
+            (RiskFlag.PAST_CLOSE, RiskReason.PAST_CLOSE_DATE),
+            (RiskFlag.TOO_OLD, RiskReason.OPEN_TOO_LONG),
+        )
+        if flags & bit
+    )
+    for flags in range(16)
+)
+
+
+RiskRow = tuple[
+    str,  # deal id
+    str | None,  # name
+    float | None,  # amount as read (None when missing)
+    str | None,  # stage id
+    str | None,  # pipeline id
+    str | None,  # owner id
+    datetime | None,  # close date
+    datetime | None,  # current stage entered at
+    datetime | None,  # last activity (else last modified)
+]
+
+
+@dataclass(slots=True)
+class AtRiskRows:
+    """Open deals at risk: one plain tuple per deal plus parallel amount and flag lists.
+
+    The tuple copies the deal's fields while the walk has the deal in cache; rebuilding them later
+    in amount order would touch every at-risk deal again at random, which measured 3x slower.
+    """
+
+    rows: list[RiskRow] = field(default_factory=list)
+    amounts: list[float] = field(default_factory=list)  # amount at risk (missing/invalid = 0)
+    flags: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @staticmethod
+    def reasons(flags: int) -> tuple[RiskReason, ...]:
+        return _REASONS[flags & 7]
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    """Counters for one pipeline (or for deals whose pipeline the portal does not list)."""
+
+    pipeline: Pipeline | None
+    open_stage_ids: tuple[str, ...]
+    won_stage_id: str | None
+    early_count: int  # the first ``early_count`` open stages are "early"
+    late_from: int  # open stages with index >= late_from are "late"
+    kinds: dict[str, tuple[int, int, float | None]]  # stage id -> (kind, open index, probability)
+    open_index: dict[str, int]  # open stage id -> its index in display order
+    entered: list[int]  # per open stage index: deals that entered it (open and closed)
+    stopped: list[DealRefs]  # per open stage: deals whose furthest open stage it is, not won
+    lost_after: list[DealRefs]  # per open stage: lost deals whose furthest open stage it is
+
+    def advanced(self, index: int) -> int:
+        """Deals that entered open stage ``index`` and later reached a later one or were won."""
+        return self.entered[index] - len(self.stopped[index])
+
+    open_deals: int = 0
+    open_value: float = 0.0
+    at_risk: int = 0
+
+
+@dataclass(slots=True)
+class SnapshotStats:
+    """Everything the engines need, for one scope (one pipeline or all) at one ``now``."""
+
+    now: datetime
+    config: AnalysisConfig
+    window_days: int
+    pipelines: dict[str, PipelineStats]
+    stage_labels: dict[str, str]
+    deals_analyzed: int = 0
+    archived_deals: int = 0
+    # open pipeline
+    open_deals: int = 0
+    open_value: float = 0.0
+    weighted_value: float = 0.0
+    open_without_probability: int = 0
+    open_in_listed_stages: int = 0
+    open_listed_value: float = 0.0
+    early_deals: int = 0
+    early_value: float = 0.0
+    late_deals: int = 0
+    late_value: float = 0.0
+    late_at_risk: int = 0
+    closing_soon_deals: int = 0
+    closing_soon_value: float = 0.0
+    stage_open_deals: dict[str, int] = field(default_factory=dict)
+    stage_open_value: dict[str, float] = field(default_factory=dict)
+    stage_days_total: dict[str, float] = field(default_factory=dict)
+    stage_days_count: dict[str, int] = field(default_factory=dict)
+    stage_slow: dict[str, DealRefs] = field(default_factory=dict)  # open longer than the benchmark
+    stage_stale: dict[str, DealRefs] = field(default_factory=dict)  # no recent activity
+    owner_open: dict[str | None, int] = field(default_factory=dict)
+    owner_stale: dict[str | None, DealRefs] = field(default_factory=dict)
+    stale_deals: int = 0
+    # closed in the window
+    won_deals: int = 0
+    lost_deals: int = 0
+    won_value: float = 0.0
+    expansion_won_value: float = 0.0
+    expansion_won_deals: int = 0
+    cycle_days_total: float = 0.0
+    cycle_count: int = 0
+    closed_total: int = 0
+    # at risk
+    at_risk: AtRiskRows = field(default_factory=AtRiskRows)
+    # data quality: field -> deals that have it (denominator deals_analyzed unless noted)
+    filled: dict[str, int] = field(default_factory=dict)
+    issues: dict[str, int] = field(default_factory=dict)
+    issue_ids: dict[str, list[str]] = field(default_factory=dict)
+
+    def note_issue(self, key: str, deal_id: str) -> None:
+        self.issues[key] = self.issues.get(key, 0) + 1
+        ids = self.issue_ids.setdefault(key, [])
+        if len(ids) < self.config.max_signal_deal_ids:
+            ids.append(deal_id)
+
+
+def _pipeline_stats(pipeline: Pipeline | None, config: AnalysisConfig) -> PipelineStats:
+    kinds: dict[str, tuple[int, int, float | None]] = {}
+    open_ids: tuple[str, ...] = ()
+    won_id: str | None = None
+    if pipeline is not None:
+        open_stages = pipeline.open_stages
+        open_ids = tuple(s.id for s in open_stages)
+        for stage in pipeline.ordered_stages:
+            if stage.archived:
+                kinds[stage.id] = (StageKind.ARCHIVED, -1, stage.probability)
+            elif stage.is_won:
+                kinds[stage.id] = (StageKind.WON, -1, stage.probability)
+                won_id = won_id or stage.id
+            elif stage.is_closed:
+                kinds[stage.id] = (StageKind.LOST, -1, stage.probability)
+        for index, stage in enumerate(open_stages):
+            kinds[stage.id] = (StageKind.OPEN, index, stage.probability)
+    n = len(open_ids)
+    early = int(n * config.early_stage_fraction)
+    late_from = max(early, n - config.late_stage_count) if n > 1 else 0
+    return PipelineStats(
+        pipeline=pipeline,
+        open_stage_ids=open_ids,
+        won_stage_id=won_id,
+        early_count=early,
+        late_from=late_from,
+        kinds=kinds,
+        open_index={stage_id: i for i, stage_id in enumerate(open_ids)},
+        entered=[0] * n,
+        stopped=[DealRefs() for _ in range(n)],
+        lost_after=[DealRefs() for _ in range(n)],
+    )
+
+
+def compute_stats(
+    snapshot: PortalSnapshot,
+    pipeline: Pipeline | None,
+    *,
+    now: datetime,
+    config: AnalysisConfig,
+) -> SnapshotStats:
+    """One pass over the snapshot's deals for ``pipeline`` (``None``: all pipelines together)."""
+    window_days = config.lookback_days
+    if snapshot.lookback_days is not None and 0 < snapshot.lookback_days < window_days:
+        window_days = snapshot.lookback_days  # the source read no closed deals older than this
+    scoped = (pipeline,) if pipeline is not None else snapshot.pipelines
+    pstats = {p.id: _pipeline_stats(p, config) for p in scoped}
+    unknown = _pipeline_stats(None, config)
+    stage_labels: dict[str, str] = {}
+    for p in scoped:
+        for s in p.stages:
+            stage_labels.setdefault(s.id, s.label)
+    st = SnapshotStats(
+        now=now, config=config, window_days=window_days, pipelines=pstats, stage_labels=stage_labels
+    )
+    _walk(snapshot.deals, st, unknown, all_pipelines=pipeline is None, currency=snapshot.portal.currency)
+    if st.issues.get(DealIssue.NO_PIPELINE):
+        st.pipelines[""] = unknown
+    return st
+
+
+def _refs(table: dict[str, DealRefs], key: str) -> DealRefs:
+    refs = table.get(key)
+    if refs is None:
+        refs = table[key] = DealRefs()
+    return refs
+
+
+def _walk(
+    deals: tuple[Deal, ...], st: SnapshotStats, unknown: PipelineStats, *, all_pipelines: bool, currency: str
+) -> None:
+    """The hot loop. Plain locals, dict lookups and list appends only: it runs once per deal."""
+    cfg = st.config
+    now = st.now
+    window_start = now - timedelta(days=st.window_days)
+    stale_cutoff = now - timedelta(days=cfg.stale_activity_days)
+    old_cutoff = now - timedelta(days=cfg.max_open_age_days)
+    soon_cutoff = now + timedelta(days=cfg.closing_soon_days)
+    slow_cutoff = now - timedelta(days=cfg.stage_days_benchmark)
+    max_amount = cfg.max_plausible_amount
+    pstats = st.pipelines
+    OPEN, WON, LOST, ARCHIVED = StageKind.OPEN, StageKind.WON, StageKind.LOST, StageKind.ARCHIVED
+    STALE, PAST, OLD, LATE = RiskFlag.STALE, RiskFlag.PAST_CLOSE, RiskFlag.TOO_OLD, RiskFlag.LATE_STAGE
+    stage_open_deals = st.stage_open_deals
+    stage_open_value = st.stage_open_value
+    stage_seconds = st.stage_days_total
+    stage_days_count = st.stage_days_count
+    stage_slow = st.stage_slow
+    stage_stale = st.stage_stale
+    owner_open = st.owner_open
+    owner_stale = st.owner_stale
+    risk = st.at_risk
+    risk_rows, risk_amounts, risk_flags = risk.rows, risk.amounts, risk.flags
+    note = st.note_issue
+    unlisted: tuple[int, int, float | None] = (StageKind.UNLISTED, -1, None)
+
+    n = archived = 0
+    has_amount = has_close = has_owner = has_created = has_activity = has_type = 0
+    open_n = open_listed = no_prob = early_n = late_n = late_risk = soon_n = stale_n = no_entry = 0
+    open_value = listed_value = weighted = early_value = late_value = soon_value = 0.0
+    won = lost = closed = exp_n = cycle_n = 0
+    won_value = exp_value = 0.0
+    cycle_seconds = 0.0  # floats, not timedelta: a sum of absurd CRM dates must not overflow
+
+    for d in deals:
+        if d.archived:
+            archived += 1
+            continue
+        pid = d.pipeline_id
+        ps = pstats.get(pid) if pid is not None else None
+        if ps is None:
+            if not all_pipelines:
+                continue
+            ps = unknown
+            note(DealIssue.NO_PIPELINE, d.id)
+        n += 1
+        did = d.id
+        amount = d.amount
+        if amount is None:
+            amt = 0.0
+            note(DealIssue.MISSING_AMOUNT, did)
+        else:
+            has_amount += 1
+            if amount == 0:
+                amt = 0.0
+                note(DealIssue.ZERO_AMOUNT, did)
+            elif amount < 0 or amount > max_amount:
+                amt = 0.0
+                note(DealIssue.INVALID_AMOUNT, did)
+            else:
+                amt = amount
+        deal_currency = d.currency
+        if deal_currency is not None and deal_currency != currency:
+            note(DealIssue.OTHER_CURRENCY, did)
+        created = d.created_at
+        close = d.close_date
+        owner = d.owner_id
+        if created is not None:
+            has_created += 1
+        if close is not None:
+            has_close += 1
+        if owner is not None:
+            has_owner += 1
+        if d.deal_type:
+            has_type += 1
+        activity = d.last_activity_at or d.last_modified_at
+        if activity is not None:
+            has_activity += 1
+        sid = d.stage_id
+        kind, index, prob = ps.kinds.get(sid, unlisted) if sid is not None else unlisted
+        entries = d.stage_entered_at
+
+        # ---- stage-to-stage conversion from stage history (open and closed deals)
+        ent = ps.entered
+        if ent:
+            top = index  # the current open stage counts as entered, with or without a timestamp
+            if index >= 0:
+                ent[index] += 1
+            open_index = ps.open_index
+            for entered_id in entries:
+                i = open_index.get(entered_id, index)
+                if i != index:
+                    ent[i] += 1
+                    if i > top:
+                        top = i
+            if top >= 0 and kind != WON:
+                refs = ps.stopped[top]
+                refs.amounts.append(amt)
+                refs.ids.append(did)
+                if kind == LOST:
+                    refs = ps.lost_after[top]
+                    refs.amounts.append(amt)
+                    refs.ids.append(did)
+
+        if kind == WON or kind == LOST:  # noqa: SIM109 - no tuple built per deal in the hot loop
+            closed += 1
+            if close is None:
+                note(DealIssue.CLOSED_WITHOUT_CLOSE_DATE, did)
+                continue
+            if close < window_start or close > now:
+                continue
+            if kind == LOST:
+                lost += 1
+                continue
+            won += 1
+            won_value += amt
+            if d.deal_type == _EXISTING_BUSINESS:
+                exp_n += 1
+                exp_value += amt
+            if created is not None:
+                if close >= created:
+                    cycle_seconds += (close - created).total_seconds()
+                    cycle_n += 1
+                else:
+                    note(DealIssue.NEGATIVE_CYCLE, did)
+            continue
+
+        # ---- open deal (incl. archived and unlisted stages)
+        open_n += 1
+        open_value += amt
+        ps.open_deals += 1
+        ps.open_value += amt
+        key = sid if sid is not None else ""
+        stage_open_deals[key] = stage_open_deals.get(key, 0) + 1
+        stage_open_value[key] = stage_open_value.get(key, 0.0) + amt
+        flags = 0
+        if kind == OPEN:
+            open_listed += 1
+            listed_value += amt
+            if prob is None:
+                no_prob += 1
+            else:
+                weighted += amt * prob
+            if index < ps.early_count:
+                early_n += 1
+                early_value += amt
+            if index >= ps.late_from:
+                late_n += 1
+                late_value += amt
+                flags = LATE
+        else:
+            no_prob += 1
+            note(DealIssue.ARCHIVED_STAGE if kind == ARCHIVED else DealIssue.UNLISTED_STAGE, did)
+        if close is not None and now <= close <= soon_cutoff:
+            soon_n += 1
+            soon_value += amt
+        entered_at = entries.get(sid) if sid is not None else None
+        if entered_at is not None:
+            seconds = (now - entered_at).total_seconds()
+            if seconds < 0:  # entered "after now": a clock or import error, not negative time
+                seconds = 0.0
+            stage_seconds[key] = stage_seconds.get(key, 0.0) + seconds
+            stage_days_count[key] = stage_days_count.get(key, 0) + 1
+            if entered_at < slow_cutoff:
+                refs = _refs(stage_slow, key)
+                refs.amounts.append(amt)
+                refs.ids.append(did)
+        else:
+            no_entry += 1
+            note(DealIssue.NO_STAGE_ENTRY, did)
+        owner_open[owner] = owner_open.get(owner, 0) + 1
+        if activity is not None and activity < stale_cutoff:
+            flags |= STALE
+            stale_n += 1
+            refs = _refs(stage_stale, key)
+            refs.amounts.append(amt)
+            refs.ids.append(did)
+            mine = owner_stale.get(owner)
+            if mine is None:
+                mine = owner_stale[owner] = DealRefs()
+            mine.amounts.append(amt)
+            mine.ids.append(did)
+        if close is not None and close < now:
+            flags |= PAST
+        if created is not None and created < old_cutoff:
+            flags |= OLD
+        if flags & 7:
+            risk_rows.append((did, d.name, amount, sid, pid, owner, close, entered_at, activity))
+            risk_amounts.append(amt)
+            risk_flags.append(flags)
+            ps.at_risk += 1
+            if flags & LATE:
+                late_risk += 1
+
+    st.deals_analyzed = n
+    st.archived_deals = archived
+    st.open_deals = open_n
+    st.open_value = open_value
+    st.weighted_value = weighted
+    st.open_without_probability = no_prob
+    st.open_in_listed_stages = open_listed
+    st.open_listed_value = listed_value
+    st.early_deals, st.early_value = early_n, early_value
+    st.late_deals, st.late_value, st.late_at_risk = late_n, late_value, late_risk
+    st.closing_soon_deals, st.closing_soon_value = soon_n, soon_value
+    st.stale_deals = stale_n
+    st.won_deals, st.lost_deals, st.won_value, st.closed_total = won, lost, won_value, closed
+    st.expansion_won_deals, st.expansion_won_value = exp_n, exp_value
+    st.cycle_days_total = cycle_seconds / _DAY
+    st.cycle_count = cycle_n
+    for key, seconds in stage_seconds.items():
+        stage_seconds[key] = seconds / _DAY
+    st.filled = {
+        "amount": has_amount,
+        "close_date": has_close,
+        "owner": has_owner,
+        "create_date": has_created,
+        "last_activity": has_activity,
+        "deal_type": has_type,
+        "stage_entry": open_n - no_entry,
+    }
