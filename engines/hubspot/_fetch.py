@@ -1,0 +1,338 @@
+"""Assemble one :class:`PortalSnapshot` from HubSpot: everything independent runs concurrently.
+
+Account details and owners do not depend on anything, so they are read while the pipelines and then
+the deals are read (the deal query names a stage-entry property per stage, so it waits for the
+pipelines). The deals are one CRM search (open deals OR deals closed within the lookback window),
+sorted by ascending ``hs_object_id``, 200 a page. Its first page announces the total, so the other
+pages' offsets are known and they are requested together; the pacer spaces them at HubSpot's search
+limit. HubSpot answers at most 10,000 results per query, so a larger read continues with a new query
+for ``hs_object_id > last id read``: every deal is read once and no page is wasted. If fewer deals
+arrive than HubSpot announced, the snapshot says so (``truncated``, ``warnings``); it is never silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from engines.dates import utc_now
+from engines.errors import HubSpotResponseError, HubSpotScopeError, UnknownPipelineError
+from engines.hubspot._http import HubSpotBadRequestError, HubSpotClient
+from engines.hubspot._mapping import (
+    BASE_DEAL_PROPERTIES,
+    RawSearchPage,
+    next_after,
+    parse_account,
+    parse_owners,
+    parse_pipelines,
+    stage_entry_properties,
+    stage_keys,
+    to_deal,
+    validate_json,
+)
+from engines.models import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot
+from engines.source import Progress
+
+__all__ = [
+    "ACCOUNT_PATH",
+    "OWNERS_PATH",
+    "PIPELINES_PATH",
+    "SEARCH_CAP",
+    "SEARCH_PAGE_SIZE",
+    "SEARCH_PATH",
+    "fetch_snapshot",
+]
+
+log = logging.getLogger("engines.hubspot")
+
+ACCOUNT_PATH = "/account-info/v3/details"
+PIPELINES_PATH = "/crm/v3/pipelines/deals"
+OWNERS_PATH = "/crm/v3/owners"
+SEARCH_PATH = "/crm/v3/objects/deals/search"
+SEARCH_PAGE_SIZE = 200  # HubSpot's maximum for CRM search
+SEARCH_CAP = 10_000  # HubSpot returns at most this many results per search query
+OWNERS_PAGE_SIZE = 100
+
+Report = Callable[[Progress], None]
+
+
+def _unwrap(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first real error of a task group, so callers catch ``HubSpotError`` and not a group."""
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _unwrap(exc)
+        if not isinstance(exc, asyncio.CancelledError):
+            return exc
+    return group.exceptions[0]
+
+
+async def _read_account(client: HubSpotClient, warnings: list[str]) -> PortalInfo:
+    try:
+        body = await client.get_json(ACCOUNT_PATH)
+    except HubSpotScopeError:
+        # Account details only add deep links, the time zone and the currency label: a report
+        # without them is still right, so a missing scope here is a warning, not a failure.
+        warnings.append(
+            "Could not read the HubSpot account details (portal id, time zone, currency), so deal "
+            "links are off and UTC/USD are assumed. Check the private app's scopes."
+        )
+        return PortalInfo()
+    return parse_account(body, f"GET {ACCOUNT_PATH}")
+
+
+async def _read_owners(client: HubSpotClient, *, archived: bool) -> list[Owner]:
+    owners: list[Owner] = []
+    after: str | None = None
+    endpoint = f"GET {OWNERS_PATH}"
+    while True:
+        params = {"limit": str(OWNERS_PAGE_SIZE), "archived": "true" if archived else "false"}
+        if after is not None:
+            params["after"] = after
+        page, cursor = parse_owners(await client.get_json(OWNERS_PATH, params), endpoint)
+        owners.extend(page)
+        if cursor is None or not page or cursor == after:
+            return owners
+        after = cursor
+
+
+def _resolve(pipelines: tuple[Pipeline, ...], wanted: str | None) -> Pipeline | None:
+    if wanted is None:
+        return None
+    probe = PortalSnapshot(pipelines=pipelines, taken_at=utc_now())
+    found = probe.find_pipeline(wanted)
+    if found is None:
+        raise UnknownPipelineError(wanted, [p.label for p in pipelines])
+    return found
+
+
+def _filter_groups(
+    pipeline_id: str | None, closed_since_ms: int, after_id: str | None
+) -> list[dict[str, Any]]:
+    """(open) OR (closed on/after the lookback start), optionally in one pipeline and past an id."""
+    common: list[dict[str, Any]] = []
+    if pipeline_id is not None:
+        common.append({"propertyName": "pipeline", "operator": "EQ", "value": pipeline_id})
+    if after_id is not None:
+        common.append({"propertyName": "hs_object_id", "operator": "GT", "value": after_id})
+    open_deals = [{"propertyName": "hs_is_closed", "operator": "EQ", "value": "false"}, *common]
+    recently_closed = [
+        {"propertyName": "hs_is_closed", "operator": "EQ", "value": "true"},
+        {"propertyName": "closedate", "operator": "GTE", "value": str(closed_since_ms)},
+        *common,
+    ]
+    return [{"filters": open_deals}, {"filters": recently_closed}]
+
+
+class _DealReader:
+    """Pages through the deal search, splitting at the 10,000 cap, reporting progress as it goes."""
+
+    def __init__(
+        self,
+        client: HubSpotClient,
+        *,
+        pipeline_id: str | None,
+        closed_since: datetime,
+        properties: list[str],
+        stage_ids: list[str],
+        report: Report,
+    ) -> None:
+        self._client = client
+        self._pipeline_id = pipeline_id
+        self._closed_since_ms = int(closed_since.timestamp() * 1000)
+        self._properties = properties
+        self._stage_keys = stage_keys(stage_ids)
+        self._report = report
+        self.deals: dict[str, Deal] = {}
+        self.announced: int | None = None
+        self.warnings: list[str] = []
+
+    def _body(self, after_id: str | None, offset: int) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "filterGroups": _filter_groups(self._pipeline_id, self._closed_since_ms, after_id),
+            "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+            "properties": self._properties,
+            "limit": SEARCH_PAGE_SIZE,
+        }
+        if offset:
+            body["after"] = str(offset)
+        return body
+
+    async def _page(self, after_id: str | None, offset: int) -> RawSearchPage | None:
+        """One page, or ``None`` when HubSpot refuses the offset (its 10,000-result cap)."""
+        try:
+            content = await self._client.post_content(SEARCH_PATH, self._body(after_id, offset))
+        except HubSpotBadRequestError:
+            if offset == 0:
+                raise  # a refused first page is a real error, not the cap
+            return None
+        return validate_json(RawSearchPage, content, f"POST {SEARCH_PATH}")
+
+    def _take(self, page: RawSearchPage) -> None:
+        """Keep a page's deals (by id, so a deal seen twice while the portal changes counts once)."""
+        for raw in page.results:
+            self.deals[raw.id] = to_deal(raw, self._stage_keys)
+        self._report(Progress("deals", len(self.deals), self.announced))
+
+    async def read(self) -> None:
+        """Read every matching deal: one query per 10,000 results, its pages fetched concurrently.
+
+        The first page of a query tells the total, so the offsets of all its other pages are known
+        and they go out together (the search pacer spaces them at HubSpot's 5 a second); only the
+        step from one 10,000-result query to the next waits for the previous query's last id.
+        """
+        after_id: str | None = None
+        while True:
+            first = await self._page(after_id, 0)
+            assert first is not None  # offset 0 is never refused as "the cap"
+            if self.announced is None:
+                self.announced = first.total
+            self._take(first)
+            cursor = next_after(first.paging)
+            if not first.results or cursor is None:
+                return
+            if first.total is None:  # no total to plan with: follow the cursors one by one
+                pages = await self._follow(after_id, self._offset(cursor))
+            else:
+                reachable = min(first.total, SEARCH_CAP)
+                pages = await self._pages(
+                    after_id, list(range(SEARCH_PAGE_SIZE, reachable, SEARCH_PAGE_SIZE))
+                )
+            taken = [first]
+            for page in pages:  # in offset order, up to the first refused page
+                if page is None:
+                    break
+                taken.append(page)
+            last_id = next((p.results[-1].id for p in reversed(taken) if p.results), None)
+            refused = len(taken) <= len(pages)
+            if not refused and (first.total is None or first.total <= SEARCH_CAP):
+                return
+            if last_id is None or last_id == after_id:
+                self.warnings.append("HubSpot stopped returning deals before the end of the search.")
+                return
+            after_id = last_id
+
+    async def _follow(self, after_id: str | None, offset: int) -> list[RawSearchPage | None]:
+        pages: list[RawSearchPage | None] = []
+        while offset < SEARCH_CAP:
+            page = await self._page(after_id, offset)
+            pages.append(page)
+            if page is None:
+                break
+            self._take(page)
+            cursor = next_after(page.paging)
+            if not page.results or cursor is None:
+                break
+            offset = self._offset(cursor)
+        if offset >= SEARCH_CAP:
+            pages.append(None)  # stopped by the cap: the caller continues with a new query
+        return pages
+
+    async def _pages(self, after_id: str | None, offsets: list[int]) -> list[RawSearchPage | None]:
+        results: dict[int, RawSearchPage | None] = {}
+
+        async def one(offset: int) -> None:
+            page = await self._page(after_id, offset)
+            results[offset] = page
+            if page is not None:
+                self._take(page)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for offset in offsets:
+                    group.create_task(one(offset))
+        except BaseExceptionGroup as group_error:
+            raise _unwrap(group_error) from None
+        return [results[o] for o in offsets]
+
+    def _offset(self, cursor: str) -> int:
+        try:
+            return int(cursor)
+        except ValueError:
+            raise self._odd_cursor(f"POST {SEARCH_PATH}", cursor) from None
+
+    @staticmethod
+    def _odd_cursor(endpoint: str, cursor: str) -> HubSpotResponseError:
+        return HubSpotResponseError(
+            f"HubSpot sent an unexpected paging cursor from {endpoint} ({cursor[:40]!r}); expected an offset."
+        )
+
+
+async def _read_pipelines_and_deals(
+    client: HubSpotClient,
+    *,
+    wanted: str | None,
+    lookback_days: int,
+    now: datetime,
+    report: Report,
+) -> tuple[tuple[Pipeline, ...], Pipeline | None, _DealReader]:
+    pipelines = parse_pipelines(await client.get_json(PIPELINES_PATH), f"GET {PIPELINES_PATH}")
+    chosen = _resolve(pipelines, wanted)
+    scope = (chosen,) if chosen is not None else pipelines
+    stage_ids = list(dict.fromkeys(s.id for p in scope for s in p.stages))
+    reader = _DealReader(
+        client,
+        pipeline_id=chosen.id if chosen is not None else None,
+        closed_since=now - timedelta(days=lookback_days),
+        properties=[*BASE_DEAL_PROPERTIES, *stage_entry_properties(stage_ids)],
+        stage_ids=stage_ids,
+        report=report,
+    )
+    report(Progress("deals", 0, None))
+    await reader.read()
+    return pipelines, chosen, reader
+
+
+async def fetch_snapshot(
+    client: HubSpotClient,
+    *,
+    pipeline: str | None,
+    lookback_days: int,
+    report: Report,
+    now: datetime | None = None,
+) -> PortalSnapshot:
+    """Read one portal snapshot (all pipelines, or the one whose id or label is ``pipeline``)."""
+    taken_at = now or utc_now()
+    warnings: list[str] = []
+    report(Progress("starting"))
+    try:
+        async with asyncio.TaskGroup() as group:
+            account = group.create_task(_read_account(client, warnings))
+            active = group.create_task(_read_owners(client, archived=False))
+            archived = group.create_task(_read_owners(client, archived=True))
+            deals = group.create_task(
+                _read_pipelines_and_deals(
+                    client, wanted=pipeline, lookback_days=lookback_days, now=taken_at, report=report
+                )
+            )
+    except BaseExceptionGroup as group_error:
+        raise _unwrap(group_error) from None
+    pipelines, chosen, reader = deals.result()
+    owners = {o.id: o for o in archived.result()}
+    owners.update({o.id: o for o in active.result()})  # an active record wins over an archived one
+    read = len(reader.deals)
+    announced = reader.announced if reader.announced is not None else read
+    warnings.extend(reader.warnings)
+    truncated = read < announced
+    if truncated:
+        warnings.append(
+            f"Only {read:,} of the {announced:,} deals HubSpot announced could be read; "
+            "figures cover the deals that were read."
+        )
+        log.warning("HubSpot snapshot truncated: %d of %d deals read", read, announced)
+    report(Progress("done", read, announced))
+    return PortalSnapshot(
+        portal=account.result(),
+        pipelines=pipelines,
+        owners=tuple(owners.values()),
+        deals=tuple(sorted(reader.deals.values(), key=lambda d: (len(d.id), d.id))),  # id order
+        taken_at=taken_at,
+        source="hubspot",
+        pipeline_id=chosen.id if chosen is not None else None,
+        lookback_days=lookback_days,
+        deals_total=announced,
+        truncated=truncated,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,272 @@
+"""HubSpot JSON -> :mod:`engines.models`.
+
+The raw shapes are declared as small pydantic models so a response that is not what HubSpot
+documents fails validation in one place and becomes a :class:`HubSpotResponseError` naming the
+endpoint, instead of a ``KeyError`` somewhere in the analysis. Every deal property value arrives as a
+string or ``null``; :class:`engines.models.Deal` already parses amounts and dates leniently, so this
+module only decides which property feeds which field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from engines.errors import HubSpotResponseError
+from engines.models import Deal, Owner, Pipeline, PortalInfo, Stage
+
+__all__ = [
+    "BASE_DEAL_PROPERTIES",
+    "RawDeal",
+    "RawOwnersPage",
+    "RawSearchPage",
+    "StageKeys",
+    "next_after",
+    "parse_account",
+    "parse_owners",
+    "parse_pipelines",
+    "stage_entry_properties",
+    "stage_keys",
+    "to_deal",
+    "validate",
+    "validate_json",
+]
+
+# Only what the analysis reads: less to transfer, and HubSpot's search cost grows with properties.
+BASE_DEAL_PROPERTIES: tuple[str, ...] = (
+    "dealname",
+    "amount",
+    "dealstage",
+    "pipeline",
+    "closedate",
+    "createdate",
+    "hs_lastmodifieddate",
+    "notes_last_updated",
+    "hubspot_owner_id",
+    "dealtype",
+    "hs_is_closed",
+    "hs_is_closed_won",
+    "deal_currency_code",
+    "hs_object_id",
+)
+V2_ENTERED = "hs_v2_date_entered_"
+V1_ENTERED = "hs_date_entered_"
+
+
+class _Raw(BaseModel):
+    # HubSpot ids are strings, but some older payloads carry numbers: accept both as text.
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+
+class _RawNext(_Raw):
+    after: str
+
+
+class _RawPaging(_Raw):
+    next: _RawNext | None = None
+
+
+class RawStage(_Raw):
+    id: str
+    label: str = ""
+    displayOrder: int = 0
+    archived: bool = False
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class RawPipeline(_Raw):
+    id: str
+    label: str = ""
+    displayOrder: int = 0
+    archived: bool = False
+    stages: list[RawStage] = Field(default_factory=list)
+
+
+class RawPipelines(_Raw):
+    results: list[RawPipeline]
+
+
+class RawOwner(_Raw):
+    id: str
+    email: str | None = None
+    firstName: str | None = None
+    lastName: str | None = None
+    archived: bool = False
+
+
+class RawOwnersPage(_Raw):
+    results: list[RawOwner]
+    paging: _RawPaging | None = None
+
+
+class RawAccount(_Raw):
+    portalId: int | None = None
+    timeZone: str | None = None
+    companyCurrency: str | None = None
+    uiDomain: str | None = None
+
+
+class RawDeal(_Raw):
+    id: str
+    properties: dict[str, str | None] = Field(default_factory=dict)
+    archived: bool = False
+
+
+class RawSearchPage(_Raw):
+    total: int | None = None
+    results: list[RawDeal]
+    paging: _RawPaging | None = None
+
+
+RawT = TypeVar("RawT", bound=_Raw)
+
+
+def validate(model: type[RawT], data: Mapping[str, Any], endpoint: str) -> RawT:
+    """Validate a response body, turning a shape mismatch into an error that names the endpoint."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _shape_error(exc, endpoint) from None
+
+
+def validate_json(model: type[RawT], content: bytes, endpoint: str) -> RawT:
+    """Parse and validate a response body in one pass (pydantic's JSON parser, no dict in between)."""
+    try:
+        return model.model_validate_json(content)
+    except ValidationError as exc:
+        if any(error.get("type") == "json_invalid" for error in exc.errors()):
+            raise HubSpotResponseError(
+                f"HubSpot sent a response from {endpoint} that is not valid JSON ({len(content)} bytes). "
+                "Try again; if it persists, HubSpot may be degraded."
+            ) from None
+        if any(error.get("type") == "model_type" and not error.get("loc") for error in exc.errors()):
+            raise HubSpotResponseError(
+                f"HubSpot sent an unexpected response from {endpoint}: a JSON object was expected."
+            ) from None
+        raise _shape_error(exc, endpoint) from None
+
+
+def _shape_error(exc: ValidationError, endpoint: str) -> HubSpotResponseError:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+    problem = first.get("msg", "is invalid")
+    return HubSpotResponseError(f"HubSpot sent an unexpected response from {endpoint}: '{where}' {problem}.")
+
+
+def next_after(paging: _RawPaging | None) -> str | None:
+    return paging.next.after if paging is not None and paging.next is not None else None
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() == "true" if value is not None else False
+
+
+def _probability(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value: str | None) -> str | None:
+    """HubSpot sends '' for a cleared property; the models use ``None`` for "not known"."""
+    if value is None:
+        return None
+    stripped = value.strip()
+    return stripped or None
+
+
+def parse_pipelines(body: Mapping[str, Any], endpoint: str) -> tuple[Pipeline, ...]:
+    raw = validate(RawPipelines, body, endpoint)
+    return tuple(
+        Pipeline(
+            id=p.id,
+            label=p.label or p.id,
+            display_order=p.displayOrder,
+            archived=p.archived,
+            stages=tuple(
+                Stage(
+                    id=s.id,
+                    label=s.label or s.id,
+                    display_order=s.displayOrder,
+                    is_closed=_flag(s.metadata.get("isClosed")),
+                    probability=_probability(s.metadata.get("probability")),
+                    archived=s.archived,
+                )
+                for s in p.stages
+            ),
+        )
+        for p in raw.results
+    )
+
+
+def parse_owners(body: Mapping[str, Any], endpoint: str) -> tuple[list[Owner], str | None]:
+    """One page of owners and the cursor of the next page (``None`` on the last page)."""
+    raw = validate(RawOwnersPage, body, endpoint)
+    owners = [
+        Owner(
+            id=o.id,
+            email=_text(o.email),
+            first_name=_text(o.firstName),
+            last_name=_text(o.lastName),
+            archived=o.archived,
+        )
+        for o in raw.results
+    ]
+    return owners, next_after(raw.paging)
+
+
+def parse_account(body: Mapping[str, Any], endpoint: str) -> PortalInfo:
+    raw = validate(RawAccount, body, endpoint)
+    defaults = PortalInfo()
+    return PortalInfo(
+        portal_id=raw.portalId,
+        time_zone=_text(raw.timeZone) or defaults.time_zone,
+        currency=_text(raw.companyCurrency) or defaults.currency,
+        ui_domain=_text(raw.uiDomain) or defaults.ui_domain,
+    )
+
+
+def stage_entry_properties(stage_ids: Iterable[str]) -> list[str]:
+    """The stage-entry timestamp properties to ask for: the v2 name and the older one per stage."""
+    names: list[str] = []
+    for stage_id in stage_ids:
+        names.append(f"{V2_ENTERED}{stage_id}")
+        names.append(f"{V1_ENTERED}{stage_id}")
+    return names
+
+
+StageKeys = tuple[tuple[str, str, str], ...]
+
+
+def stage_keys(stage_ids: Iterable[str]) -> StageKeys:
+    """(stage id, v2 property, older property) per stage, built once per read rather than per deal."""
+    return tuple((sid, f"{V2_ENTERED}{sid}", f"{V1_ENTERED}{sid}") for sid in stage_ids)
+
+
+def to_deal(raw: RawDeal, stages: StageKeys) -> Deal:
+    """One search result as a :class:`Deal`; v2 stage-entry dates win over the older names."""
+    props = raw.properties
+    entered: dict[str, str] = {}
+    for stage_id, v2_key, v1_key in stages:
+        value = props.get(v2_key) or props.get(v1_key)
+        if value:
+            entered[stage_id] = value  # Deal's validator parses it (and drops what is unreadable)
+    return Deal(
+        id=raw.id,
+        name=_text(props.get("dealname")),
+        amount=props.get("amount"),
+        pipeline_id=_text(props.get("pipeline")),
+        stage_id=_text(props.get("dealstage")),
+        owner_id=_text(props.get("hubspot_owner_id")),
+        deal_type=_text(props.get("dealtype")),
+        currency=_text(props.get("deal_currency_code")),
+        created_at=props.get("createdate"),
+        close_date=props.get("closedate"),
+        last_activity_at=props.get("notes_last_updated"),
+        last_modified_at=props.get("hs_lastmodifieddate"),
+        stage_entered_at=entered,
+        archived=raw.archived,
+    )

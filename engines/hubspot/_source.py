@@ -1,0 +1,168 @@
+"""``HubSpotSource``: the :class:`engines.source.SnapshotSource` the bot uses for a live portal."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from pydantic import SecretStr
+
+from engines.errors import HubSpotAuthError, HubSpotError
+from engines.hubspot._cache import SnapshotCache
+from engines.hubspot._fetch import fetch_snapshot
+from engines.hubspot._http import (
+    DEFAULT_BASE_URL,
+    BorrowedTransport,
+    ClientStats,
+    HubSpotClient,
+    Pacer,
+    RateLimits,
+    RetryPolicy,
+)
+from engines.models import PortalSnapshot
+from engines.source import Progress, ProgressCallback
+
+__all__ = ["HubSpotSource"]
+
+TOKEN_VARIABLES = ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY")
+BASE_VARIABLE = "HUBSPOT_API_BASE"
+
+CacheKey = tuple[str, str | None]
+
+
+class HubSpotSource:
+    """Portal snapshots from HubSpot, cached per (portal, pipeline) and fetched once per key at a time.
+
+    ``pipeline`` is a pipeline id or label (case-insensitive). Each read opens its own
+    ``httpx.AsyncClient`` in the running event loop and closes it when done (a read is dozens to
+    hundreds of requests over one kept-alive connection), so the source can serve successive event
+    loops - a CLI calling ``asyncio.run`` twice - without a client stranded in a closed loop. The
+    rate-limit windows are shared by all reads of one loop; cached snapshots are shared by all loops.
+    A ``transport`` passed in is borrowed, never closed here.
+    """
+
+    name = "hubspot"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        lookback_days: int = 180,
+        cache_ttl: float = 300.0,
+        max_cached: int = 32,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        limits: RateLimits | None = None,
+    ) -> None:
+        self._token = SecretStr(token)
+        if not token.strip():
+            raise HubSpotAuthError(
+                "No HubSpot access token. Set HUBSPOT_ACCESS_TOKEN to the access token of a HubSpot "
+                "private app (Settings > Integrations > Private Apps)."
+            )
+        if lookback_days < 1:
+            raise ValueError("lookback_days must be at least 1")
+        if not base_url.startswith(("https://", "http://")):
+            raise HubSpotError(
+                f"HUBSPOT_API_BASE must be a URL such as {DEFAULT_BASE_URL}, not {base_url[:60]!r}."
+            )
+        self.base_url = base_url.rstrip("/")
+        self.lookback_days = lookback_days
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.limits = limits or RateLimits()
+        self.stats = ClientStats()
+        self._transport = BorrowedTransport(transport) if transport is not None else None
+        # Building a verified TLS context costs ~25 ms; do it once here, not in every read's client.
+        self._ssl_context = httpx.create_ssl_context()
+        self._pacer: Pacer | None = None
+        self._pacer_loop: asyncio.AbstractEventLoop | None = None
+        self._cache: SnapshotCache[CacheKey, PortalSnapshot] = SnapshotCache(
+            ttl=cache_ttl, max_entries=max_cached
+        )
+        # The portal is whatever the token opens; a digest keys the cache without keeping the token.
+        self._portal_key = hashlib.sha256(f"{self.base_url}\n{token}".encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ, **options: Any) -> HubSpotSource:
+        """Build from ``HUBSPOT_ACCESS_TOKEN`` (or ``HUBSPOT_API_KEY``) and ``HUBSPOT_API_BASE``."""
+        token = next((environ[v].strip() for v in TOKEN_VARIABLES if environ.get(v, "").strip()), "")
+        if not token:
+            raise HubSpotAuthError(
+                "No HubSpot access token. Set HUBSPOT_ACCESS_TOKEN to the access token of a HubSpot "
+                "private app (Settings > Integrations > Private Apps), or use --source sample."
+            )
+        base_url = environ.get(BASE_VARIABLE, "").strip() or DEFAULT_BASE_URL
+        return cls(token, base_url=base_url, **options)
+
+    def __repr__(self) -> str:
+        return (
+            f"HubSpotSource(base_url={self.base_url!r}, token=SecretStr('**********'), "
+            f"lookback_days={self.lookback_days})"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    def fetches(self) -> int:
+        """How many snapshot reads actually went to HubSpot (cache hits and shared reads excluded)."""
+        return self._cache.fetches
+
+    def clear_cache(self) -> None:
+        """Forget cached snapshots, e.g. for an explicit "refresh" command."""
+        self._cache.clear()
+
+    async def aclose(self) -> None:
+        """Stop reads still under way in this loop; each read's own client closes as it ends."""
+        await self._cache.cancel_flights()
+
+    def _pacer_here(self) -> Pacer:
+        loop = asyncio.get_running_loop()
+        if self._pacer is None or self._pacer_loop is not loop:
+            self._pacer, self._pacer_loop = Pacer(self.limits), loop
+        return self._pacer
+
+    async def snapshot(
+        self, pipeline: str | None = None, *, progress: ProgressCallback | None = None
+    ) -> PortalSnapshot:
+        wanted = pipeline.strip() if pipeline is not None and pipeline.strip() else None
+        key: CacheKey = (self._portal_key, wanted.casefold() if wanted is not None else None)
+        cached = self._cache.get(key)
+        if cached is not None:
+            if progress is not None:
+                progress(Progress("done", len(cached.deals), cached.deals_total))
+            return cached
+        pacer = self._pacer_here()
+
+        async def fetch(report: ProgressCallback) -> PortalSnapshot:
+            async with HubSpotClient(
+                self._token,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                transport=self._transport,
+                retry=self.retry,
+                pacer=pacer,
+                stats=self.stats,
+                ssl_context=self._ssl_context,
+            ) as client:
+                return await fetch_snapshot(
+                    client, pipeline=wanted, lookback_days=self.lookback_days, report=report
+                )
+
+        return await self._cache.get_or_fetch(key, fetch, progress)
