@@ -1,0 +1,136 @@
+"""Posting a scheduled report: chat.postMessage, joining the channel when needed, honouring 429s.
+
+Nobody is watching when a schedule fires, so delivery fixes what it can itself: if the bot is not in
+a public channel it joins (``conversations.join``, scope ``channels:join``) and retries once. A private
+channel needs an invitation, so the person who scheduled the report gets a DM saying how to invite the
+bot. Rate limits are left to slack_sdk's own retry handler, which waits for ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
+__all__ = [
+    "BOT_NAME",
+    "Delivery",
+    "DeliveryError",
+    "ensure_rate_limit_retries",
+    "post_cards",
+    "slack_error_code",
+]
+
+logger = logging.getLogger(__name__)
+
+BOT_NAME = "Value Engine Bot"
+# chat.postMessage answers not_in_channel for a public channel the bot has not joined, and
+# channel_not_found for a private channel it was never invited to (it cannot even see it).
+_MEMBERSHIP_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
+
+
+class DeliveryError(Exception):
+    """The report could not be posted. ``reason`` is Slack's error code (safe to log and show);
+    ``notified`` is the user who was told how to fix it, if anyone was."""
+
+    def __init__(self, reason: str, *, notified: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.notified = notified
+        self.user_message = reason if notified is None else f"{reason} (told <@{notified}> how to fix it)"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    channel: str
+    ts: str
+    joined: bool = False
+
+
+def ensure_rate_limit_retries(client: AsyncWebClient, *, max_retry_count: int = 3) -> AsyncWebClient:
+    """Give ``client`` slack_sdk's 429 handler (sleeps ``Retry-After``, then retries); idempotent."""
+    if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=max_retry_count))
+    return client
+
+
+def slack_error_code(error: SlackApiError) -> str:
+    """Slack's error code (``not_in_channel``), or ``http_<status>`` when the body was not JSON (a 5xx
+    from a proxy): never the raw body, which may be a long HTML page."""
+    response = error.response
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    status = getattr(response, "status_code", None)
+    return f"http_{status}" if status else "unknown_error"
+
+
+def _payload(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
+    return [block.to_dict() if isinstance(block, Block) else block for block in blocks]
+
+
+async def _post(client: AsyncWebClient, channel: str, payload: list[dict[str, Any]], text: str) -> Any:
+    # unfurl_links off: a report's deal links would otherwise expand into previews under the cards.
+    return await client.chat_postMessage(channel=channel, blocks=payload, text=text, unfurl_links=False)
+
+
+async def _tell_scheduler(
+    client: AsyncWebClient, user_id: str | None, channel: str, why: str, bot_name: str
+) -> str | None:
+    if not user_id:
+        return None
+    text = (
+        f":wave: I couldn't post your scheduled engine report in <#{channel}>: I'm not a member of that "
+        f"channel and can't join it myself ({why}). Invite me there with `/invite @{bot_name}` and the "
+        "next report will arrive on time."
+    )
+    try:
+        await client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as error:
+        logger.warning("could not DM %s about channel %s: %s", user_id, channel, slack_error_code(error))
+        return None
+    return user_id
+
+
+async def post_cards(
+    client: AsyncWebClient,
+    channel: str,
+    blocks: Sequence[Block | dict[str, Any]],
+    text: str,
+    *,
+    scheduled_by: str | None,
+    bot_name: str = BOT_NAME,
+) -> Delivery:
+    """Post ``blocks`` (with ``text`` as the fallback) to ``channel``; raise :class:`DeliveryError`.
+
+    On ``not_in_channel``/``channel_not_found`` the bot joins the channel and retries once. When it
+    cannot join (a private channel, or one it cannot see) ``scheduled_by`` is sent a DM with
+    how to invite it, and :class:`DeliveryError` says so. Adds the 429 retry handler to ``client``.
+    """
+    ensure_rate_limit_retries(client)
+    payload = _payload(blocks)
+    try:
+        response = await _post(client, channel, payload, text)
+        return Delivery(channel=str(response["channel"]), ts=str(response["ts"]))
+    except SlackApiError as error:
+        code = slack_error_code(error)
+        if code not in _MEMBERSHIP_ERRORS:
+            raise DeliveryError(code) from None
+    try:
+        await client.conversations_join(channel=channel)
+    except SlackApiError as error:
+        why = slack_error_code(error)
+        notified = await _tell_scheduler(client, scheduled_by, channel, why, bot_name)
+        raise DeliveryError(f"not in channel and could not join it: {why}", notified=notified) from None
+    logger.info("joined channel %s to post a scheduled report", channel)
+    try:
+        response = await _post(client, channel, payload, text)
+    except SlackApiError as error:
+        raise DeliveryError(f"joined the channel but posting failed: {slack_error_code(error)}") from None
+    return Delivery(channel=str(response["channel"]), ts=str(response["ts"]), joined=True)

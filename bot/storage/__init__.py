@@ -1,0 +1,31 @@
+"""Storage: schedules, claimed firings and report history in SQLite (default) or PostgreSQL.
+
+Start-up::
+
+    db = Database(settings.database_url, data_dir=settings.data_dir)   # SQLite file in DATA_DIR
+    await asyncio.to_thread(db.migrate)                                 # Alembic, idempotent
+    reports = ReportStore(db)        # a bot.trends.ReportHistory: record(report) -> Trend | None
+    schedules = ScheduleStore(db)    # schedules + firing claims for bot.schedules
+"""
+
+from __future__ import annotations
+
+from bot.storage.database import DEFAULT_DB_FILENAME, Database, resolve_url
+from bot.storage.reports import ReportSnapshot, ReportStore, ScoreChange, scalar_metrics, trend_between
+from bot.storage.schedules import Firing, FiringStatus, Schedule, ScheduleOrigin, ScheduleStore
+
+__all__ = [
+    "DEFAULT_DB_FILENAME",
+    "Database",
+    "Firing",
+    "FiringStatus",
+    "ReportSnapshot",
+    "ReportStore",
+    "Schedule",
+    "ScheduleOrigin",
+    "ScheduleStore",
+    "ScoreChange",
+    "resolve_url",
+    "scalar_metrics",
+    "trend_between",
+]

@@ -1,0 +1,113 @@
+"""The database tables, as typed SQLAlchemy 2 declarative models.
+
+Three tables: ``schedules`` (what to post where and when), ``schedule_firings`` (one row per firing
+a replica claimed: the unique key on schedule id + fire time is what makes several replicas post each
+firing exactly once) and ``report_snapshots`` (a compact copy of every report, for trends). The
+Alembic migrations in :mod:`bot.storage.migrations` create exactly these; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Dialect, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["Base", "FiringRow", "ReportSnapshotRow", "ScheduleRow", "UtcDateTime"]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database.
+
+    SQLite has no time-zone type and hands back naive values; PostgreSQL's ``timestamptz`` hands back
+    the session's zone. Normalising both ways to UTC keeps comparisons (and the unique firing key)
+    byte-identical across dialects, and refuses naive datetimes instead of guessing their zone.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware (UTC) datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Named constraints so later migrations (and SQLite batch mode) can refer to them by name.
+_NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime()}
+
+
+class ScheduleRow(Base):
+    """A scheduled report. ``spec`` is what the person typed; ``cron`` is its 5-field cron form."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(80))
+    cron: Mapped[str] = mapped_column(String(120))
+    spec: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    engines: Mapped[str] = mapped_column(String(64))
+    pipeline: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class FiringRow(Base):
+    """One claimed firing. Inserting it is the claim; the unique key makes a second claim fail."""
+
+    __tablename__ = "schedule_firings"
+    __table_args__ = (UniqueConstraint("schedule_id", "fire_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[str] = mapped_column(String(32))
+    fire_at: Mapped[datetime]
+    claimed_at: Mapped[datetime]
+    claimed_by: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]
+
+
+class ReportSnapshotRow(Base):
+    """A compact copy of one engine report: enough for trends, not the whole report."""
+
+    __tablename__ = "report_snapshots"
+    __table_args__ = (Index("ix_report_snapshots_engine_pipeline", "engine", "pipeline_key", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    engine: Mapped[str] = mapped_column(String(32))
+    # "" when the report covered every pipeline, so the lookup index never has to match NULL.
+    pipeline_key: Mapped[str] = mapped_column(String(200))
+    pipeline_label: Mapped[str | None] = mapped_column(String(200))
+    score: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(32))
+    metrics: Mapped[dict[str, float]] = mapped_column(JSON)
+    signal_types: Mapped[list[str]] = mapped_column(JSON)
+    deals_analyzed: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(32))
+    as_of: Mapped[datetime]
+    recorded_at: Mapped[datetime]
