@@ -1,0 +1,41 @@
+"""The deal pick list's "Show" buttons and the deal card's "Open in HubSpot" link button.
+
+A pick answers with that deal's card in place of the pick list (``replace_original`` through the
+click's response URL, or ``chat.update``), so a thread keeps one answer per question.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.answering import BotDeps, answer
+from bot.listeners.actions.in_place import in_place_reply
+from bot.listeners.commands.deal import DEAL
+from bot.parsing import SubcommandRequest
+
+__all__ = ["handle_deal_pick", "handle_open_in_hubspot"]
+
+log = logging.getLogger(__name__)
+
+
+async def handle_deal_pick(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
+) -> None:
+    await ack()
+    deal_id = str(action.get("value") or "").strip()
+    reply = in_place_reply(body, client)
+    if not deal_id or reply is None:
+        log.warning("a deal pick arrived without a deal or a message to answer in")
+        return
+    # The deal id goes through the same subcommand as typed text: one answer path, one error path.
+    await answer(SubcommandRequest(DEAL, deal_id), reply, deps)
+
+
+async def handle_open_in_hubspot(ack: AsyncAck) -> None:
+    """A link button opens its URL in the browser; Slack still reports the click, which only needs
+    acknowledging (otherwise the person sees a warning triangle on the button)."""
+    await ack()

@@ -1,0 +1,138 @@
+"""Drill-downs: "Show at-risk deals" / "Show deals" open a modal listing the deals; Previous / Next
+page through it.
+
+The click's ``trigger_id`` expires after 3 seconds, while reading the CRM may take longer, so a
+small "reading your CRM" modal is opened at once and then replaced (``views.update``) by the list.
+If the modal cannot be opened (trigger expired, Slack busy) and the click came from a message, the
+list is sent as an ephemeral message instead; its pager then replaces that message in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackClientError
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.answering import APOLOGY, BotDeps
+from bot.listeners.errors import slack_error
+from bot.render import error_message, limit_problems, notice_message
+from bot.slack_web import webhook_client
+from bot.views import DrilldownRef, compose_drilldown
+from bot.views.drilldown import drilldown_error_modal, drilldown_loading_modal
+from engines import EngineError
+
+__all__ = ["handle_drilldown_open", "handle_drilldown_page"]
+
+log = logging.getLogger(__name__)
+
+
+async def handle_drilldown_open(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
+) -> None:
+    await ack()
+    ref = DrilldownRef.decode(action.get("value"))
+    if ref is None:
+        log.warning("ignored a drill-down button with a value we did not write")
+        return
+    modal = await _open_loading_modal(client, body.get("trigger_id"), ref)
+    response_url = body.get("response_url")
+    if modal is None and not response_url:
+        return  # nowhere to show the list (e.g. a Home tab click whose trigger expired)
+    await _show(ref, deps, client, modal=modal, response_url=response_url, replace_original=False)
+
+
+async def handle_drilldown_page(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
+) -> None:
+    await ack()
+    ref = DrilldownRef.decode(action.get("value"))
+    if ref is None:
+        log.warning("ignored a drill-down page button with a value we did not write")
+        return
+    view = body.get("view") or {}
+    if view.get("id"):
+        modal = (str(view["id"]), view.get("hash"))
+        await _show(ref, deps, client, modal=modal, response_url=None, replace_original=False)
+    elif body.get("response_url"):
+        await _show(ref, deps, client, modal=None, response_url=body["response_url"], replace_original=True)
+    else:
+        log.warning("a drill-down page button arrived with nowhere to answer")
+
+
+async def _open_loading_modal(
+    client: AsyncWebClient, trigger_id: Any, ref: DrilldownRef
+) -> tuple[str, str | None] | None:
+    """Open the interim modal; ``(view id, hash)``, or ``None`` when Slack would not open it."""
+    if not trigger_id:
+        return None
+    try:
+        opened = await client.views_open(trigger_id=str(trigger_id), view=drilldown_loading_modal(ref))
+    except (SlackClientError, OSError, TimeoutError) as exc:
+        log.warning("views.open failed: %s", slack_error(exc))
+        return None
+    view = opened.get("view") or {}
+    return (str(view["id"]), view.get("hash")) if view.get("id") else None
+
+
+async def _show(
+    ref: DrilldownRef,
+    deps: BotDeps,
+    client: AsyncWebClient,
+    *,
+    modal: tuple[str, str | None] | None,
+    response_url: str | None,
+    replace_original: bool,
+) -> None:
+    """Read, compose and deliver one page; failures become a message in the same place."""
+    as_modal = modal is not None
+    content: View | dict[str, Any]
+    try:
+        # Only the clicked engine: the list is the one its card showed, for the same pipeline.
+        bundle = await deps.service.run([ref.engine], ref.pipeline, record=False)
+        content = await compose_drilldown(
+            ref,
+            bundle.reports,
+            bundle.snapshot,
+            deps.owners,
+            as_modal=as_modal,
+            replace_original=replace_original,
+        )
+    except EngineError as exc:
+        log.info("drill-down answered with a user error: %s", type(exc).__name__)
+        content = _failure(ref, exc.user_message, as_modal=as_modal, error=True)
+    except Exception:
+        log.exception("unexpected failure while building a drill-down")
+        content = _failure(ref, APOLOGY, as_modal=as_modal, error=False)
+    try:
+        if modal is not None:
+            view_id, view_hash = modal
+            assert isinstance(content, View)
+            await client.views_update(view_id=view_id, hash=view_hash, view=content)
+        elif response_url is not None:
+            assert isinstance(content, dict)
+            await _respond(response_url, content)
+    except (SlackClientError, OSError, TimeoutError) as exc:
+        # hash_conflict: a quicker click already replaced this page, which is what the person wants.
+        log.warning("could not show the drill-down: %s", slack_error(exc))
+
+
+def _failure(ref: DrilldownRef, text: str, *, as_modal: bool, error: bool) -> View | dict[str, Any]:
+    if as_modal:
+        return drilldown_error_modal(ref, text)
+    message = error_message(text) if error else notice_message(text)
+    return {"response_type": "ephemeral", "replace_original": False, **message.to_dict()}
+
+
+async def _respond(response_url: str, payload: dict[str, Any]) -> None:
+    """Post to a response URL; a payload breaking a limit is logged and sent as its text only."""
+    problems = limit_problems(payload)
+    if problems:
+        log.error("drill-down breaks Block Kit limits, sending text only: %s", "; ".join(problems[:5]))
+        payload = {k: v for k, v in payload.items() if k != "blocks"}
+    response = await webhook_client(response_url).send_dict(payload)
+    if response.status_code != 200:
+        log.warning("response_url answered %s", response.status_code)

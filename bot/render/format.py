@@ -1,0 +1,129 @@
+"""Numbers, dates and statuses as a person reads them; shared by the Slack card and the terminal.
+
+Formatting lives apart from layout so the card and the terminal always say the same thing in the
+same words ("USD 1.2M", "31 %", "42 days").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.trends import Trend
+from engines import HealthLabel, Metric, MetricStatus, RiskReason, Signal
+
+__all__ = [
+    "LABEL_EMOJI",
+    "STATUS_EMOJI",
+    "format_metric",
+    "format_money",
+    "format_when",
+    "reason_text",
+    "source_text",
+    "strength_text",
+    "trend_text",
+]
+
+LABEL_EMOJI = {
+    HealthLabel.HEALTHY: "🟢",
+    HealthLabel.WARNING: "🟡",
+    HealthLabel.CRITICAL: "🔴",
+    HealthLabel.INSUFFICIENT_DATA: "⚪",
+}
+STATUS_EMOJI = {
+    MetricStatus.HEALTHY: "🟢",
+    MetricStatus.WARNING: "🟡",
+    MetricStatus.CRITICAL: "🔴",
+    MetricStatus.UNKNOWN: "⚪",
+}
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+_REASONS = {
+    RiskReason.NO_RECENT_ACTIVITY: "no recent activity",
+    RiskReason.PAST_CLOSE_DATE: "past close date",
+    RiskReason.OPEN_TOO_LONG: "open too long",
+}
+
+
+def _compact(number: float) -> str:
+    size = abs(number)
+    for bound, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= bound:
+            return f"{number / bound:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{number:,.0f}"
+
+
+def format_money(amount: float | None, currency: str) -> str:
+    if amount is None:
+        return "no amount"
+    symbol = _SYMBOLS.get(currency.upper())
+    return f"{symbol}{_compact(amount)}" if symbol else f"{_compact(amount)} {currency}"
+
+
+def _number(value: float | int, unit: str) -> str:
+    if unit == "%":
+        return f"{value:.0f} %"
+    if unit == "days":
+        return f"{value:.0f} days" if abs(value) >= 10 else f"{value:.1f} days"
+    if unit == "deals":
+        return f"{value:,.0f}"
+    if unit.isalpha() and unit.isupper() and len(unit) == 3:
+        return format_money(float(value), unit)
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return f"{text} {unit}".strip()
+
+
+def format_metric(metric: Metric) -> str:
+    """The metric's value in words; a per-stage dict becomes a one-line summary."""
+    value = metric.value
+    if value is None:
+        return "not enough data"
+    if isinstance(value, dict):
+        if not value:
+            return "not enough data"
+        numbers = list(value.values())
+        low, high = min(numbers), max(numbers)
+        if metric.unit == "%":
+            return f"{len(numbers)} stages, lowest {_number(low, '%')}"
+        return f"{len(numbers)} stages, up to {_number(high, metric.unit)}"
+    return _number(value, metric.unit)
+
+
+def strength_text(signal: Signal) -> str:
+    word = "strong" if signal.strength >= 0.7 else "moderate" if signal.strength >= 0.4 else "weak"
+    return f"{word}, {signal.strength:.2f}"
+
+
+def reason_text(reason: RiskReason) -> str:
+    return _REASONS.get(reason, str(reason).replace("_", " "))
+
+
+def source_text(source: str) -> str:
+    return {"hubspot": "HubSpot", "sample": "sample portal"}.get(source, source)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def format_when(moment: datetime, time_zone: str, *, with_time: bool = True) -> str:
+    """``Wed 25 Nov 2026, 16:30 CET`` in the portal's time zone (UTC when the zone is unknown)."""
+    local = moment.astimezone(_zone(time_zone))
+    day = f"{local:%a} {local.day} {local:%b %Y}"
+    return f"{day}, {local:%H:%M %Z}" if with_time else day
+
+
+def trend_text(trend: Trend | None, time_zone: str) -> str:
+    """``▲ 8 since Mon 17 Nov`` (empty when there is no previous report to compare with)."""
+    if trend is None or trend.score_delta is None:
+        return ""
+    local = trend.previous_at.astimezone(_zone(time_zone))
+    since = f"since {local:%a} {local.day} {local:%b}"
+    delta = trend.score_delta
+    if delta > 0:
+        return f"▲ {delta} {since}"
+    if delta < 0:
+        return f"▼ {-delta} {since}"
+    return f"no change {since}"

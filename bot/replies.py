@@ -1,0 +1,154 @@
+"""Where an answer goes: a slash command's response_url, a mention's thread, or the clicked card.
+
+The answering logic (:mod:`bot.answering`) is the same for every surface; only the delivery differs,
+so each surface gets a small :class:`Reply`. Every delivery passes :func:`deliverable` first: a
+message that would break a Block Kit limit is logged and replaced by its plain fallback text rather
+than being rejected by Slack in front of the user.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.render import SlackMessage, limit_problems
+from bot.slack_web import webhook_client
+
+__all__ = ["ActionReply", "ChatUpdateReply", "CommandReply", "MentionReply", "Reply", "deliverable"]
+
+log = logging.getLogger(__name__)
+
+_TOO_BIG = {"invalid_blocks", "msg_blocks_too_long", "invalid_blocks_format", "msg_too_long"}
+
+
+class Reply(Protocol):
+    async def send(self, message: SlackMessage, *, private: bool) -> None:
+        """Deliver the answer (a card, help); ``private``: only the asker sees it."""
+        ...
+
+    async def progress(self, text: str) -> None:
+        """Tell the asker, privately, how far a slow answer has come (best effort)."""
+        ...
+
+    async def error(self, message: SlackMessage) -> None:
+        """Tell the asker, privately, what went wrong."""
+        ...
+
+
+def deliverable(message: SlackMessage) -> dict[str, Any]:
+    """``message`` as Slack JSON, or just its text when it would break a limit (logged as a bug)."""
+    payload = message.to_dict()
+    problems = limit_problems(payload)
+    if problems:
+        log.error("message breaks Block Kit limits, sending text only: %s", "; ".join(problems[:5]))
+        return {"text": message.text[:3000]}
+    return payload
+
+
+class CommandReply:
+    """Answers through a slash command's ``response_url`` (5 uses in 30 minutes; we use at most 3)."""
+
+    MAX_PROGRESS = 1
+
+    def __init__(self, response_url: str) -> None:
+        self.response_url = response_url
+        self._progress_sent = 0
+
+    async def _post(self, payload: dict[str, Any]) -> bool:
+        response = await webhook_client(self.response_url).send_dict(payload)
+        if response.status_code == 200:
+            return True
+        log.warning("response_url answered %s: %s", response.status_code, str(response.body)[:200])
+        if str(response.body).strip() in _TOO_BIG and "blocks" in payload:
+            retry = {k: v for k, v in payload.items() if k != "blocks"}
+            return (await webhook_client(self.response_url).send_dict(retry)).status_code == 200
+        return False
+
+    async def send(self, message: SlackMessage, *, private: bool) -> None:
+        payload = deliverable(message)
+        payload["response_type"] = "ephemeral" if private else "in_channel"
+        await self._post(payload)
+
+    async def progress(self, text: str) -> None:
+        if self._progress_sent >= self.MAX_PROGRESS:
+            return
+        self._progress_sent += 1
+        await self._post({"response_type": "ephemeral", "text": text})
+
+    async def error(self, message: SlackMessage) -> None:
+        payload = deliverable(message)
+        payload["response_type"] = "ephemeral"
+        await self._post(payload)
+
+
+class ActionReply(CommandReply):
+    """Answers a button click by replacing the clicked card in place (``replace_original``)."""
+
+    MAX_PROGRESS = 0
+
+    async def send(self, message: SlackMessage, *, private: bool) -> None:
+        payload = deliverable(message)
+        payload["replace_original"] = True
+        await self._post(payload)
+
+    async def error(self, message: SlackMessage) -> None:
+        payload = deliverable(message)
+        payload.update(response_type="ephemeral", replace_original=False)
+        await self._post(payload)
+
+
+class MentionReply:
+    """Answers an ``@bot`` mention in its thread; private parts go to the asker only."""
+
+    def __init__(self, client: AsyncWebClient, *, channel: str, thread_ts: str, user: str | None) -> None:
+        self.client = client
+        self.channel = channel
+        self.thread_ts = thread_ts
+        self.user = user
+
+    async def _call(self, payload: dict[str, Any], *, private: bool) -> None:
+        args = {"channel": self.channel, "thread_ts": self.thread_ts, **payload}
+        try:
+            if private and self.user:
+                await self.client.chat_postEphemeral(user=self.user, **args)
+            else:
+                await self.client.chat_postMessage(**args)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            if error in _TOO_BIG and "blocks" in payload:
+                log.error("Slack refused the blocks (%s); sending the text only", error)
+                await self._call({"text": payload["text"]}, private=private)
+                return
+            raise
+
+    async def send(self, message: SlackMessage, *, private: bool) -> None:
+        await self._call(deliverable(message), private=private)
+
+    async def progress(self, text: str) -> None:
+        await self._call({"text": text}, private=True)
+
+    async def error(self, message: SlackMessage) -> None:
+        await self._call(deliverable(message), private=True)
+
+
+class ChatUpdateReply:
+    """Replaces a card with ``chat.update`` (a click that came without a ``response_url``)."""
+
+    def __init__(self, client: AsyncWebClient, *, channel: str, ts: str, user: str | None) -> None:
+        self.client = client
+        self.channel = channel
+        self.ts = ts
+        self.user = user
+
+    async def send(self, message: SlackMessage, *, private: bool) -> None:
+        await self.client.chat_update(channel=self.channel, ts=self.ts, **deliverable(message))
+
+    async def progress(self, text: str) -> None:
+        return None  # the clicked card stays visible; a second message would be noise
+
+    async def error(self, message: SlackMessage) -> None:
+        if self.user:
+            await self.client.chat_postEphemeral(channel=self.channel, user=self.user, **deliverable(message))

@@ -1,0 +1,134 @@
+"""Every setting the bot reads, in one place: environment variables or a ``.env`` file.
+
+Why one class: the bot, the CLI, the scheduler and the storage all read the same names, so a
+misspelt or missing variable is reported once, at start, by its environment name - never as a
+``KeyError`` deep inside a request. Secrets are ``SecretStr`` so they never reach a log line, a repr
+or an exception message by accident.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_HUBSPOT_API_BASE = "https://api.hubapi.com"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid. The message names the variable and never shows its value."""
+
+
+class Settings(BaseSettings):
+    """The bot's configuration. Field ``foo_bar`` is read from the environment variable ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    # --- Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+
+    # --- HubSpot
+    hubspot_access_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY", "hubspot_access_token"),
+    )
+    hubspot_api_base: str = DEFAULT_HUBSPOT_API_BASE
+    hubspot_cache_ttl: float = Field(default=300.0, ge=0.0)
+    hubspot_lookback_days: int = Field(default=180, ge=1, le=3650)
+    engine_source: Literal["hubspot", "sample"] | None = None
+
+    # --- serving
+    port: int = Field(default=3000, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    progress_after_seconds: float = Field(default=4.0, ge=0.0)
+
+    # --- storage and schedules (read by bot.storage / bot.schedules)
+    data_dir: Path = Path("data")
+    database_url: SecretStr | None = None
+    report_channel: str | None = None
+    report_schedule: str | None = None
+    report_timezone: str | None = None
+    report_engines: str = "all"
+
+    @property
+    def source(self) -> Literal["hubspot", "sample"]:
+        """``ENGINE_SOURCE`` when set; otherwise HubSpot when a token is configured, else the sample."""
+        if self.engine_source is not None:
+            return self.engine_source
+        return "hubspot" if self.hubspot_access_token is not None else "sample"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def require(self, *names: str) -> None:
+        """Fail with a message naming every listed setting that is missing (by its variable name).
+
+        Called by each entry point with exactly what it needs, so ``engine-bot report`` works with
+        no environment at all while ``engine-bot serve`` insists on its Slack credentials.
+        """
+        missing = [name.upper() for name in names if _is_blank(getattr(self, name))]
+        if missing:
+            plural = "s are" if len(missing) > 1 else " is"
+            raise SettingsError(
+                f"Setting{plural} missing: {', '.join(missing)}. "
+                "Set it in the environment or in a .env file (see the configuration table in README.md)."
+            )
+        self._check_token_shapes(names)
+
+    def _check_token_shapes(self, names: tuple[str, ...]) -> None:
+        prefixes = {"slack_bot_token": "xoxb-", "slack_app_token": "xapp-"}
+        for name in names:
+            prefix = prefixes.get(name)
+            value = getattr(self, name)
+            if prefix and isinstance(value, SecretStr) and not value.get_secret_value().startswith(prefix):
+                raise SettingsError(
+                    f"{name.upper()} does not look right: it should start with '{prefix}' "
+                    "(the value is not shown)."
+                )
+
+    def require_for_source(self) -> None:
+        if self.source == "hubspot":
+            self.require("hubspot_access_token")
+
+
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, SecretStr):
+        return not value.get_secret_value().strip()
+    return isinstance(value, str) and not value.strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's error into a :class:`SettingsError` that names the
+    variables but never echoes their values (a mistyped token must not end up in a terminal log)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("Invalid setting " + "; ".join(problems)) from None

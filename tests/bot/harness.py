@@ -1,0 +1,234 @@
+"""Drive the real Bolt app over HTTP on loopback with requests signed exactly as Slack signs them.
+
+``BotHarness`` builds the app the way ``engine-bot serve`` does (settings -> deps -> ``build_app`` ->
+``bot.server.http_app``), serves it on an ephemeral 127.0.0.1 port and sends slash commands,
+``app_mention`` events and ``block_actions`` the way Slack does: form-encoded bodies for commands
+and interactions, JSON for events, ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` =
+``v0=`` + hex HMAC-SHA256 of ``v0:{timestamp}:{raw body}`` with the signing secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from bot.answering import BotDeps
+from bot.app import build_app
+from bot.server import EVENTS_PATH, start_http
+from bot.service import ReportService
+from bot.settings import Settings
+from engines import SnapshotSource
+from tests.bot.checks import assert_valid_payload
+from tests.fakes.slack import FakeSlack
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
+
+
+def make_settings(slack: FakeSlack, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack.base_url,
+        "engine_source": "sample",
+        "progress_after_seconds": 4.0,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Sent:
+    """What the bot answered on the HTTP request itself (the ack), and how long it took."""
+
+    status: int
+    body: str
+    headers: dict[str, str]
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class BotHarness:
+    """The real app on loopback. Use ``async with BotHarness(slack, source) as bot``."""
+
+    def __init__(
+        self, slack: FakeSlack, source: SnapshotSource, *, progress_after: float = 4.0, **settings: Any
+    ) -> None:
+        self.slack = slack
+        slack.bot_token = BOT_TOKEN
+        self.settings = make_settings(slack, progress_after_seconds=progress_after, **settings)
+        self.deps = BotDeps(service=ReportService(source), progress_after=progress_after)
+        self.app = build_app(self.settings, self.deps)
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> BotHarness:
+        self._runner, port = await start_http(self.app, host="127.0.0.1", port=0)
+        self.url = f"http://127.0.0.1:{port}"
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if exc_type is None:
+            self.check_everything_sent()
+
+    def check_everything_sent(self) -> None:
+        """Every message the bot got through to Slack in this test passes every check, and Slack
+        never had to refuse one for its blocks."""
+        assert self.slack.problems == []
+        for call in self.slack.messages_sent():
+            assert_valid_payload(call.payload)
+
+    # ------------------------------------------------------------------ raw sending
+
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        signed: bool = True,
+        extra_headers: dict[str, str] | None = None,
+        path: str = EVENTS_PATH,
+    ) -> Sent:
+        assert self._session is not None
+        ts = int(time.time()) if timestamp is None else timestamp
+        headers = {"Content-Type": content_type}
+        if signed:
+            headers["X-Slack-Request-Timestamp"] = str(ts)
+            headers["X-Slack-Signature"] = signature or sign(body, ts)
+        headers.update(extra_headers or {})
+        started = time.monotonic()
+        async with self._session.post(self.url + path, data=body.encode(), headers=headers) as response:
+            text = await response.text()
+            return Sent(response.status, text, dict(response.headers), time.monotonic() - started)
+
+    async def get(self, path: str) -> Sent:
+        assert self._session is not None
+        started = time.monotonic()
+        async with self._session.get(self.url + path) as response:
+            return Sent(
+                response.status, await response.text(), dict(response.headers), time.monotonic() - started
+            )
+
+    # ------------------------------------------------------------------ Slack-shaped requests
+
+    def command_body(
+        self, text: str, response_url: str, *, user: str = "U0ASKER", channel: str = "C0SALES"
+    ) -> str:
+        return urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": self.slack.team_id,
+                "team_domain": "fake",
+                "channel_id": channel,
+                "channel_name": "sales",
+                "user_id": user,
+                "user_name": "ana",
+                "command": "/engine",
+                "text": text,
+                "api_app_id": "A0ENGINE",
+                "is_enterprise_install": "false",
+                "response_url": response_url,
+                "trigger_id": f"{uuid.uuid4().int % 10**12}.1.abc",
+            }
+        )
+
+    async def command(self, text: str, *, response_url: str | None = None, **kw: Any) -> tuple[Sent, str]:
+        """Send ``/engine text``; returns the ack and the response URL key the card will go to."""
+        url = response_url or self.slack.new_response_url()
+        sent = await self.post(self.command_body(text, url), "application/x-www-form-urlencoded", **kw)
+        return sent, url.rsplit("/", 1)[-1]
+
+    def mention_body(
+        self,
+        text: str,
+        *,
+        event_id: str,
+        channel: str = "C0SALES",
+        ts: str = "1764000000.000100",
+        **event: Any,
+    ) -> str:
+        return json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": self.slack.team_id,
+                "api_app_id": "A0ENGINE",
+                "event": {
+                    "type": "app_mention",
+                    "user": "U0ASKER",
+                    "text": f"<@{self.slack.bot_user_id}> {text}",
+                    "ts": ts,
+                    "channel": channel,
+                    "event_ts": ts,
+                    **event,
+                },
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "authorizations": [
+                    {"team_id": self.slack.team_id, "user_id": self.slack.bot_user_id, "is_bot": True}
+                ],
+            }
+        )
+
+    async def mention(self, text: str, *, event_id: str, retry: int | None = None, **event: Any) -> Sent:
+        headers = {}
+        if retry is not None:
+            headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        body = self.mention_body(text, event_id=event_id, **event)
+        return await self.post(body, "application/json", extra_headers=headers)
+
+    def action_body(
+        self, action_id: str, value: str, *, response_url: str | None, channel: str = "C0SALES", ts: str = "1"
+    ) -> str:
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": "U0ASKER", "username": "ana", "team_id": self.slack.team_id},
+            "api_app_id": "A0ENGINE",
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
+            "trigger_id": "123.456.abc",
+            "team": {"id": self.slack.team_id, "domain": "fake"},
+            "channel": {"id": channel, "name": "sales"},
+            "message": {"type": "message", "ts": ts, "text": "card"},
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "engine_card_actions",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": str(time.time()),
+                    "text": {"type": "plain_text", "text": "x"},
+                }
+            ],
+        }
+        if response_url is not None:
+            payload["response_url"] = response_url
+        return urlencode({"payload": json.dumps(payload)})
+
+    async def click(self, action_id: str, value: str, *, response_url: str | None, **kw: Any) -> Sent:
+        body = self.action_body(action_id, value, response_url=response_url, **kw)
+        return await self.post(body, "application/x-www-form-urlencoded")
