@@ -31,6 +31,7 @@ test: install lint typecheck
 bench: install
 	$(BIN)/python benchmarks/bench_engines.py
 	$(BIN)/python benchmarks/bench_hubspot.py
+	$(BIN)/python benchmarks/bench_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
