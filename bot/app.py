@@ -56,7 +56,8 @@ def build_deps(
     seen_events: EventDeduper | None = None,
     subcommands: Sequence[Subcommand] = (),
 ) -> BotDeps:
-    """The listeners' shared parts: the report service over the configured source, and friends.
+    """The listeners' shared parts: the report service over the configured source, the owner
+    directory (when there is a bot token), and friends.
 
     ``history`` (report storage) adds trend lines; ``seen_events`` replaces the in-memory event
     dedup with a shared store (several replicas); ``subcommands`` teach ``/engine`` new first words.

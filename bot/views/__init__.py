@@ -13,6 +13,8 @@ from bot.views.deal_card import deal_card, deal_not_found, deal_pick_list, deal_
 from bot.views.drilldown import (
     DrilldownPage,
     DrilldownRef,
+    drilldown_error_modal,
+    drilldown_loading_modal,
     drilldown_message,
     drilldown_modal,
     drilldown_open_button,
@@ -34,6 +36,8 @@ __all__ = [
     "deal_pick_list",
     "deal_reply",
     "deal_row",
+    "drilldown_error_modal",
+    "drilldown_loading_modal",
     "drilldown_message",
     "drilldown_modal",
     "drilldown_open_button",

@@ -2,9 +2,10 @@
 
 ``BotHarness`` builds the app the way ``engine-bot serve`` does (settings -> deps -> ``build_app`` ->
 ``bot.server.http_app``), serves it on an ephemeral 127.0.0.1 port and sends slash commands,
-``app_mention`` events and ``block_actions`` the way Slack does: form-encoded bodies for commands
-and interactions, JSON for events, ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` =
-``v0=`` + hex HMAC-SHA256 of ``v0:{timestamp}:{raw body}`` with the signing secret.
+``app_mention`` and ``app_home_opened`` events and ``block_actions`` (from messages, modals and the
+Home tab) the way Slack does: form-encoded bodies for commands and interactions, JSON for events,
+``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` = ``v0=`` + hex HMAC-SHA256 of
+``v0:{timestamp}:{raw body}`` with the signing secret.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import aiohttp
 from aiohttp import web
 
 from bot.answering import BotDeps
-from bot.app import build_app
+from bot.app import build_app, build_owner_directory
 from bot.server import EVENTS_PATH, start_http
 from bot.service import ReportService
 from bot.settings import Settings
 from engines import SnapshotSource
-from tests.bot.checks import assert_valid_payload
+from tests.bot.checks import assert_valid_payload, assert_valid_view
 from tests.fakes.slack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -73,7 +74,11 @@ class BotHarness:
         self.slack = slack
         slack.bot_token = BOT_TOKEN
         self.settings = make_settings(slack, progress_after_seconds=progress_after, **settings)
-        self.deps = BotDeps(service=ReportService(source), progress_after=progress_after)
+        self.deps = BotDeps(
+            service=ReportService(source),
+            progress_after=progress_after,
+            owners=build_owner_directory(self.settings),
+        )
         self.app = build_app(self.settings, self.deps)
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -94,11 +99,16 @@ class BotHarness:
             self.check_everything_sent()
 
     def check_everything_sent(self) -> None:
-        """Every message the bot got through to Slack in this test passes every check, and Slack
-        never had to refuse one for its blocks."""
+        """Every message and view the bot got through to Slack in this test passes every check, and
+        Slack never had to refuse one for its blocks. Mentions may only name users Slack knows."""
         assert self.slack.problems == []
+        known = frozenset(self.slack.users.values()) | frozenset(self.slack.user_records)
         for call in self.slack.messages_sent():
-            assert_valid_payload(call.payload)
+            assert_valid_payload(call.payload, allowed_mentions=known)
+        for method in ("views.open", "views.update", "views.publish"):
+            for call in self.slack.calls_to(method):
+                if call.error is None:
+                    assert_valid_view(call.payload["view"], allowed_mentions=known)
 
     # ------------------------------------------------------------------ raw sending
 
@@ -232,3 +242,78 @@ class BotHarness:
     async def click(self, action_id: str, value: str, *, response_url: str | None, **kw: Any) -> Sent:
         body = self.action_body(action_id, value, response_url=response_url, **kw)
         return await self.post(body, "application/x-www-form-urlencoded")
+
+    def view_action_body(
+        self,
+        action_id: str,
+        *,
+        view: dict[str, Any],
+        value: str | None = None,
+        selected: str | None = None,
+        user: str = "U0ASKER",
+        trigger_id: str = "123.456.view",
+    ) -> str:
+        """A ``block_actions`` payload from inside a modal or the Home tab (``view`` as Slack stored
+        it, with ``id`` and ``hash``): no channel, no response URL, the view instead."""
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": "b",
+            "action_ts": str(time.time()),
+        }
+        if selected is not None:
+            action.update(
+                type="static_select",
+                selected_option={"text": {"type": "plain_text", "text": "x"}, "value": selected},
+            )
+        else:
+            action.update(type="button", value=value or "", text={"type": "plain_text", "text": "x"})
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user, "username": "ana", "team_id": self.slack.team_id},
+            "api_app_id": "A0ENGINE",
+            "token": "legacy-verification-token",
+            "container": {"type": "view", "view_id": view.get("id")},
+            "trigger_id": trigger_id,
+            "team": {"id": self.slack.team_id, "domain": "fake"},
+            "view": view,
+            "actions": [action],
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    async def click_in_view(self, action_id: str, *, view: dict[str, Any], **kw: Any) -> Sent:
+        body = self.view_action_body(action_id, view=view, **kw)
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    def home_opened_body(
+        self, *, user: str, event_id: str, tab: str = "home", view: dict[str, Any] | None = None
+    ) -> str:
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D0HOME",
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        if view is not None:
+            event["view"] = view
+        return json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": self.slack.team_id,
+                "api_app_id": "A0ENGINE",
+                "event": event,
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "authorizations": [
+                    {"team_id": self.slack.team_id, "user_id": self.slack.bot_user_id, "is_bot": True}
+                ],
+            }
+        )
+
+    async def home_opened(self, *, user: str, event_id: str, retry: int | None = None, **kw: Any) -> Sent:
+        headers = {}
+        if retry is not None:
+            headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        body = self.home_opened_body(user=user, event_id=event_id, **kw)
+        return await self.post(body, "application/json", extra_headers=headers)

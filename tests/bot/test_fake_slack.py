@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -102,3 +104,51 @@ def test_background_thread_mode_and_response_url_uses() -> None:
                 statuses.append(exc.code)
         assert statuses == [200] * 5 + [404]  # a response_url allows 5 uses
         slack.wait_for_sync(lambda s: len(s.responses()) == 5)
+
+
+async def test_users_info_and_lookup_by_email_as_get_requests(slack: FakeSlack) -> None:
+    client = _client(slack)
+    slack.add_user("U0MAYA", "Maya@Example.com")
+    slack.add_user("U0NOMAIL")
+    slack.add_user("U0GONE", "gone@example.com", deleted=True)
+    assert (await client.users_lookupByEmail(email="maya@example.com"))["user"]["id"] == "U0MAYA"
+    assert (await client.users_info(user="U0MAYA"))["user"]["profile"]["email"] == "Maya@Example.com"
+    assert "email" not in (await client.users_info(user="U0NOMAIL"))["user"]["profile"]
+    assert (await client.users_lookupByEmail(email="gone@example.com"))["user"]["deleted"] is True
+    with pytest.raises(SlackApiError, match="user_not_found"):
+        await client.users_info(user="U0NOBODY")
+    assert slack.calls_to("users.info")[0].payload == {"user": "U0MAYA"}
+
+
+async def test_views_are_checked_like_slack_checks_them(slack: FakeSlack) -> None:
+    client = _client(slack)
+    long_title = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25}, "blocks": []}
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        await client.views_open(trigger_id="1.2.3", view=long_title)
+    metadata = {"type": "home", "private_metadata": "m" * 3001, "blocks": [{"type": "divider"}]}
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        await client.views_publish(user_id="U1", view=metadata)
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        await client.views_publish(user_id="U1", view={"type": "home", "blocks": [{"type": "divider"}] * 101})
+    assert len(slack.problems) == 3
+    slack.problems.clear()
+    first = await client.views_publish(user_id="U1", view={"type": "home", "blocks": []})
+    again = await client.views_publish(user_id="U1", view={"type": "home", "blocks": [{"type": "divider"}]})
+    assert first["view"]["id"] == again["view"]["id"]  # one Home tab per user
+    assert slack.home_views["U1"]["blocks"] == [{"type": "divider"}]
+    with pytest.raises(SlackApiError, match="hash_conflict"):
+        await client.views_publish(
+            user_id="U1", hash=first["view"]["hash"], view={"type": "home", "blocks": []}
+        )
+
+
+async def test_slow_answers(slack: FakeSlack) -> None:
+    client = _client(slack)
+    slack.slow("auth.test", 0.3)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert (await client.auth_test())["ok"]
+    assert loop.time() - started >= 0.3
+    started = loop.time()
+    await client.auth_test()
+    assert loop.time() - started < 0.3

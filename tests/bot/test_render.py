@@ -251,3 +251,50 @@ def test_extra_buttons_join_the_button_row(portal: PortalSnapshot) -> None:
     ids = [e["action_id"] for e in actions["elements"]]
     assert ids[-1] == "engine.refresh"
     assert ids[3:8] == [f"drill_{i}" for i in range(5)]  # at most five extra buttons
+
+
+def _accessory_buttons(payload: dict[str, object]) -> list[dict[str, str]]:
+    blocks = payload["blocks"]
+    assert isinstance(blocks, list)
+    return [b["accessory"] for b in blocks if isinstance(b.get("accessory"), dict)]
+
+
+@pytest.mark.parametrize("name", ["portal", "hostile_portal"])
+def test_drilldown_buttons_sit_beside_the_lists_they_open(name: str, request: pytest.FixtureRequest) -> None:
+    from bot.views.drilldown import ACTION_OPEN_PATTERN, DrilldownRef, find_signal
+
+    portal: PortalSnapshot = request.getfixturevalue(name)
+    report = analyze(portal, "growth", now=NOW)
+    payload = assert_valid_message(card_message([report]))
+    buttons = _accessory_buttons(payload)
+    ids = [b["action_id"] for b in buttons]
+    actions = next(b for b in payload["blocks"] if b["type"] == "actions")
+    ids += [e["action_id"] for e in actions["elements"]]
+    assert len(ids) == len(set(ids))  # unique across accessories and the button row
+    assert buttons[-1]["action_id"] == "drilldown_open"
+    assert buttons[-1]["text"]["text"] == "Show at-risk deals"
+    for button in buttons:
+        assert ACTION_OPEN_PATTERN.fullmatch(button["action_id"])
+        ref = DrilldownRef.decode(button["value"])
+        assert ref is not None
+        assert ref.engine is EngineName.GROWTH
+        if ref.signal is not None:
+            signal = find_signal(report, ref.signal)
+            assert signal is not None
+            assert signal.deal_ids  # no button for a signal with no deals to list
+    top = sorted(report.signals, key=lambda s: s.strength, reverse=True)[:3]
+    assert len(buttons) == 1 + sum(1 for s in top if s.deal_ids)
+
+
+def test_no_drilldown_without_deals_or_with_a_pipeline_id_too_long_for_a_button(
+    portal: PortalSnapshot,
+) -> None:
+    innovation = analyze(portal, "innovation", now=NOW)
+    assert not innovation.at_risk
+    assert 'drilldown_open"' not in json.dumps(card_message([innovation]).to_dict())
+    growth = analyze(portal, "growth", now=NOW)
+    long_id = growth.model_copy(update={"pipeline": "p" * 300})
+    payload = assert_valid_message(card_message([long_id]))
+    assert _accessory_buttons(payload) == []
+    compact = assert_valid_message(card_message([long_id, innovation]))
+    assert _accessory_buttons(compact) == []

@@ -10,9 +10,11 @@ import socket
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app import build_deps, build_owner_directory
 from bot.owners import OwnerDirectory
-from tests.owners.conftest import TOKEN, FakeClock
+from bot.settings import Settings
 from tests.fakes.slack import FakeSlack
+from tests.owners.conftest import TOKEN, FakeClock
 
 
 async def test_hit_is_returned_and_cached(slack: FakeSlack, client: AsyncWebClient) -> None:
@@ -187,9 +189,7 @@ async def test_invalid_inputs_make_no_call(slack: FakeSlack, client: AsyncWebCli
     assert slack.calls == []
 
 
-async def test_email_for_user_reads_the_profile_and_caches(
-    slack: FakeSlack, client: AsyncWebClient
-) -> None:
+async def test_email_for_user_reads_the_profile_and_caches(slack: FakeSlack, client: AsyncWebClient) -> None:
     slack.add_user("U0MAYA", "maya@example.com")
     slack.add_user("U0NOMAIL", None)
     directory = OwnerDirectory(client)
@@ -216,3 +216,23 @@ async def test_a_slow_slack_is_cut_off_by_the_timeout(slack: FakeSlack, client: 
     started = loop.time()
     assert await directory.slack_user_id("slow@example.com") is None
     assert loop.time() - started < 0.5
+
+
+async def test_the_bots_directory_has_its_own_client_that_never_waits_out_a_rate_limit(
+    slack: FakeSlack,
+) -> None:
+    settings = Settings(_env_file=None, slack_bot_token=TOKEN, slack_api_url=slack.base_url.rstrip("/"))
+    assert build_owner_directory(Settings(_env_file=None)) is None  # no token: owners shown by name
+    deps = build_deps(Settings(_env_file=None, engine_source="sample", slack_bot_token=TOKEN))
+    assert isinstance(deps.owners, OwnerDirectory)
+    directory = build_owner_directory(settings)
+    assert directory is not None
+    slack.add_user("U0MAYA", "maya@example.com")
+    slack.rate_limit("users.lookupByEmail", retry_after=30)
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await directory.slack_user_id("maya@example.com") is None  # the shared client would sleep 30 s
+    assert loop.time() - started < 2
+    assert await directory.slack_user_id("jonas@example.com") is None
+    assert [c.status for c in slack.calls_to("users.lookupByEmail")] == [429, 200]

@@ -67,9 +67,7 @@ async def test_a_vanished_signal_says_so(sample: Sample, owners: OwnerDirectory)
     assert "no longer available" in message["blocks"][0]["text"]["text"]
 
 
-async def test_deal_card_mentions_the_owner(
-    sample: Sample, slack: FakeSlack, owners: OwnerDirectory
-) -> None:
+async def test_deal_card_mentions_the_owner(sample: Sample, slack: FakeSlack, owners: OwnerDirectory) -> None:
     snapshot, reports = sample
     deal = next(d for d in snapshot.deals if d.name and snapshot.owner(d.owner_id))
     owner = snapshot.owner(deal.owner_id)

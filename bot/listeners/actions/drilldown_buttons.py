@@ -21,8 +21,7 @@ from bot.answering import APOLOGY, BotDeps
 from bot.listeners.errors import slack_error
 from bot.render import error_message, limit_problems, notice_message
 from bot.slack_web import webhook_client
-from bot.views import DrilldownRef, compose_drilldown
-from bot.views.drilldown import drilldown_error_modal, drilldown_loading_modal
+from bot.views import DrilldownRef, compose_drilldown, drilldown_error_modal, drilldown_loading_modal
 from engines import EngineError
 
 __all__ = ["handle_drilldown_open", "handle_drilldown_page"]
