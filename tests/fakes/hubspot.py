@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
-import threading
 import time
 import uuid
 from collections import deque
@@ -41,6 +40,7 @@ from aiohttp import web
 
 from engines.dates import to_utc
 from engines.models import Deal, PortalSnapshot, Stage
+from tests.fakes._thread import serve_in_thread
 
 __all__ = ["Call", "FakeHubSpot", "RemoteFakeHubSpot", "format_datetime", "hubspot_deal_properties"]
 
@@ -304,26 +304,8 @@ class FakeHubSpot:
     def running(cls, portal: PortalSnapshot, **options: Any) -> Iterator[FakeHubSpot]:
         """Run the server in a background thread with its own event loop (for code in another loop)."""
         fake = cls(portal, **options)
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(fake.start())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(fake.stop())
-            loop.close()
-
-        thread = threading.Thread(target=serve, name="fake-hubspot", daemon=True)
-        thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake HubSpot did not start")
-        try:
+        with serve_in_thread(fake, "fake-hubspot"):
             yield fake
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
 
     @classmethod
     @contextlib.contextmanager

@@ -51,6 +51,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes._thread import serve_in_thread
+
 __all__ = ["Call", "FakeSlack", "block_problems"]
 
 MESSAGE_MAX_BLOCKS = 50
@@ -321,26 +323,8 @@ class FakeSlack:
     def running(cls, **options: Any) -> Iterator[FakeSlack]:
         """Run the server in a background thread with its own event loop."""
         fake = cls(**options)
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(fake.start())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(fake.stop())
-            loop.close()
-
-        thread = threading.Thread(target=serve, name="fake-slack", daemon=True)
-        thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake Slack did not start")
-        try:
+        with serve_in_thread(fake, "fake-slack"):
             yield fake
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
 
     # ------------------------------------------------------------------ request handling
 
