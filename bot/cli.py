@@ -21,17 +21,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
 
 from bot.parsing import ENGINE_WORDS, ReportRequest
 from bot.progress_bar import ProgressBar
 from bot.render import card_message, render_json, render_text
 from bot.replies import deliverable
+from bot.schedules import DeliveryError, post_cards
 from bot.service import ReportBundle, ReportService
 from bot.settings import Settings, SettingsError, load_settings
 from bot.slack_web import web_client
 from bot.sources import SourceName, build_source
-from bot.trends import ReportHistory
 from engines import EngineError
 from engines.dates import to_utc
 
@@ -160,22 +160,24 @@ def _post(args: argparse.Namespace) -> int:
 
 
 async def _post_async(settings: Settings, args: argparse.Namespace, bar: ProgressBar) -> int:
+    """One card, posted like a scheduled report (:func:`bot.schedules.post_cards`): the bot joins a
+    public channel it is not in, and Slack's 429s are waited out."""
     bundle = await _run(settings, args, None, bar)
-    payload: dict[str, Any] = deliverable(card_message(bundle.reports, bundle.trends))
-    client = web_client(settings)
+    message = card_message(bundle.reports, bundle.trends)
+    payload: dict[str, Any] = deliverable(message)
     try:
-        try:
-            response = await client.chat_postMessage(channel=args.channel, **payload)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "not_in_channel":
-                raise
-            await client.conversations_join(channel=args.channel)  # public channels only (channels:join)
-            response = await client.chat_postMessage(channel=args.channel, **payload)
-    except SlackApiError as exc:
-        return _fail(_slack_error_text(str(exc.response.get("error")), args.channel), EXIT_FAILED)
+        delivery = await post_cards(
+            web_client(settings),
+            args.channel,
+            payload.get("blocks", []),
+            payload["text"],
+            scheduled_by=None,
+        )
+    except DeliveryError as exc:
+        return _fail(_slack_error_text(exc.code, args.channel), EXIT_FAILED)
     except SlackClientError as exc:
         return _fail(f"could not reach Slack ({type(exc).__name__}).", EXIT_FAILED)
-    print(f"Posted to {response.get('channel', args.channel)} (ts {response.get('ts')}).", file=sys.stderr)
+    print(f"Posted to {delivery.channel} (ts {delivery.ts}).", file=sys.stderr)
     return 0
 
 
@@ -192,9 +194,8 @@ def _slack_error_text(error: str, channel: str) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.app import build_app, build_deps
     from bot.logs import configure_logging
-    from bot.server import run_http, run_socket_mode
+    from bot.scheduling import serve
 
     settings = load_settings()
     settings.require("slack_bot_token")
@@ -203,27 +204,9 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         settings.require("slack_signing_secret")
     configure_logging(settings)
-    app = build_app(settings, build_deps(settings, history=_open_history(settings)))
-    if settings.slack_app_token is not None:
-        run_socket_mode(app, settings.slack_app_token.get_secret_value())
-    else:
-        run_http(app, host=args.host, port=args.port if args.port is not None else settings.port)
+    port = args.port if args.port is not None else settings.port
+    asyncio.run(serve(settings, host=args.host, port=port))
     return 0
-
-
-def _open_history(settings: Settings) -> ReportHistory:
-    """The report store (trend lines on every card): SQLite in ``DATA_DIR`` or ``DATABASE_URL``."""
-    from bot.storage import Database, ReportStore
-
-    url = settings.database_url.get_secret_value() if settings.database_url else None
-    try:
-        database = Database(url, data_dir=settings.data_dir)
-        database.migrate()
-    except Exception as exc:  # the driver's message may quote the URL, which can hold a password
-        raise SettingsError(
-            f"Could not open the report database (DATABASE_URL / DATA_DIR): {type(exc).__name__}."
-        ) from None
-    return ReportStore(database)
 
 
 if __name__ == "__main__":

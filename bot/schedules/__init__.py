@@ -1,8 +1,8 @@
 """Scheduled reports: when (cron and friendly forms, time zones), the runner, the command, delivery.
 
-Wiring (in ``engine-bot serve``)::
+Nothing here knows the Slack app, the settings or the report service; :mod:`bot.scheduling` wires
+these pieces into ``engine-bot serve``::
 
-    db = Database(url, data_dir=data_dir); await asyncio.to_thread(db.migrate)
     schedules = ScheduleStore(db)
     await ensure_default_schedule(schedules, channel=..., schedule=..., timezone=..., engines=...)
     runner = ScheduleRunner(schedules, post_report)   # post_report(schedule, fire_at) posts the cards

@@ -1,16 +1,15 @@
-"""Small text helpers shared by the schedule replies and the weekly summary."""
+"""Dates for the schedule replies and the weekly summary, in the reader's schedule zone.
+
+Escaping is not here: untrusted text goes through :func:`bot.render.text.escape`, the one escaping
+helper of the codebase.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-__all__ = ["escape", "when"]
-
-
-def escape(text: str) -> str:
-    """Make untrusted text (what people typed, CRM names) inert inside Slack mrkdwn."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+__all__ = ["when"]
 
 
 def when(moment: datetime, zone: ZoneInfo, *, with_time: bool = True) -> str:

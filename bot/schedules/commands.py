@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.schedules._text import escape, when
+from bot.render.text import escape
+from bot.schedules._text import when
 from bot.schedules.cron import (
     EXAMPLE_SCHEDULE,
     CronSpec,
@@ -125,10 +126,10 @@ def _help(default_timezone: str) -> ScheduleReply:
         "• `/engine schedule add weekdays 09:00 all New business tz=Europe/Berlin` one pipeline, in Berlin "
         "time\n"
         "• `/engine schedule add 0 9 * * 1` any 5-field cron expression\n"
-        "• `/engine schedule list` · `/engine schedule remove <id>`"
+        "• `/engine schedule list` · `/engine schedule remove &lt;id&gt;`"
     )
     return ScheduleReply(
-        text="Schedule reports with /engine schedule add <when> [engines] [pipeline] [tz=Area/City].",
+        text="Schedule reports with /engine schedule add &lt;when&gt; [engines] [pipeline] [tz=Area/City].",
         blocks=[
             _section(body),
             _context(f"Times are in {escape(default_timezone)} unless you add `tz=Area/City`."),
@@ -205,7 +206,7 @@ async def _add(
     runs = _next_runs(schedule.cron, zone, now)
     where = f" for pipeline *{escape(pipeline)}*" if pipeline else ""
     summary = (
-        f":white_check_mark: Scheduled `{schedule.id}`: {_engines_text(engines)}{where} in <#{channel_id}>, "
+        f":white_check_mark: Scheduled `{schedule.id}`: {_engines_text(engines)}{where} in this channel, "
         f"{escape(spec.description)} ({escape(zone.key)})."
     )
     return ScheduleReply(
@@ -224,12 +225,12 @@ def _last_run(firing: Firing | None, zone: ZoneInfo) -> str:
     if firing.status is FiringStatus.POSTED:
         return f"last posted {at}"
     if firing.status is FiringStatus.FAILED:
-        reason = escape(firing.detail or "unknown reason")[:200]
+        reason = escape(firing.detail or "unknown reason", 200)
         return f":warning: failed {at}: {reason}"
     return f"running since {at}"
 
 
-async def _list(store: ScheduleStore, now: datetime) -> ScheduleReply:
+async def _list(store: ScheduleStore, now: datetime, here: str) -> ScheduleReply:
     schedules = await store.schedules()
     if not schedules:
         return ScheduleReply(
@@ -243,16 +244,22 @@ async def _list(store: ScheduleStore, now: datetime) -> ScheduleReply:
     last = await store.last_firings()
     blocks: list[Block] = [HeaderBlock(text=f"Scheduled reports ({len(schedules)})")]
     for schedule in schedules[:_MAX_LISTED]:
-        blocks.append(_section(_schedule_line(schedule, last.get(schedule.id), now)))
-    footer = "Remove one with `/engine schedule remove <id>`."
+        blocks.append(_section(_schedule_line(schedule, last.get(schedule.id), now, here)))
+    footer = "Remove one with `/engine schedule remove &lt;id&gt;`."
     if len(schedules) > _MAX_LISTED:
         footer = f"Showing the first {_MAX_LISTED} of {len(schedules)}. " + footer
     blocks.append(_context(footer))
-    lines = [f"{s.id}: {s.spec} in {s.channel_id}" for s in schedules]
-    return ScheduleReply(text="Scheduled reports: " + "; ".join(lines)[:2900], blocks=blocks)
+    lines = [f"{s.id}: {s.spec} in {_channel(s.channel_id, here)}" for s in schedules]
+    return ScheduleReply(text="Scheduled reports: " + escape("; ".join(lines), 2900), blocks=blocks)
 
 
-def _schedule_line(schedule: Schedule, last: Firing | None, now: datetime) -> str:
+def _channel(channel_id: str, here: str) -> str:
+    """``this channel``, or the channel's id: replies carry no ``<#C…>`` control sequences (one rule
+    for every message the bot sends: the only ones allowed are its own deal links and owner mentions)."""
+    return "this channel" if channel_id == here else channel_id
+
+
+def _schedule_line(schedule: Schedule, last: Firing | None, now: datetime, here: str) -> str:
     zone = schedule.zone
     where = f" · pipeline *{escape(schedule.pipeline)}*" if schedule.pipeline else ""
     origin = " · from the environment" if schedule.origin is ScheduleOrigin.ENVIRONMENT else ""
@@ -261,7 +268,8 @@ def _schedule_line(schedule: Schedule, last: Firing | None, now: datetime) -> st
     except ScheduleError:
         upcoming = "never"
     return (
-        f"`{escape(schedule.id)}` <#{escape(schedule.channel_id)}> · `{escape(schedule.spec)}` "
+        f"`{escape(schedule.id)}` in {escape(_channel(schedule.channel_id, here))} · "
+        f"`{escape(schedule.spec)}` "
         f"({escape(schedule.timezone)}) · {_engines_text(schedule.engines)}{where}{origin}\n"
         f"next {upcoming} · {_last_run(last, zone)}"
     )
@@ -270,11 +278,13 @@ def _schedule_line(schedule: Schedule, last: Firing | None, now: datetime) -> st
 async def _remove(words: list[str], store: ScheduleStore) -> ScheduleReply:
     if not words:
         return ScheduleReply(
-            text="Which one? /engine schedule remove <id>",
-            blocks=[_section("Which one? `/engine schedule remove <id>`, ids from `/engine schedule list`.")],
+            text="Which one? /engine schedule remove &lt;id&gt;",
+            blocks=[
+                _section("Which one? `/engine schedule remove &lt;id&gt;`, ids from `/engine schedule list`.")
+            ],
         )
     schedule_id = words[0].strip("`").lower()
-    shown = escape(schedule_id)[:40]
+    shown = escape(schedule_id, 40)
     if schedule_id == ENV_SCHEDULE_ID:
         text = (
             f"`{ENV_SCHEDULE_ID}` comes from the bot's environment (REPORT_SCHEDULE); it would come back at "
@@ -324,7 +334,7 @@ async def handle_schedule_command(
             default_tz=default_timezone,
         )
     if command in ("list", "ls"):
-        return await _list(store, moment)
+        return await _list(store, moment, channel_id)
     if command in ("remove", "rm", "delete"):
         return await _remove(words[1:], store)
     return _help(default_timezone)

@@ -29,19 +29,23 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-BOT_NAME = "Value Engine Bot"
+BOT_NAME = "Value Engine"  # the bot user's display name in manifest.yml: what /invite completes
 # chat.postMessage answers not_in_channel for a public channel the bot has not joined, and
 # channel_not_found for a private channel it was never invited to (it cannot even see it).
 _MEMBERSHIP_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
+# Slack's answers to blocks it will not show (the renderers keep within the limits; this is the net).
+_REFUSED_BLOCKS = frozenset({"msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format"})
 
 
 class DeliveryError(Exception):
-    """The report could not be posted. ``reason`` is Slack's error code (safe to log and show);
-    ``notified`` is the user who was told how to fix it, if anyone was."""
+    """The report could not be posted. ``reason`` says why in a short line (safe to log and show);
+    ``code`` is Slack's error code behind it (``not_in_channel`` when the bot could not join), for
+    callers that map codes to advice; ``notified`` is the user who was told how to fix it, if anyone."""
 
-    def __init__(self, reason: str, *, notified: str | None = None) -> None:
+    def __init__(self, reason: str, *, code: str | None = None, notified: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code or reason
         self.notified = notified
         self.user_message = reason if notified is None else f"{reason} (told <@{notified}> how to fix it)"
 
@@ -77,7 +81,15 @@ def _payload(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def _post(client: AsyncWebClient, channel: str, payload: list[dict[str, Any]], text: str) -> Any:
     # unfurl_links off: a report's deal links would otherwise expand into previews under the cards.
-    return await client.chat_postMessage(channel=channel, blocks=payload, text=text, unfurl_links=False)
+    try:
+        return await client.chat_postMessage(channel=channel, blocks=payload, text=text, unfurl_links=False)
+    except SlackApiError as error:
+        code = slack_error_code(error)
+        if code not in _REFUSED_BLOCKS or not payload:
+            raise
+    # Nobody watches a scheduled post: the text fallback (every engine's score) beats no post at all.
+    logger.error("Slack refused the blocks of a post to %s (%s); posting the text only", channel, code)
+    return await client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
 
 
 async def _tell_scheduler(
@@ -111,7 +123,9 @@ async def post_cards(
 
     On ``not_in_channel``/``channel_not_found`` the bot joins the channel and retries once. When it
     cannot join (a private channel, or one it cannot see) ``scheduled_by`` is sent a DM with
-    how to invite it, and :class:`DeliveryError` says so. Adds the 429 retry handler to ``client``.
+    how to invite it, and :class:`DeliveryError` says so. If Slack refuses the blocks themselves
+    (``msg_blocks_too_long``) the text fallback is posted instead. Adds the 429 retry handler to
+    ``client``.
     """
     ensure_rate_limit_retries(client)
     payload = _payload(blocks)
@@ -127,10 +141,16 @@ async def post_cards(
     except SlackApiError as error:
         why = slack_error_code(error)
         notified = await _tell_scheduler(client, scheduled_by, channel, why, bot_name)
-        raise DeliveryError(f"not in channel and could not join it: {why}", notified=notified) from None
+        # channel_not_found: no channel the bot can see; anything else (a private channel answers
+        # method_not_supported_for_channel_type) means it has to be invited.
+        code = why if why == "channel_not_found" else "not_in_channel"
+        raise DeliveryError(
+            f"not in channel and could not join it: {why}", code=code, notified=notified
+        ) from None
     logger.info("joined channel %s to post a scheduled report", channel)
     try:
         response = await _post(client, channel, payload, text)
     except SlackApiError as error:
-        raise DeliveryError(f"joined the channel but posting failed: {slack_error_code(error)}") from None
+        code = slack_error_code(error)
+        raise DeliveryError(f"joined the channel but posting failed: {code}", code=code) from None
     return Delivery(channel=str(response["channel"]), ts=str(response["ts"]), joined=True)

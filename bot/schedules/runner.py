@@ -159,6 +159,16 @@ class ScheduleRunner:
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.seconds_until_next(self._clock()))
+            self._wake.clear()
+
+    def wake(self) -> None:
+        """Poll again now instead of at the planned time.
+
+        The sleep is planned from the schedules read at the last poll; after ``/engine schedule add``
+        or ``remove`` that plan is stale, so the command wakes the runner to re-read them.
+        """
+        if self._wake is not None:
+            self._wake.set()
 
     def stop(self) -> None:
         """Ask :meth:`run` to return after the current poll (in-flight posts finish first)."""

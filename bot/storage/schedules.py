@@ -228,6 +228,14 @@ class ScheduleStore:
         raise RuntimeError("could not allocate a schedule id")
 
     def _upsert(self, schedule_id: str, fields: dict[str, Any]) -> Schedule:
+        try:
+            return self._upsert_once(schedule_id, fields)
+        except IntegrityError:
+            # Replicas starting together all upsert env-default; the ones that lose the insert race
+            # find the row on the second try and update it (to the same values) instead.
+            return self._upsert_once(schedule_id, fields)
+
+    def _upsert_once(self, schedule_id: str, fields: dict[str, Any]) -> Schedule:
         now = self._clock()
         with self._db.sessions.begin() as session:
             row = session.get(ScheduleRow, schedule_id)

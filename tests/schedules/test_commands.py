@@ -44,7 +44,7 @@ async def test_add_friendly_schedule_in_this_channel(store: ScheduleStore) -> No
     assert (schedule.created_by, schedule.origin) == ("U0ALICE", ScheduleOrigin.SLACK)
     body = mrkdwn(reply)
     assert f"`{schedule.id}`" in body
-    assert "<#C0REVOPS>" in body
+    assert "in this channel" in body  # no <#C…> control sequence in a reply
     assert "every Mon at 09:00" in body
     assert "Mon 30 Nov 09:00, Mon 7 Dec 09:00, Mon 14 Dec 09:00" in body
     assert f"/engine schedule remove {schedule.id}" in body
@@ -155,8 +155,8 @@ async def test_list_shows_every_schedule_with_next_and_last_run(
     reply = await run(store, "list")
     body = mrkdwn(reply)
     assert "Scheduled reports (2)" in body
-    assert f"`{weekly.id}` <#C0REVOPS>" in body
-    assert f"`{daily.id}` <#C0SALES>" in body
+    assert f"`{weekly.id}` in this channel" in body
+    assert f"`{daily.id}` in C0SALES" in body
     assert "next Mon 30 Nov 09:00 · not run yet" in body
     assert "pipeline *Enterprise*" in body
     assert "failed Wed 25 Nov 08:30: not in channel: channel_not_found" in body

@@ -79,7 +79,7 @@ async def test_private_channel_dms_the_scheduler_how_to_invite_the_bot(
     assert slack.summary() == [*expected_calls, "chat.postMessage:200:ok"]
     dm = slack.calls_to("chat.postMessage")[-1].payload
     assert dm["channel"] == "U0ALICE"
-    assert "/invite @Value Engine Bot" in dm["text"]
+    assert "/invite @Value Engine`" in dm["text"]
     assert "<#C0SECRET>" in dm["text"]
     assert caught.value.notified == "U0ALICE"
     assert caught.value.reason.startswith("not in channel and could not join it")
@@ -152,3 +152,16 @@ async def test_runner_records_a_delivery_failure_on_the_claim(
     )
     dms = [c for c in slack.calls_to("chat.postMessage") if c.payload["channel"] == "U0BOB"]
     assert len(dms) == 1
+
+
+async def test_blocks_slack_refuses_are_replaced_by_the_text(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    """Nobody watches a scheduled post: the scores in the fallback text beat no post at all."""
+    slack.fail("chat.postMessage", "msg_blocks_too_long")
+    delivery = await post_cards(client, "C0REVOPS", BLOCKS, "Growth 72", scheduled_by="U0ALICE")
+    refused, posted = slack.calls_to("chat.postMessage")
+    assert (refused.error, posted.error) == ("msg_blocks_too_long", None)
+    assert posted.payload["text"] == "Growth 72"
+    assert "blocks" not in posted.payload
+    assert delivery.ts

@@ -8,6 +8,7 @@ reason shown, when that server is not reachable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import secrets
@@ -15,6 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -23,14 +25,18 @@ from alembic.migration import MigrationContext
 from sqlalchemy import URL
 
 from bot.schedules import ScheduleRunner
+from bot.scheduling import running_bot
 from bot.storage import Database, FiringStatus, Schedule, ScheduleStore
 from bot.storage.tables import Base
+from tests.bot.harness import BOT_TOKEN, make_settings
+from tests.fakes.slack import FakeSlack
 from tests.storage.helpers import FakeClock
 
 pytestmark = pytest.mark.postgres
 
 HOST, DATABASE = "127.0.0.1", "test"
 PORT = int(os.environ.get("VEB_TEST_PG_PORT", "5432"))  # another port shows the skip path
+POLL = timedelta(milliseconds=50)
 START = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)  # the firings below cross Berlin's spring-forward night
 
 
@@ -172,3 +178,59 @@ async def test_postgres_schema_matches_the_models(pg_url: str) -> None:
     finally:
         db.dispose()
     assert differences == []
+
+
+async def test_serving_replicas_start_together_and_post_each_firing_once(pg_url: str, tmp_path: Path) -> None:
+    """Three ``engine-bot serve`` wirings on one database, started at once as pods are: they migrate
+    once, all upsert the environment's schedule without tripping over each other, and the firing is
+    posted to Slack by exactly one of them."""
+    monday_9_berlin = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    clock = FakeClock(monday_9_berlin - timedelta(minutes=2))
+    async with FakeSlack(bot_token=BOT_TOKEN) as slack:
+        settings = make_settings(
+            slack,
+            database_url=pg_url,
+            data_dir=tmp_path / "unused",
+            report_channel="C0REVOPS",
+            report_schedule="weekly mon 09:00",
+            report_timezone="Europe/Berlin",
+            report_engines="growth",
+        )
+
+        def cards(s: FakeSlack) -> list[str]:
+            return [c.payload["channel"] for c in s.messages_sent() if c.method == "chat.postMessage"]
+
+        async with contextlib.AsyncExitStack() as stack:
+            replicas = await asyncio.gather(
+                *(
+                    stack.enter_async_context(running_bot(settings, clock=clock, poll_interval=POLL))
+                    for _ in range(3)
+                )
+            )
+            clock.set(monday_9_berlin + timedelta(seconds=1))
+            await slack.wait_for(lambda s: len(cards(s)) >= 1)
+            await asyncio.sleep(20 * POLL.total_seconds())  # every replica polls again: nothing more
+            schedules = await replicas[0].storage.schedules.schedules()
+            [firing] = await replicas[1].storage.schedules.firings()
+
+    assert cards(slack) == ["C0REVOPS"]
+    assert [s.id for s in schedules] == ["env-default"]
+    assert (firing.fire_at, firing.status) == (monday_9_berlin, FiringStatus.POSTED)
+
+
+async def test_concurrent_upserts_of_the_environment_schedule_all_succeed(pg_url: str) -> None:
+    """Pods starting together all upsert ``env-default``; the losers of the insert race update."""
+    replicas = [Database(pg_url) for _ in range(4)]
+    try:
+        await asyncio.to_thread(replicas[0].migrate)
+        stores = [ScheduleStore(db) for db in replicas]
+        upserts = [
+            stores[i % 4].upsert("env-default", channel_id="C1", cron="0 9 * * 1", spec="x", timezone="UTC")
+            for i in range(16)
+        ]
+        results = await asyncio.gather(*upserts)
+        assert {r.id for r in results} == {"env-default"}
+        assert len(await stores[0].schedules()) == 1
+    finally:
+        for db in replicas:
+            db.dispose()
