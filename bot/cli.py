@@ -28,10 +28,12 @@ from bot.progress_bar import ProgressBar
 from bot.render import card_message, render_json, render_text
 from bot.replies import deliverable
 from bot.schedules import DeliveryError, post_cards
+from bot.scheduling import Storage
 from bot.service import ReportBundle, ReportService
 from bot.settings import Settings, SettingsError, load_settings
 from bot.slack_web import web_client
 from bot.sources import SourceName, build_source
+from bot.trends import ReportHistory
 from engines import EngineError
 from engines.dates import to_utc
 
@@ -114,12 +116,17 @@ def _parse_now(text: str | None) -> datetime | None:
 
 
 async def _run(
-    settings: Settings, args: argparse.Namespace, now: datetime | None, bar: ProgressBar
+    settings: Settings,
+    args: argparse.Namespace,
+    now: datetime | None,
+    bar: ProgressBar,
+    *,
+    history: ReportHistory | None = None,
 ) -> ReportBundle:
     source_name: SourceName | None = args.source
     source = build_source(settings, source_name, now=now)
     try:
-        service = ReportService(source, now=lambda: now)
+        service = ReportService(source, history=history, now=lambda: now)
         return await service.run(ReportRequest(args.engine).engines, args.pipeline, progress=bar)
     finally:
         bar.close()
@@ -161,8 +168,13 @@ def _post(args: argparse.Namespace) -> int:
 
 async def _post_async(settings: Settings, args: argparse.Namespace, bar: ProgressBar) -> int:
     """One card, posted like a scheduled report (:func:`bot.schedules.post_cards`): the bot joins a
-    public channel it is not in, and Slack's 429s are waited out."""
-    bundle = await _run(settings, args, None, bar)
+    public channel it is not in, and Slack's 429s are waited out. Like a scheduled post it is kept in
+    the report history, so a cron-driven ``post`` shows the trend since the previous one."""
+    storage = await asyncio.to_thread(Storage.open, settings)
+    try:
+        bundle = await _run(settings, args, None, bar, history=storage.reports)
+    finally:
+        storage.close()
     message = card_message(bundle.reports, bundle.trends)
     payload: dict[str, Any] = deliverable(message)
     try:

@@ -30,6 +30,8 @@ VARIABLES = (
     "HUBSPOT_API_BASE",
     "ENGINE_SOURCE",
     "NO_COLOR",
+    "DATA_DIR",
+    "DATABASE_URL",
 )
 
 
@@ -141,6 +143,21 @@ def test_post_sends_one_card_and_joins_a_public_channel_first(
     assert posted.error is None
     assert_valid_payload(posted.payload)
     assert "Posted to C0REPORTS" in capsys.readouterr().err
+
+
+def test_a_second_post_shows_the_trend_since_the_first(
+    monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, tmp_path: Path
+) -> None:
+    """``post`` keeps report history (in DATA_DIR) like a scheduled post, so cron posts show trends."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)
+    monkeypatch.setenv("SLACK_API_URL", slack.base_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "history"))
+    assert main(["post", "growth", "--channel", "C0REPORTS"]) == 0
+    assert main(["post", "growth", "--channel", "C0REPORTS"]) == 0
+    first, second = (json.dumps(c.payload) for c in slack.calls_to("chat.postMessage"))
+    assert "since" not in first
+    assert "no change since" in second  # same sample portal, same score
+    assert list((tmp_path / "history").iterdir())
 
 
 def test_post_to_a_missing_channel_says_so(
