@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dedupe import EventDeduper, MemoryEventDeduper
@@ -22,6 +23,7 @@ from bot.render import SlackMessage, card_message, error_message, help_message, 
 from bot.render.text import escape
 from bot.replies import Reply
 from bot.service import ReportBundle, ReportService
+from bot.slack_web import slack_error_code
 from engines import EngineError, Progress
 
 if TYPE_CHECKING:
@@ -135,24 +137,34 @@ async def answer(
     except EngineError as exc:
         log.info("answered with a user error: %s", type(exc).__name__)
         await _safe(reply.error(error_message(exc.user_message)))
+    except SlackApiError as exc:
+        # Slack refused or failed the delivery (a 5xx, a channel we cannot post in): an outside
+        # fault with a known shape, so a warning with Slack's code, not a traceback.
+        log.warning("Slack did not take the answer to %s: %s", type(request).__name__, slack_error_code(exc))
+        await _safe(reply.error(notice_message(APOLOGY)))
     except Exception:
         log.exception("unexpected failure while answering %s", type(request).__name__)
         await _safe(reply.error(notice_message(APOLOGY)))
 
 
 async def _with_progress(request: ReportRequest, reply: Reply, deps: BotDeps) -> ReportBundle:
+    """Read, then analyse; the "still reading" line goes out only while the CRM read itself is slow.
+
+    Waiting for the whole answer instead would also fire when the read was done long ago and the
+    answer was merely queued for analysis behind a burst, doubling the posts when the bot is busiest.
+    """
     latest: list[Progress] = []
 
     def on_progress(progress: Progress) -> None:
         latest[:] = [progress]
 
-    task = asyncio.ensure_future(
-        deps.service.run(request.engines, request.pipeline, progress=on_progress, refresh=request.refresh)
+    reading = asyncio.ensure_future(
+        deps.service.read(request.pipeline, progress=on_progress, refresh=request.refresh)
     )
-    done, _ = await asyncio.wait({task}, timeout=deps.progress_after)
+    done, _ = await asyncio.wait({reading}, timeout=deps.progress_after)
     if not done:
         await _safe(reply.progress(progress_text(latest[0] if latest else None)))
-    return await task
+    return await deps.service.report(await reading, request.engines)
 
 
 async def _safe(call: Awaitable[None]) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render import SlackMessage, limit_problems
-from bot.slack_web import webhook_client
+from bot.slack_web import redacted_url, slack_error_code, webhook_client
 
 __all__ = ["ActionReply", "ChatUpdateReply", "CommandReply", "MentionReply", "Reply", "deliverable"]
 
@@ -58,14 +59,42 @@ class CommandReply:
         self._progress_sent = 0
 
     async def _post(self, payload: dict[str, Any]) -> bool:
-        response = await webhook_client(self.response_url).send_dict(payload)
-        if response.status_code == 200:
+        """Deliver ``payload``; ``False`` (and a log line) when Slack would not take it.
+
+        The webhook client already waited out a 429 and retried a lost connection or one 5xx, so
+        what is left is logged - with the URL cut to its host, as a response_url is a credential -
+        rather than raised: the asker can only be told through this same URL.
+        """
+        sent = await self._send(payload)
+        if sent is None:
+            return False
+        status, body = sent
+        if status != 200 and body.strip() in _TOO_BIG and "blocks" in payload:
+            log.warning("response_url refused the blocks (%s); sending the text only", body.strip())
+            sent = await self._send({k: v for k, v in payload.items() if k != "blocks"})
+            if sent is None:
+                return False
+            status, body = sent
+        if status == 200:
             return True
-        log.warning("response_url answered %s: %s", response.status_code, str(response.body)[:200])
-        if str(response.body).strip() in _TOO_BIG and "blocks" in payload:
-            retry = {k: v for k, v in payload.items() if k != "blocks"}
-            return (await webhook_client(self.response_url).send_dict(retry)).status_code == 200
+        log.warning(
+            "could not deliver to the response_url %s: HTTP %s %s",
+            redacted_url(self.response_url),
+            status,
+            body[:200],
+        )
         return False
+
+    async def _send(self, payload: dict[str, Any]) -> tuple[int, str] | None:
+        try:
+            response = await webhook_client(self.response_url).send_dict(payload)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            # aiohttp's message can quote the full URL, so only the type is logged.
+            log.warning(
+                "could not reach the response_url %s: %s", redacted_url(self.response_url), type(exc).__name__
+            )
+            return None
+        return response.status_code, str(response.body)
 
     async def send(self, message: SlackMessage, *, private: bool) -> None:
         payload = deliverable(message)
@@ -117,7 +146,8 @@ class MentionReply:
             else:
                 await self.client.chat_postMessage(**args)
         except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else None
+            # Not exc.response["error"]: a 5xx from a proxy has an HTML body, not JSON.
+            error = slack_error_code(exc)
             if error in _TOO_BIG and "blocks" in payload:
                 log.error("Slack refused the blocks (%s); sending the text only", error)
                 await self._call({"text": payload["text"]}, private=private)

@@ -3,21 +3,38 @@
 HTTP mode is what runs behind a load balancer; the same :func:`http_app` is what the tests start
 on a loopback port, so they exercise exactly the server ``engine-bot serve`` runs. ``/health``
 answers liveness only - no version, no settings, no counts.
+
+Replays: Bolt checks the signature and that the timestamp is within 5 minutes, but the same signed
+request passes again and again inside that window, so a captured ``/engine`` could be replayed into
+more cards. Before Bolt sees a request, :class:`ReplayGuard` verifies the signature itself and claims
+the (timestamp, signature) pair in a :class:`~bot.dedupe.ReplayStore`; a pair already claimed is
+answered 401 with no work done. Only valid signatures are recorded, so forged floods cannot fill the
+store. Event deliveries (``event_callback`` with an ``event_id``) are left to the event_id dedupe,
+which already answers every repeat of an event without work, and which must see Slack's retries
+to answer them ``x-slack-no-retry``. Replicas need a shared store (see :mod:`bot.dedupe`). Socket
+Mode has no signatures and nothing to replay from outside.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from collections.abc import Mapping
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
+
+from bot.dedupe import MemoryReplayStore, ReplayStore
+from bot.slack_web import close_response_url_session, open_response_url_session
 
 __all__ = [
     "EVENTS_PATH",
     "HEALTH_PATH",
+    "ReplayGuard",
     "connect_socket_mode",
     "http_app",
     "run_http",
@@ -29,12 +46,65 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
+_TIMESTAMP = "X-Slack-Request-Timestamp"
+_SIGNATURE = "X-Slack-Signature"
 
 
-def http_app(bolt_app: AsyncApp) -> web.Application:
-    """An aiohttp application serving Slack's requests and the liveness probe."""
+class ReplayGuard:
+    """Rejects a validly signed request seen before; everything else is left to Bolt to judge."""
+
+    def __init__(self, signing_secret: str, store: ReplayStore) -> None:
+        self._verifier = SignatureVerifier(signing_secret)
+        self.store = store
+
+    async def is_replay(self, body: str, headers: Mapping[str, str]) -> bool:
+        timestamp = headers.get(_TIMESTAMP)
+        signature = headers.get(_SIGNATURE)
+        if not timestamp or not signature:
+            return False  # unsigned: Bolt answers 401
+        try:
+            valid = self._verifier.is_valid(body, timestamp, signature)
+        except ValueError:  # a timestamp that is not a number: Bolt answers 401
+            return False
+        if not valid or _is_event_delivery(body):
+            return False
+        return not await self.store.first_use(timestamp, signature)
+
+
+def _is_event_delivery(body: str) -> bool:
+    """An Events API delivery with an ``event_id``: its repeats are the event dedupe's to answer."""
+    if not body.lstrip().startswith("{"):
+        return False  # slash commands and interactions are form-encoded
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(parsed, dict) or parsed.get("type") != "event_callback":
+        return False
+    event_id = parsed.get("event_id")
+    return isinstance(event_id, str) and bool(event_id)
+
+
+def _signing_secret(bolt_app: AsyncApp) -> str:
+    # The secret Bolt verifies with, so both checks always agree; Bolt has no public accessor.
+    secret = getattr(bolt_app, "_signing_secret", "")
+    return secret if isinstance(secret, str) else ""
+
+
+def http_app(bolt_app: AsyncApp, *, replay_store: ReplayStore | None = None) -> web.Application:
+    """An aiohttp application serving Slack's requests and the liveness probe.
+
+    ``replay_store`` remembers validly signed requests (default: in this process's memory; several
+    replicas need a shared one). The app also owns the response_url session and closes it on cleanup.
+    """
+    secret = _signing_secret(bolt_app)
+    store = replay_store if replay_store is not None else MemoryReplayStore()  # (an empty store is falsy)
+    guard = ReplayGuard(secret, store) if secret.strip() else None
 
     async def slack_events(request: web.Request) -> web.Response:
+        if guard is not None and await guard.is_replay(await request.text(), request.headers):
+            log.warning("rejected a replayed Slack request (timestamp %s)", request.headers.get(_TIMESTAMP))
+            return web.json_response({"error": "invalid request"}, status=401)
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
 
@@ -44,18 +114,26 @@ def http_app(bolt_app: AsyncApp) -> web.Application:
     async def plain_server_header(_: web.Request, response: web.StreamResponse) -> None:
         response.headers["Server"] = "engine-bot"  # no framework or Python version to fingerprint
 
+    async def open_sessions(_: web.Application) -> None:
+        open_response_url_session()
+
+    async def close_sessions(_: web.Application) -> None:
+        await close_response_url_session()
+
     web_app = web.Application(client_max_size=1024**2)
     web_app.on_response_prepare.append(plain_server_header)
+    web_app.on_startup.append(open_sessions)
+    web_app.on_cleanup.append(close_sessions)
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, health)
     return web_app
 
 
 async def start_http(
-    bolt_app: AsyncApp, *, host: str = "127.0.0.1", port: int = 0
+    bolt_app: AsyncApp, *, host: str = "127.0.0.1", port: int = 0, replay_store: ReplayStore | None = None
 ) -> tuple[web.AppRunner, int]:
     """Start serving in the running loop; returns the runner (``await runner.cleanup()``) and the port."""
-    runner = web.AppRunner(http_app(bolt_app), access_log=None)
+    runner = web.AppRunner(http_app(bolt_app, replay_store=replay_store), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -65,18 +143,35 @@ async def start_http(
     return runner, int(bound)
 
 
-def run_http(bolt_app: AsyncApp, *, host: str, port: int) -> None:
+def run_http(bolt_app: AsyncApp, *, host: str, port: int, replay_store: ReplayStore | None = None) -> None:
     """Serve until interrupted (``engine-bot serve`` without ``SLACK_APP_TOKEN``)."""
     log.info("serving Slack over HTTP on %s:%s%s", host, port, EVENTS_PATH)
-    web.run_app(http_app(bolt_app), host=host, port=port, access_log=None, print=None)
+    app = http_app(bolt_app, replay_store=replay_store)
+    web.run_app(app, host=host, port=port, access_log=None, print=None)
+
+
+class _SocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, owning the loop's response_url session like the HTTP server does."""
+
+    async def close_async(self) -> None:
+        try:
+            await super().close_async()  # type: ignore[no-untyped-call]
+        finally:
+            await close_response_url_session()
 
 
 async def connect_socket_mode(bolt_app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
     """Open the Socket Mode connection (``apps.connections.open`` through the app's Web API client,
-    so ``SLACK_API_URL`` applies) and return the handler; ``await handler.close_async()`` to stop."""
-    handler = AsyncSocketModeHandler(bolt_app, app_token)
+    so ``SLACK_API_URL`` applies) and return the handler; ``await handler.close_async()`` to stop
+    (which also closes the response_url session)."""
+    handler = _SocketModeHandler(bolt_app, app_token)
     log.info("connecting to Slack over Socket Mode")
-    await handler.connect_async()  # type: ignore[no-untyped-call]
+    open_response_url_session()
+    try:
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+    except BaseException:
+        await close_response_url_session()
+        raise
     return handler
 
 

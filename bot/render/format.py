@@ -6,6 +6,7 @@ same words ("USD 1.2M", "31 %", "42 days").
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,16 +45,28 @@ _REASONS = {
 }
 
 
+_SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
 def _compact(number: float) -> str:
+    """``1.2M``: the largest unit the amount reaches as shown (999,960 is ``1M``, not ``1000k``), one
+    decimal at most. From a thousand trillion on, scientific (``1e18``): such an amount is bad data,
+    and the line must stay short rather than grow digits."""
+    if not math.isfinite(number):
+        return "n/a"  # not an amount anybody meant: say so instead of "infT"
     size = abs(number)
-    for bound, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= bound:
-            return f"{number / bound:.1f}".rstrip("0").rstrip(".") + suffix
+    if round(size / 1e12, 1) >= 1000:
+        mantissa, exponent = f"{number:.1e}".split("e")
+        return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+    for bound, suffix in _SCALES:
+        below = bound / 1000  # the next smaller unit, shown with one decimal (none for units)
+        if round(size / below, 1 if below > 1 else 0) >= 1000:
+            return f"{round(number / bound, 1):.1f}".removesuffix(".0") + suffix
     return f"{number:,.0f}"
 
 
 def format_money(amount: float | None, currency: str) -> str:
-    if amount is None:
+    if amount is None or not math.isfinite(amount):
         return "no amount"
     symbol = _SYMBOLS.get(currency.upper())
     return f"{symbol}{_compact(amount)}" if symbol else f"{_compact(amount)} {currency}"

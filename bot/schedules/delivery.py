@@ -18,6 +18,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_web import slack_error_code  # re-exported: one definition, shared with replies
+
 __all__ = [
     "BOT_NAME",
     "Delivery",
@@ -62,17 +64,6 @@ def ensure_rate_limit_retries(client: AsyncWebClient, *, max_retry_count: int = 
     if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=max_retry_count))
     return client
-
-
-def slack_error_code(error: SlackApiError) -> str:
-    """Slack's error code (``not_in_channel``), or ``http_<status>`` when the body was not JSON (a 5xx
-    from a proxy): never the raw body, which may be a long HTML page."""
-    response = error.response
-    data = getattr(response, "data", None)
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    status = getattr(response, "status_code", None)
-    return f"http_{status}" if status else "unknown_error"
 
 
 def _payload(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:

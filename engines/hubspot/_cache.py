@@ -65,6 +65,10 @@ class SnapshotCache(Generic[K, V]):
     def clear(self) -> None:
         self._entries.clear()
 
+    def put(self, key: K, value: V) -> None:
+        """Store ``value`` as if fetched now: a value learnt on the way (a snapshot's pipelines)."""
+        self._store(key, value)
+
     def get(self, key: K) -> V | None:
         """The fresh cached value for ``key``, or ``None``."""
         hit = self._entries.get(key)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 from pydantic import SecretStr
 
-from engines.errors import HubSpotAuthError, HubSpotError
+from engines.dates import utc_now
+from engines.errors import HubSpotAuthError, HubSpotError, UnknownPipelineError
 from engines.hubspot._cache import SnapshotCache
-from engines.hubspot._fetch import fetch_snapshot
+from engines.hubspot._fetch import PIPELINES_PATH, fetch_snapshot
 from engines.hubspot._http import (
     DEFAULT_BASE_URL,
     BorrowedTransport,
@@ -24,7 +27,8 @@ from engines.hubspot._http import (
     RateLimits,
     RetryPolicy,
 )
-from engines.models import PortalSnapshot
+from engines.hubspot._mapping import parse_pipelines
+from engines.models import Pipeline, PortalSnapshot
 from engines.source import Progress, ProgressCallback
 
 __all__ = ["HubSpotSource"]
@@ -33,12 +37,29 @@ TOKEN_VARIABLES = ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY")
 BASE_VARIABLE = "HUBSPOT_API_BASE"
 
 CacheKey = tuple[str, str | None]
+# A name missing from a pipeline list older than this re-reads the list once (single-flight), so a
+# pipeline created a minute ago is found, while a burst of typos costs at most one read a minute.
+PIPELINES_RECHECK = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class _PipelineList:
+    pipelines: tuple[Pipeline, ...]
+    read_at: float  # time.monotonic()
+
+    def find(self, wanted: str) -> Pipeline | None:
+        # The snapshot's own lookup (id, then label in any case), so both always agree.
+        return PortalSnapshot(pipelines=self.pipelines, taken_at=utc_now()).find_pipeline(wanted)
 
 
 class HubSpotSource:
-    """Portal snapshots from HubSpot, cached per (portal, pipeline) and fetched once per key at a time.
+    """Portal snapshots from HubSpot, cached per (portal, pipeline id) and fetched once per key at a time.
 
-    ``pipeline`` is a pipeline id or label (case-insensitive). Each read opens its own
+    ``pipeline`` is a pipeline id or label (case-insensitive). It is resolved to the pipeline's id
+    against the portal's pipeline list, itself cached (same TTL, one read at a time, refreshed by
+    every snapshot read) before the snapshot cache is consulted: a label and its id share one
+    snapshot, and a name the portal does not have fails from memory instead of costing a read
+    (account, owners, pipelines) each time someone mistypes it. Each read opens its own
     ``httpx.AsyncClient`` in the running event loop and closes it when done (a read is dozens to
     hundreds of requests over one kept-alive connection), so the source can serve successive event
     loops - a CLI calling ``asyncio.run`` twice - without a client stranded in a closed loop. The
@@ -87,6 +108,7 @@ class HubSpotSource:
         self._cache: SnapshotCache[CacheKey, PortalSnapshot] = SnapshotCache(
             ttl=cache_ttl, max_entries=max_cached
         )
+        self._pipelines: SnapshotCache[str, _PipelineList] = SnapshotCache(ttl=cache_ttl, max_entries=1)
         # The portal is whatever the token opens; a digest keys the cache without keeping the token.
         self._portal_key = hashlib.sha256(f"{self.base_url}\n{token}".encode()).hexdigest()[:16]
 
@@ -125,12 +147,14 @@ class HubSpotSource:
         return self._cache.fetches
 
     def clear_cache(self) -> None:
-        """Forget cached snapshots, e.g. for an explicit "refresh" command."""
+        """Forget cached snapshots and the pipeline list, e.g. for an explicit "refresh" command."""
         self._cache.clear()
+        self._pipelines.clear()
 
     async def aclose(self) -> None:
         """Stop reads still under way in this loop; each read's own client closes as it ends."""
         await self._cache.cancel_flights()
+        await self._pipelines.cancel_flights()
 
     def _pacer_here(self) -> Pacer:
         loop = asyncio.get_running_loop()
@@ -138,31 +162,67 @@ class HubSpotSource:
             self._pacer, self._pacer_loop = Pacer(self.limits), loop
         return self._pacer
 
+    def _client(self) -> HubSpotClient:
+        """A client for one read, in the running loop (see the class docstring)."""
+        return HubSpotClient(
+            self._token,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            transport=self._transport,
+            retry=self.retry,
+            pacer=self._pacer_here(),
+            stats=self.stats,
+            ssl_context=self._ssl_context,
+        )
+
+    async def _pipeline_list(self) -> _PipelineList:
+        async def fetch(_: ProgressCallback) -> _PipelineList:
+            async with self._client() as client:
+                body = await client.get_json(PIPELINES_PATH)
+            return _PipelineList(parse_pipelines(body, f"GET {PIPELINES_PATH}"), time.monotonic())
+
+        return await self._pipelines.get_or_fetch(self._portal_key, fetch)
+
+    async def _pipeline_id(self, wanted: str) -> str:
+        """The id of the pipeline whose id or label is ``wanted``; ``UnknownPipelineError`` if none."""
+        listed = await self._pipeline_list()
+        found = listed.find(wanted)
+        if found is None and time.monotonic() - listed.read_at > PIPELINES_RECHECK:
+            if self._pipelines.get(self._portal_key) is listed:  # nobody refreshed it meanwhile
+                self._pipelines.clear()
+            listed = await self._pipeline_list()
+            found = listed.find(wanted)
+        if found is None:
+            raise UnknownPipelineError(wanted, [p.label for p in listed.pipelines])
+        return found.id
+
     async def snapshot(
         self, pipeline: str | None = None, *, progress: ProgressCallback | None = None
     ) -> PortalSnapshot:
         wanted = pipeline.strip() if pipeline is not None and pipeline.strip() else None
-        key: CacheKey = (self._portal_key, wanted.casefold() if wanted is not None else None)
+        pipeline_id = await self._pipeline_id(wanted) if wanted is not None else None
+        key: CacheKey = (self._portal_key, pipeline_id)
         cached = self._cache.get(key)
         if cached is not None:
             if progress is not None:
                 progress(Progress("done", len(cached.deals), cached.deals_total))
             return cached
-        pacer = self._pacer_here()
 
         async def fetch(report: ProgressCallback) -> PortalSnapshot:
-            async with HubSpotClient(
-                self._token,
-                base_url=self.base_url,
-                timeout=self.timeout,
-                transport=self._transport,
-                retry=self.retry,
-                pacer=pacer,
-                stats=self.stats,
-                ssl_context=self._ssl_context,
-            ) as client:
-                return await fetch_snapshot(
-                    client, pipeline=wanted, lookback_days=self.lookback_days, report=report
-                )
+            async with self._client() as client:
+                try:
+                    snapshot = await fetch_snapshot(
+                        client, pipeline=pipeline_id, lookback_days=self.lookback_days, report=report
+                    )
+                except UnknownPipelineError:
+                    self._pipelines.clear()  # deleted since the list was read: the list is stale
+                    raise
+            self._pipelines.put(self._portal_key, _PipelineList(snapshot.pipelines, time.monotonic()))
+            return snapshot
 
-        return await self._cache.get_or_fetch(key, fetch, progress)
+        try:
+            return await self._cache.get_or_fetch(key, fetch, progress)
+        except UnknownPipelineError as exc:
+            if wanted is None or wanted == pipeline_id:
+                raise
+            raise UnknownPipelineError(wanted, exc.available) from None  # in the asker's words

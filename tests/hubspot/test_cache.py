@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from engines.errors import HubSpotUnavailableError
+from engines.errors import HubSpotUnavailableError, UnknownPipelineError
 from engines.hubspot import HubSpotSource
 from engines.models import PortalSnapshot
 from engines.source import Progress
@@ -143,3 +143,55 @@ async def test_a_transport_passed_in_is_borrowed_not_closed(hubspot: FakeHubSpot
         async with httpx.AsyncClient(transport=transport) as client:  # and the caller can still use it
             response = await client.get(f"{hubspot.base_url}/crm/v3/owners")
     assert response.status_code == 401
+
+
+async def test_a_label_and_its_id_are_one_cache_entry(hubspot: FakeHubSpot) -> None:
+    async with _source(hubspot) as source:
+        by_label = await source.snapshot("Renewals")
+        by_id = await source.snapshot("14620931")
+        assert source.fetches == 1
+    assert by_id is by_label
+    assert len(hubspot.calls_to(PIPELINES)) == 2  # the list to resolve the label, then the read
+
+
+async def test_unknown_names_fail_from_the_cached_pipeline_list(hubspot: FakeHubSpot) -> None:
+    async with _source(hubspot) as source:
+        await source.snapshot()  # the read brings the pipeline list along
+        calls = len(hubspot.calls)
+        for name in ("Partners", "nosuch", "Renewalz", "1462093"):
+            with pytest.raises(UnknownPipelineError) as caught:
+                await source.snapshot(name)
+            assert caught.value.wanted == name
+            assert "Sales Pipeline, Renewals" in caught.value.user_message
+        assert len(hubspot.calls) == calls  # not one request for a name that is not there
+        assert source.fetches == 1
+
+
+async def test_a_burst_of_unknown_names_shares_one_pipeline_list_read(hubspot: FakeHubSpot) -> None:
+    hubspot.latency = 0.02
+    async with _source(hubspot) as source:
+        results = await asyncio.gather(
+            *(source.snapshot(f"nosuch-{i}") for i in range(10)), return_exceptions=True
+        )
+        assert source.fetches == 0
+    assert all(isinstance(r, UnknownPipelineError) for r in results)
+    assert [c.path for c in hubspot.calls] == [PIPELINES]
+
+
+async def test_clear_cache_also_forgets_the_pipeline_list(hubspot: FakeHubSpot) -> None:
+    async with _source(hubspot) as source:
+        with pytest.raises(UnknownPipelineError):
+            await source.snapshot("Partners")
+        source.clear_cache()  # e.g. the card's Refresh: a pipeline created meanwhile must be found
+        with pytest.raises(UnknownPipelineError):
+            await source.snapshot("Partners")
+    assert len(hubspot.calls_to(PIPELINES)) == 2
+
+
+async def test_a_failed_pipeline_list_read_is_not_cached(hubspot: FakeHubSpot) -> None:
+    hubspot.fail("status", path=PIPELINES, times=FAST_RETRY.max_attempts, status=503)
+    async with _source(hubspot) as source:
+        with pytest.raises(HubSpotUnavailableError):
+            await source.snapshot("Renewals")
+        snap = await source.snapshot("Renewals")
+    assert snap.pipeline_id == "14620931"

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.dedupe import MemoryReplayStore
+from bot.server import ReplayGuard
 from bot.settings import SettingsError, load_settings
 from engines import PortalSnapshot, SampleSource
 from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET, BotHarness, sign
@@ -75,25 +77,84 @@ async def test_bad_signatures_are_rejected_before_any_work(
     assert slack.calls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: no replay protection - Bolt accepts the same signed slash command again within the "
-    "5-minute window, so a captured request can be replayed into a second card",
-)
 async def test_a_replayed_slash_command_is_rejected(slack: FakeSlack) -> None:
     async with BotHarness(slack, SampleSource(now=NOW)) as bot:
         url = slack.new_response_url()
         body = bot.command_body("growth", url)
         now = int(time.time())
         first = await bot.post(body, FORM, timestamp=now, signature=sign(body, now))
-        replay = await bot.post(body, FORM, timestamp=now, signature=sign(body, now))
         assert first.status == 200
         await slack.wait_for(lambda s: len(s.responses()) >= 1)
         await asyncio.sleep(0.3)
-    assert replay.status == 401 or len(slack.responses(url.rsplit("/", 1)[-1])) == 1
+        calls = len(slack.calls)
+        replays = [await bot.post(body, FORM, timestamp=now, signature=sign(body, now)) for _ in range(3)]
+        await asyncio.sleep(0.3)
+        assert [r.status for r in replays] == [401, 401, 401]
+        assert len(slack.calls) == calls  # rejected before any work: not even a "working on it"
+    assert len(slack.responses(url.rsplit("/", 1)[-1])) == 1
+
+
+async def test_concurrent_copies_of_one_signed_command_are_answered_once(slack: FakeSlack) -> None:
+    async with BotHarness(slack, SampleSource(now=NOW)) as bot:
+        url = slack.new_response_url()
+        body = bot.command_body("growth", url)
+        now = int(time.time())
+        sent = await asyncio.gather(
+            *(bot.post(body, FORM, timestamp=now, signature=sign(body, now)) for _ in range(5))
+        )
+        await slack.wait_for(lambda s: len(s.responses()) >= 1)
+        await asyncio.sleep(0.3)
+    assert sorted(s.status for s in sent) == [200, 401, 401, 401, 401]
+    assert len(slack.responses(url.rsplit("/", 1)[-1])) == 1
+
+
+async def test_a_replayed_button_click_is_rejected(slack: FakeSlack) -> None:
+    async with BotHarness(slack, SampleSource(now=NOW)) as bot:
+        url = slack.new_response_url()
+        body = bot.action_body("engine.refresh", REFRESH_GROWTH, response_url=url)
+        now = int(time.time())
+        first = await bot.post(body, FORM, timestamp=now, signature=sign(body, now))
+        await slack.wait_for(lambda s: len(s.responses()) >= 1)
+        replay = await bot.post(body, FORM, timestamp=now, signature=sign(body, now))
+        await asyncio.sleep(0.3)
+    assert (first.status, replay.status) == (200, 401)
+    assert len(slack.responses(url.rsplit("/", 1)[-1])) == 1
+
+
+async def test_the_same_command_signed_afresh_is_a_new_request(slack: FakeSlack) -> None:
+    """Only the exact (timestamp, signature) pair is remembered: a new signature means Slack sent
+    it again (only the signing secret can produce one), so it is answered."""
+    async with BotHarness(slack, SampleSource(now=NOW)) as bot:
+        url = slack.new_response_url()
+        body = bot.command_body("growth", url)
+        now = int(time.time())
+        first = await bot.post(body, FORM, timestamp=now - 1, signature=sign(body, now - 1))
+        again = await bot.post(body, FORM, timestamp=now, signature=sign(body, now))
+        await slack.wait_for(lambda s: len(s.responses()) >= 2)
+    assert (first.status, again.status) == (200, 200)
+
+
+async def test_forged_requests_are_never_recorded_so_they_cannot_fill_the_replay_store() -> None:
+    store = MemoryReplayStore(max_entries=10)
+    guard = ReplayGuard(SIGNING_SECRET, store)
+    body = "token=x&command=%2Fengine&text=growth"
+    now = int(time.time())
+    for i in range(50):
+        forged = {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": f"v0={i:064x}"}
+        stale = {"X-Slack-Request-Timestamp": str(now - 400), "X-Slack-Signature": sign(body, now - 400)}
+        odd = {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": sign(body, now)}
+        for headers in (forged, stale, odd, {}):
+            assert not await guard.is_replay(body, headers)
+    assert len(store) == 0
+    valid = {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": sign(body, now)}
+    assert not await guard.is_replay(body, valid)
+    assert await guard.is_replay(body, valid)
+    assert len(store) == 1
 
 
 async def test_a_replayed_event_is_answered_once(slack: FakeSlack) -> None:
+    """Events carry a unique event_id, so their replays are answered by the event dedupe (200 and
+    ``x-slack-no-retry``, no work) rather than by the replay guard."""
     async with BotHarness(slack, SampleSource(now=NOW)) as bot:
         body = bot.mention_body("growth", event_id="EvReplay1")
         now = int(time.time())
