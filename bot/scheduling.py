@@ -332,7 +332,12 @@ async def running_bot(
         if settings.slack_app_token is not None:
             socket = await connect_socket_mode(app, settings.slack_app_token.get_secret_value())
         else:
-            http, running.port = await start_http(app, host=host, port=port)
+            settings.require("slack_signing_secret")
+            secret = settings.slack_signing_secret
+            assert secret is not None  # require() raised otherwise
+            http, running.port = await start_http(
+                app, signing_secret=secret.get_secret_value(), host=host, port=port
+            )
             log.info("serving Slack over HTTP on %s:%s/slack/events", host, running.port)
         yield running
     finally:

@@ -4,23 +4,25 @@ HTTP mode is what runs behind a load balancer; the same :func:`http_app` is what
 on a loopback port, so they exercise exactly the server ``engine-bot serve`` runs. ``/health``
 answers liveness only - no version, no settings, no counts.
 
-Replays: Bolt checks the signature and that the timestamp is within 5 minutes, but the same signed
-request passes again and again inside that window, so a captured ``/engine`` could be replayed into
-more cards. Before Bolt sees a request, :class:`ReplayGuard` verifies the signature itself and claims
-the (timestamp, signature) pair in a :class:`~bot.dedupe.ReplayStore`; a pair already claimed is
-answered 401 with no work done. Only valid signatures are recorded, so forged floods cannot fill the
-store. Event deliveries (``event_callback`` with an ``event_id``) are left to the event_id dedupe,
-which already answers every repeat of an event without work, and which must see Slack's retries
-to answer them ``x-slack-no-retry``. Replicas need a shared store (see :mod:`bot.dedupe`). Socket
-Mode has no signatures and nothing to replay from outside.
+Signatures and replays: :class:`SignatureGate` checks every request before Bolt sees it. A missing,
+stale (over 5 minutes) or invalid signature is answered 401 at once, with a log line that names no
+body (a slash command's body holds its response_url, a credential for 30 minutes). Bolt checks the
+signature too, but lets the same signed request pass again and again inside its window, so a
+captured ``/engine`` could be replayed into more cards: the gate claims each valid (timestamp,
+signature) pair in a :class:`~bot.dedupe.ReplayStore` and answers a pair seen before with 401, no
+work done. Only valid signatures are recorded, so forged floods cannot fill the store. Event
+deliveries (``event_callback`` with an ``event_id``) are left to the event_id dedupe, which already
+answers every repeat of an event without work, and must see Slack's retries to answer them
+``x-slack-no-retry``. Replicas need a shared store (see :mod:`bot.dedupe`). Socket Mode has no
+signatures and nothing to replay from outside.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Mapping
+from typing import Literal
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -34,11 +36,9 @@ from bot.slack_web import close_response_url_session, open_response_url_session
 __all__ = [
     "EVENTS_PATH",
     "HEALTH_PATH",
-    "ReplayGuard",
+    "SignatureGate",
     "connect_socket_mode",
     "http_app",
-    "run_http",
-    "run_socket_mode",
     "start_http",
 ]
 
@@ -50,25 +50,30 @@ _TIMESTAMP = "X-Slack-Request-Timestamp"
 _SIGNATURE = "X-Slack-Signature"
 
 
-class ReplayGuard:
-    """Rejects a validly signed request seen before; everything else is left to Bolt to judge."""
+class SignatureGate:
+    """Answers whether a request may reach Bolt: ``"ok"``, ``"invalid"`` (missing, stale or wrong
+    signature) or ``"replay"`` (a valid signature already used)."""
 
     def __init__(self, signing_secret: str, store: ReplayStore) -> None:
+        if not signing_secret.strip():
+            raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
         self._verifier = SignatureVerifier(signing_secret)
         self.store = store
 
-    async def is_replay(self, body: str, headers: Mapping[str, str]) -> bool:
+    async def check(self, body: str, headers: Mapping[str, str]) -> Literal["ok", "invalid", "replay"]:
         timestamp = headers.get(_TIMESTAMP)
         signature = headers.get(_SIGNATURE)
         if not timestamp or not signature:
-            return False  # unsigned: Bolt answers 401
+            return "invalid"
         try:
             valid = self._verifier.is_valid(body, timestamp, signature)
-        except ValueError:  # a timestamp that is not a number: Bolt answers 401
-            return False
-        if not valid or _is_event_delivery(body):
-            return False
-        return not await self.store.first_use(timestamp, signature)
+        except ValueError:  # a timestamp that is not a number
+            return "invalid"
+        if not valid:
+            return "invalid"
+        if _is_event_delivery(body) or await self.store.first_use(timestamp, signature):
+            return "ok"
+        return "replay"
 
 
 def _is_event_delivery(body: str) -> bool:
@@ -85,25 +90,26 @@ def _is_event_delivery(body: str) -> bool:
     return isinstance(event_id, str) and bool(event_id)
 
 
-def _signing_secret(bolt_app: AsyncApp) -> str:
-    # The secret Bolt verifies with, so both checks always agree; Bolt has no public accessor.
-    secret = getattr(bolt_app, "_signing_secret", "")
-    return secret if isinstance(secret, str) else ""
-
-
-def http_app(bolt_app: AsyncApp, *, replay_store: ReplayStore | None = None) -> web.Application:
+def http_app(
+    bolt_app: AsyncApp, *, signing_secret: str, replay_store: ReplayStore | None = None
+) -> web.Application:
     """An aiohttp application serving Slack's requests and the liveness probe.
 
-    ``replay_store`` remembers validly signed requests (default: in this process's memory; several
-    replicas need a shared one). The app also owns the response_url session and closes it on cleanup.
+    ``signing_secret`` is the one Bolt was built with (passed explicitly: Bolt has no public accessor,
+    and a gate that silently lost it would stop rejecting replays). ``replay_store`` remembers validly
+    signed requests (default: in this process's memory; several replicas need a shared one). The app
+    also owns the response_url session and closes it on cleanup.
     """
-    secret = _signing_secret(bolt_app)
     store = replay_store if replay_store is not None else MemoryReplayStore()  # (an empty store is falsy)
-    guard = ReplayGuard(secret, store) if secret.strip() else None
+    gate = SignatureGate(signing_secret, store)
 
     async def slack_events(request: web.Request) -> web.Response:
-        if guard is not None and await guard.is_replay(await request.text(), request.headers):
-            log.warning("rejected a replayed Slack request (timestamp %s)", request.headers.get(_TIMESTAMP))
+        verdict = await gate.check(await request.text(), request.headers)
+        if verdict != "ok":
+            log.warning(
+                "rejected a Slack request: %s signature",
+                "replayed" if verdict == "replay" else "missing, stale or invalid",
+            )
             return web.json_response({"error": "invalid request"}, status=401)
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
@@ -130,10 +136,16 @@ def http_app(bolt_app: AsyncApp, *, replay_store: ReplayStore | None = None) -> 
 
 
 async def start_http(
-    bolt_app: AsyncApp, *, host: str = "127.0.0.1", port: int = 0, replay_store: ReplayStore | None = None
+    bolt_app: AsyncApp,
+    *,
+    signing_secret: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    replay_store: ReplayStore | None = None,
 ) -> tuple[web.AppRunner, int]:
     """Start serving in the running loop; returns the runner (``await runner.cleanup()``) and the port."""
-    runner = web.AppRunner(http_app(bolt_app, replay_store=replay_store), access_log=None)
+    app = http_app(bolt_app, signing_secret=signing_secret, replay_store=replay_store)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -141,13 +153,6 @@ async def start_http(
     sockets = getattr(server, "sockets", None) or []
     bound = sockets[0].getsockname()[1] if sockets else port
     return runner, int(bound)
-
-
-def run_http(bolt_app: AsyncApp, *, host: str, port: int, replay_store: ReplayStore | None = None) -> None:
-    """Serve until interrupted (``engine-bot serve`` without ``SLACK_APP_TOKEN``)."""
-    log.info("serving Slack over HTTP on %s:%s%s", host, port, EVENTS_PATH)
-    app = http_app(bolt_app, replay_store=replay_store)
-    web.run_app(app, host=host, port=port, access_log=None, print=None)
 
 
 class _SocketModeHandler(AsyncSocketModeHandler):
@@ -173,16 +178,3 @@ async def connect_socket_mode(bolt_app: AsyncApp, app_token: str) -> AsyncSocket
         await close_response_url_session()
         raise
     return handler
-
-
-def run_socket_mode(bolt_app: AsyncApp, app_token: str) -> None:
-    """Serve over Socket Mode until interrupted (``engine-bot serve`` with ``SLACK_APP_TOKEN``)."""
-
-    async def main() -> None:
-        handler = await connect_socket_mode(bolt_app, app_token)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await handler.close_async()  # type: ignore[no-untyped-call]
-
-    asyncio.run(main())

@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import (
 from bot.render.format import (
     LABEL_EMOJI,
     STATUS_EMOJI,
+    count_text,
     format_metric,
     format_money,
     format_when,
@@ -166,7 +167,8 @@ def _full_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, Blo
         parts.append((1, SectionBlock(fields=fields)))
     hidden = len(report.metrics) - len(fields)
     if hidden > 0:
-        parts.append((5, _context(f"+{hidden} more metrics: `engine-bot report {report.engine.value}`")))
+        more = count_text(hidden, "more metric")
+        parts.append((5, _context(f"+{more}: `engine-bot report {report.engine.value}`")))
     if report.signals:
         parts.append((0, DividerBlock()))
         parts.extend((2, block) for block in _signal_sections(report))
@@ -196,10 +198,11 @@ def _compact_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, 
     fields = _metric_fields(report, _COMPACT_METRICS)
     if fields:
         parts.append((1, SectionBlock(fields=fields)))
-    summary = [f"{len(report.signals)} signals", f"{len(report.data_gaps)} data gaps"]
+    summary = [count_text(len(report.signals), "signal"), count_text(len(report.data_gaps), "data gap")]
     if report.at_risk:
         value = sum(d.amount or 0.0 for d in report.at_risk)
-        summary.append(f"{len(report.at_risk)} at-risk deals ({format_money(value, report.currency)})")
+        at_risk = count_text(len(report.at_risk), "at-risk deal")
+        summary.append(f"{at_risk} ({format_money(value, report.currency)})")
     else:
         summary.append("no at-risk deals")
     parts.append((3, _context(" · ".join(summary))))
@@ -245,7 +248,7 @@ def _lines_within(lines: Iterable[str], budget: int, total: int, noun: str) -> s
         kept.append(line)
         used += len(line) + 1
     if total > len(kept):
-        kept.append(f"_+{total - len(kept)} more {noun}_")
+        kept.append(f"_+{count_text(total - len(kept), 'more ' + noun)}_")
     return "\n".join(kept)
 
 
@@ -270,7 +273,7 @@ def _signal_sections(report: EngineReport) -> list[SectionBlock]:
             break
         kept.append((signal, line))
         used += len(line) + 1
-    more = f"_+{len(ranked) - len(kept)} more signals_" if len(ranked) > len(kept) else ""
+    more = f"_+{count_text(len(ranked) - len(kept), 'more signal')}_" if len(ranked) > len(kept) else ""
     if not kept:
         return [_section(more, "*Signals*")]
     sections = []
@@ -287,7 +290,7 @@ def _gaps_text(report: EngineReport) -> str:
     lines = (
         f"• {escape(g.missing, 100)}: unlocks {escape(g.unlocks, 100)}" for g in report.data_gaps[:_TOP_GAPS]
     )
-    return _lines_within(lines, _GAPS_BUDGET, len(report.data_gaps), "data gaps")
+    return _lines_within(lines, _GAPS_BUDGET, len(report.data_gaps), "data gap")
 
 
 def _deal_line(deal: AtRiskDeal, currency: str) -> str:
@@ -306,7 +309,7 @@ def _deal_line(deal: AtRiskDeal, currency: str) -> str:
 def _at_risk_text(report: EngineReport) -> str:
     ranked = sorted(report.at_risk, key=lambda d: d.amount or 0.0, reverse=True)
     lines = (_deal_line(d, report.currency) for d in ranked[:_TOP_AT_RISK])
-    return _lines_within(lines, _AT_RISK_BUDGET, len(ranked), "at-risk deals")
+    return _lines_within(lines, _AT_RISK_BUDGET, len(ranked), "at-risk deal")
 
 
 def _section(body: str, title: str, *, accessory: ButtonElement | None = None) -> SectionBlock:

@@ -69,7 +69,15 @@ def format_money(amount: float | None, currency: str) -> str:
     if amount is None or not math.isfinite(amount):
         return "no amount"
     symbol = _SYMBOLS.get(currency.upper())
-    return f"{symbol}{_compact(amount)}" if symbol else f"{_compact(amount)} {currency}"
+    if not symbol:
+        return f"{_compact(amount)} {currency}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}{_compact(abs(amount))}"  # -$2.5k, the way finance writes it
+
+
+def count_text(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 data gap``, ``3 data gaps``: cards speak plain English, even about one thing."""
+    return f"{count} {noun if count == 1 else (plural or noun + 's')}"
 
 
 def _number(value: float | int, unit: str) -> str:

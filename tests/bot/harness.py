@@ -85,7 +85,9 @@ class BotHarness:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> BotHarness:
-        self._runner, port = await start_http(self.app, host="127.0.0.1", port=0)
+        self._runner, port = await start_http(
+            self.app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0
+        )
         self.url = f"http://127.0.0.1:{port}"
         self._session = aiohttp.ClientSession()
         return self

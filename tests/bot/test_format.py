@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.render.format import format_money
+from bot.render.format import count_text, format_money
 
 
 @pytest.mark.parametrize(
@@ -28,8 +28,8 @@ from bot.render.format import format_money
         (1e15, "$1e15"),
         (1e18, "$1e18"),  # was "$1000000000B"
         (2.5e21, "$2.5e21"),
-        (-2_500, "$-2.5k"),
-        (-1e18, "$-1e18"),
+        (-2_500, "-$2.5k"),
+        (-1e18, "-$1e18"),
     ],
 )
 def test_amounts_scale_to_the_unit_they_reach(amount: float, shown: str) -> None:
@@ -49,3 +49,11 @@ def test_amounts_that_are_not_numbers_say_so(amount: float | None) -> None:
 def test_unknown_currency_goes_after_the_number() -> None:
     assert format_money(1e18, "SEK") == "1e18 SEK"
     assert format_money(1_500_000, "SEK") == "1.5M SEK"
+
+
+def test_negative_amounts_read_like_finance_and_counts_agree_with_their_noun() -> None:
+    assert format_money(-2500, "USD") == "-$2.5k"
+    assert format_money(-2500, "XYZ") == "-2.5k XYZ"
+    assert count_text(1, "data gap") == "1 data gap"
+    assert count_text(3, "data gap") == "3 data gaps"
+    assert count_text(2, "more analysis", "more analyses") == "2 more analyses"

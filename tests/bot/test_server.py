@@ -33,7 +33,10 @@ async def test_replicas_sharing_a_replay_store_reject_a_replay_sent_to_the_other
     shared = MemoryReplayStore()  # stands in for a shared store such as Redis
     async with BotHarness(slack, SampleSource(now=NOW)) as bot:
         replicas = [
-            await start_http(bot.app, host="127.0.0.1", port=0, replay_store=shared) for _ in range(2)
+            await start_http(
+                bot.app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0, replay_store=shared
+            )
+            for _ in range(2)
         ]
         body = bot.command_body("growth", slack.new_response_url())
         now = int(time.time())
