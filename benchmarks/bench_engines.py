@@ -11,6 +11,7 @@ rerun them are in benchmarks/README.md.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import resource
 import sys
@@ -64,7 +65,9 @@ def bench(size: int) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    sizes = tuple(int(a) for a in argv) or SIZES
+    parser = argparse.ArgumentParser(description="Time and peak memory of engines.analyze_all.")
+    parser.add_argument("sizes", nargs="*", type=int, help=f"deal counts (default: {SIZES})")
+    sizes = tuple(parser.parse_args(argv).sizes) or SIZES
     print(f"python {sys.version.split()[0]}, now={NOW.isoformat()}, seed=7")
     results = [bench(size) for size in sizes]
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
