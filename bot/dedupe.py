@@ -12,8 +12,9 @@ Two stores, one idea (claim a key once; bounded in size and time):
   retries are signed afresh (new timestamp), so they pass and are deduplicated by ``event_id``.
 
 The memory stores serve one process. Replicas behind a load balancer each see only part of the
-traffic, so they need shared stores (e.g. Redis ``SET key 1 NX EX ttl``) implementing these
-protocols: ``build_deps(seen_events=...)`` and ``bot.server.http_app(..., replay_store=...)``.
+traffic, so they need shared stores implementing these protocols: ``build_deps(seen_events=...)``
+and ``bot.server.http_app(..., replay_store=...)``. :mod:`bot.storage.seen` implements both on the
+database, and ``engine-bot serve`` uses them whenever ``DATABASE_URL`` is set.
 """
 
 from __future__ import annotations

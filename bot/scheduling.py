@@ -8,7 +8,9 @@ alone. One process, in order:
 1. open the database (SQLite in ``DATA_DIR`` or ``DATABASE_URL``) and apply migrations;
 2. upsert the default schedule from ``REPORT_*`` (a value that cannot be used stops the start,
    naming its variable);
-3. build the app with report history (trend lines on every card) and ``/engine schedule``;
+3. build the app with report history (trend lines on every card) and ``/engine schedule``; with
+   ``DATABASE_URL`` (replicas) Slack's event retries and replayed requests are remembered in the
+   database too, since a repeat may reach another replica (SQLite alone is one process: memory);
 4. start the :class:`~bot.schedules.ScheduleRunner`, then serve HTTP or Socket Mode;
 5. on SIGTERM/SIGINT stop serving, let an in-flight scheduled post finish (bounded), close the
    database.
@@ -58,7 +60,15 @@ from bot.server import connect_socket_mode, start_http
 from bot.service import ReportService
 from bot.settings import Settings, SettingsError
 from bot.slack_web import web_client
-from bot.storage import Database, ReportStore, Schedule, ScheduleOrigin, ScheduleStore
+from bot.storage import (
+    Database,
+    DatabaseEventDeduper,
+    DatabaseReplayStore,
+    ReportStore,
+    Schedule,
+    ScheduleOrigin,
+    ScheduleStore,
+)
 from engines import EngineError
 from engines.dates import utc_now
 
@@ -320,7 +330,9 @@ async def running_bot(
     socket: AsyncSocketModeHandler | None = None
     scheduling: Scheduling | None = None
     try:
-        deps = build_deps(settings, history=storage.reports)
+        shared = settings.database_url is not None
+        seen_events = DatabaseEventDeduper(storage.database) if shared else None
+        deps = build_deps(settings, history=storage.reports, seen_events=seen_events)
         client = web_client(settings)
         scheduling = Scheduling(
             settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval
@@ -336,7 +348,11 @@ async def running_bot(
             secret = settings.slack_signing_secret
             assert secret is not None  # require() raised otherwise
             http, running.port = await start_http(
-                app, signing_secret=secret.get_secret_value(), host=host, port=port
+                app,
+                signing_secret=secret.get_secret_value(),
+                host=host,
+                port=port,
+                replay_store=DatabaseReplayStore(storage.database) if shared else None,
             )
             log.info("serving Slack over HTTP on %s:%s/slack/events", host, running.port)
         yield running

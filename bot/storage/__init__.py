@@ -1,4 +1,5 @@
-"""Storage: schedules, claimed firings and report history in SQLite (default) or PostgreSQL.
+"""Storage: schedules, claimed firings, report history and seen Slack requests in SQLite (default)
+or PostgreSQL.
 
 Start-up::
 
@@ -6,6 +7,7 @@ Start-up::
     await asyncio.to_thread(db.migrate)                                 # Alembic, idempotent
     reports = ReportStore(db)        # a bot.trends.ReportHistory: record(report) -> Trend | None
     schedules = ScheduleStore(db)    # schedules + firing claims for bot.schedules
+    DatabaseEventDeduper(db), DatabaseReplayStore(db)   # Slack retries/replays, shared by replicas
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from __future__ import annotations
 from bot.storage.database import DEFAULT_DB_FILENAME, Database, resolve_url
 from bot.storage.reports import ReportSnapshot, ReportStore, ScoreChange, scalar_metrics, trend_between
 from bot.storage.schedules import Firing, FiringStatus, Schedule, ScheduleOrigin, ScheduleStore
+from bot.storage.seen import DatabaseEventDeduper, DatabaseReplayStore
 
 __all__ = [
     "DEFAULT_DB_FILENAME",
     "Database",
+    "DatabaseEventDeduper",
+    "DatabaseReplayStore",
     "Firing",
     "FiringStatus",
     "ReportSnapshot",

@@ -1,9 +1,11 @@
 """The database tables, as typed SQLAlchemy 2 declarative models.
 
-Three tables: ``schedules`` (what to post where and when), ``schedule_firings`` (one row per firing
+Four tables: ``schedules`` (what to post where and when), ``schedule_firings`` (one row per firing
 a replica claimed: the unique key on schedule id + fire time is what makes several replicas post each
-firing exactly once) and ``report_snapshots`` (a compact copy of every report, for trends). The
-Alembic migrations in :mod:`bot.storage.migrations` create exactly these; a test compares the two.
+firing exactly once), ``report_snapshots`` (a compact copy of every report, for trends) and
+``seen_keys`` (Slack event ids and signed requests already handled, shared by replicas; see
+:mod:`bot.storage.seen`). The Alembic migrations in :mod:`bot.storage.migrations` create exactly
+these; a test compares the two.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy import JSON, DateTime, Dialect, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "FiringRow", "ReportSnapshotRow", "ScheduleRow", "UtcDateTime"]
+__all__ = ["Base", "FiringRow", "ReportSnapshotRow", "ScheduleRow", "SeenKeyRow", "UtcDateTime"]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -111,3 +113,17 @@ class ReportSnapshotRow(Base):
     source: Mapped[str] = mapped_column(String(32))
     as_of: Mapped[datetime]
     recorded_at: Mapped[datetime]
+
+
+class SeenKeyRow(Base):
+    """A key claimed once: an event id or a hashed signed request. Inserting it is the claim; the
+    primary key (kind, key) makes a second claim fail until ``expires_at``, when it may be reclaimed
+    (and is pruned)."""
+
+    __tablename__ = "seen_keys"
+    __table_args__ = (Index("ix_seen_keys_expires_at", "expires_at"),)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Short keys as sent; 64 characters and more as their SHA-256 (hex, 64), so the two never collide.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime]
