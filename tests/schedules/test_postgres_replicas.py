@@ -11,18 +11,14 @@ import asyncio
 import contextlib
 import os
 import random
-import secrets
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import URL
 
 from bot.schedules import ScheduleRunner
 from bot.scheduling import running_bot
@@ -34,51 +30,8 @@ from tests.storage.helpers import FakeClock
 
 pytestmark = pytest.mark.postgres
 
-HOST, DATABASE = "127.0.0.1", "test"
-PORT = int(os.environ.get("VEB_TEST_PG_PORT", "5432"))  # another port shows the skip path
 POLL = timedelta(milliseconds=50)
 START = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)  # the firings below cross Berlin's spring-forward night
-
-
-def _reachable_user() -> str | None:
-    for user in ("postgres", "root"):
-        try:
-            with psycopg.connect(host=HOST, port=PORT, dbname=DATABASE, user=user, connect_timeout=3):
-                return user
-        except psycopg.Error:
-            continue
-    return None
-
-
-@pytest.fixture(scope="module")
-def pg_user() -> str:
-    user = _reachable_user()
-    if user is None:
-        pytest.skip(
-            f"PostgreSQL is not reachable on {HOST}:{PORT} (database '{DATABASE}'): replica test skipped"
-        )
-    return user
-
-
-@pytest.fixture
-def pg_url(pg_user: str) -> Iterator[str]:
-    schema = f"veb_test_{secrets.token_hex(4)}"
-    with psycopg.connect(host=HOST, port=PORT, dbname=DATABASE, user=pg_user, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    url = URL.create(
-        "postgresql+psycopg",
-        username=pg_user,
-        host=HOST,
-        port=PORT,
-        database=DATABASE,
-        # statement_timeout: should anything ever block, the test fails in seconds instead of hanging.
-        query={"options": f"-csearch_path={schema} -cstatement_timeout=30000"},
-    )
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(host=HOST, port=PORT, dbname=DATABASE, user=pg_user, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 async def test_two_replicas_post_each_firing_exactly_once(pg_url: str) -> None:

@@ -9,18 +9,13 @@ tests/schedules/test_postgres_replicas.py).
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
-import psycopg
 import pytest
-from sqlalchemy import URL
 
 from bot.scheduling import running_bot
 from bot.server import EVENTS_PATH
@@ -32,47 +27,6 @@ from tests.fakes.slack import FakeSlack
 from tests.storage.helpers import FakeClock
 
 pytestmark = pytest.mark.postgres
-
-HOST, DATABASE = "127.0.0.1", "test"
-PORT = int(os.environ.get("VEB_TEST_PG_PORT", "5432"))
-
-
-def _reachable_user() -> str | None:
-    for user in ("postgres", "root"):
-        try:
-            with psycopg.connect(host=HOST, port=PORT, dbname=DATABASE, user=user, connect_timeout=3):
-                return user
-        except psycopg.Error:
-            continue
-    return None
-
-
-@pytest.fixture(scope="module")
-def pg_user() -> str:
-    user = _reachable_user()
-    if user is None:
-        pytest.skip(f"PostgreSQL is not reachable on {HOST}:{PORT} (database '{DATABASE}'): test skipped")
-    return user
-
-
-@pytest.fixture
-def pg_url(pg_user: str) -> Iterator[str]:
-    schema = f"veb_test_{secrets.token_hex(4)}"
-    with psycopg.connect(host=HOST, port=PORT, dbname=DATABASE, user=pg_user, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    url = URL.create(
-        "postgresql+psycopg",
-        username=pg_user,
-        host=HOST,
-        port=PORT,
-        database=DATABASE,
-        query={"options": f"-csearch_path={schema} -cstatement_timeout=30000"},
-    )
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(host=HOST, port=PORT, dbname=DATABASE, user=pg_user, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @dataclass
