@@ -187,7 +187,7 @@ def fulfillment_data_gaps(st: SnapshotStats, m: Measures, renewal_configured: bo
         gaps.append(
             DataGap(
                 key="renewal_pipeline",
-                missing="no renewals pipeline configured (AnalysisConfig.renewal_pipeline)",
+                missing="no renewals pipeline configured (the renewal_pipeline setting)",
                 unlocks="renewal volume, value and renewals at risk",
             )
         )
