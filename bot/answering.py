@@ -4,13 +4,22 @@ This is the single place where an :class:`~engines.EngineError` becomes the clea
 ``user_message`` promises, and where anything unexpected becomes a short apology plus a log line
 (never a stack trace in Slack). Slow reads announce themselves once, after
 ``BotDeps.progress_after`` seconds, with how far the read has come.
+
+Acknowledgements come first. Slack needs the ack of a command within 3 seconds, while its card may
+follow through the ``response_url`` for 30 minutes; both run in the same event loop, so without a
+bound every ack queued behind all pending answer work (rendering cards, posting them). Answers
+therefore pass an :class:`AnswerGate`: at most ``ANSWER_WORKERS`` of them render and post at once,
+the others wait for a turn holding only their small request state (the CRM read and the analysis,
+shared by all, happen before the turn, so a slow read never holds one). Acks never touch the gate.
+An absurdly long queue is refused with a short "busy" notice instead of growing without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,16 +31,21 @@ from bot.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, 
 from bot.render import SlackMessage, card_message, error_message, help_message, notice_message
 from bot.render.text import escape
 from bot.replies import Reply
-from bot.service import ReportBundle, ReportService
+from bot.service import ReportService
 from bot.slack_web import slack_error_code
-from engines import EngineError, Progress
+from engines import EngineError, PortalSnapshot, Progress
 
 if TYPE_CHECKING:
     from bot.owners import OwnerDirectory
 
 __all__ = [
     "APOLOGY",
+    "BUSY",
+    "DEFAULT_ANSWER_WORKERS",
+    "MAX_PENDING_ANSWERS",
+    "AnswerGate",
     "BotDeps",
+    "GatedReply",
     "Invocation",
     "Subcommand",
     "answer",
@@ -42,6 +56,85 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong on my side while answering that. It has been logged; please try again."
+BUSY = "I'm answering a lot of requests right now. Please try again in a minute."
+
+DEFAULT_ANSWER_WORKERS = 4
+# Answers admitted but not finished (reading, waiting for a turn or posting) beyond which a new one is
+# refused with BUSY: at ~4.5 ms of work an answer, this many is a 20-30 s backlog, far past any burst.
+MAX_PENDING_ANSWERS = 5000
+
+
+class AnswerGate:
+    """Admission for answer work: at most ``workers`` answers render and post at once.
+
+    Why a gate and not just tasks: the event loop runs ready work first come, first served, so 500
+    answers in progress meant an ack arriving behind them waited for all of their rendering and
+    posting. With at most ``workers`` answers working, an ack competes with a handful of steps, not
+    hundreds; the waiting answers cost nothing but a parked coroutine. ``pending`` counts every
+    admitted answer (also those still reading); past ``max_pending`` :meth:`admit` says no, so an
+    overload costs a short notice, not unbounded memory.
+
+    The semaphore binds to the event loop that first has to wait on it; a gate (like the
+    :class:`BotDeps` holding it) belongs to one running app.
+    """
+
+    def __init__(
+        self, workers: int = DEFAULT_ANSWER_WORKERS, *, max_pending: int = MAX_PENDING_ANSWERS
+    ) -> None:
+        if workers < 1:
+            raise ValueError("an answer gate needs at least one worker")
+        if max_pending < 1:
+            raise ValueError("max_pending must be at least 1")
+        self.workers = workers
+        self.max_pending = max_pending
+        self.pending = 0  # admitted and not finished
+        self.working = 0  # holding a turn right now
+        self._turns = asyncio.Semaphore(workers)
+
+    def admit(self) -> bool:
+        """Count one more answer in, or ``False`` when ``max_pending`` are already in progress."""
+        if self.pending >= self.max_pending:
+            return False
+        self.pending += 1
+        return True
+
+    def done(self) -> None:
+        """An admitted answer has finished (whatever its outcome)."""
+        self.pending -= 1
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold one of the ``workers`` turns while rendering and posting; first come, first served."""
+        async with self._turns:
+            self.working += 1
+            try:
+                yield
+            finally:
+                self.working -= 1
+
+
+class GatedReply:
+    """A :class:`~bot.replies.Reply` whose every post takes a turn at the :class:`AnswerGate`.
+
+    Subcommand handlers, help and error notices post through this, so the bound holds for every
+    answer, not only report cards; a turn is held for one post at a time, never across a read.
+    """
+
+    def __init__(self, reply: Reply, gate: AnswerGate) -> None:
+        self.inner = reply
+        self.gate = gate
+
+    async def send(self, message: SlackMessage, *, private: bool) -> None:
+        async with self.gate.turn():
+            await self.inner.send(message, private=private)
+
+    async def progress(self, text: str) -> None:
+        async with self.gate.turn():
+            await self.inner.progress(text)
+
+    async def error(self, message: SlackMessage) -> None:
+        async with self.gate.turn():
+            await self.inner.error(message)
 
 
 @dataclass(frozen=True)
@@ -77,6 +170,8 @@ class BotDeps:
     subcommands: dict[str, Subcommand] = field(default_factory=dict)
     # HubSpot owners <-> Slack users (deal card, drill-downs, App Home); None: owners shown by name.
     owners: OwnerDirectory | None = None
+    # At most ANSWER_WORKERS answers render and post at once; acks never wait on it.
+    answers: AnswerGate = field(default_factory=AnswerGate)
 
     def add_subcommand(self, subcommand: Subcommand) -> None:
         """Teach ``/engine`` and mentions a new first word, e.g. ``schedule``."""
@@ -112,13 +207,32 @@ def progress_text(progress: Progress | None) -> str:
 async def answer(
     request: Request, reply: Reply, deps: BotDeps, *, invocation: Invocation | None = None
 ) -> None:
-    """Answer ``request`` through ``reply``. Never raises: failures become messages and log lines."""
+    """Answer ``request`` through ``reply``. Never raises: failures become messages and log lines.
+
+    Every post goes through ``deps.answers`` (see :class:`AnswerGate`); when too many answers are
+    already in progress the asker gets :data:`BUSY` at once instead of a place in the queue.
+    """
+    gate = deps.answers
+    if not gate.admit():
+        log.warning("answer queue full (%d in progress): asked to try again later", gate.pending)
+        await _safe(reply.error(notice_message(BUSY)))
+        return
+    try:
+        await _answer(request, reply, GatedReply(reply, gate), deps, invocation)
+    finally:
+        gate.done()
+
+
+async def _answer(
+    request: Request, raw: Reply, reply: GatedReply, deps: BotDeps, invocation: Invocation | None
+) -> None:
+    """:func:`answer` once admitted: ``reply`` takes a turn per post, ``raw`` is for inside a turn."""
     try:
         if isinstance(request, HelpRequest):
             await reply.send(deps.help(request.unknown), private=request.private)
         elif isinstance(request, SubcommandRequest):
             sub = deps.subcommands[request.name]
-            base = invocation or Invocation(args="", private=False, reply=reply, deps=deps)
+            base = invocation or Invocation(args="", private=False, reply=raw, deps=deps)
             await sub.handler(
                 Invocation(
                     args=request.args,
@@ -132,8 +246,11 @@ async def answer(
                 )
             )
         else:
-            bundle = await _with_progress(request, reply, deps)
-            await reply.send(card_message(bundle.reports, bundle.trends), private=request.private)
+            snapshot = await _read_with_progress(request, reply, deps)
+            await deps.service.analysed(snapshot, request.engines)  # shared by all: no turn held
+            async with deps.answers.turn():  # this answer's own work - record, render, post
+                bundle = await deps.service.report(snapshot, request.engines)  # analysis: memo hit
+                await raw.send(card_message(bundle.reports, bundle.trends), private=request.private)
     except EngineError as exc:
         log.info("answered with a user error: %s", type(exc).__name__)
         await _safe(reply.error(error_message(exc.user_message)))
@@ -147,11 +264,12 @@ async def answer(
         await _safe(reply.error(notice_message(APOLOGY)))
 
 
-async def _with_progress(request: ReportRequest, reply: Reply, deps: BotDeps) -> ReportBundle:
-    """Read, then analyse; the "still reading" line goes out only while the CRM read itself is slow.
+async def _read_with_progress(request: ReportRequest, reply: Reply, deps: BotDeps) -> PortalSnapshot:
+    """Read; the "still reading" line goes out only while the CRM read itself is slow.
 
     Waiting for the whole answer instead would also fire when the read was done long ago and the
-    answer was merely queued for analysis behind a burst, doubling the posts when the bot is busiest.
+    answer was merely queued for analysis or for a turn behind a burst, doubling the posts when the
+    bot is busiest.
     """
     latest: list[Progress] = []
 
@@ -164,7 +282,7 @@ async def _with_progress(request: ReportRequest, reply: Reply, deps: BotDeps) ->
     done, _ = await asyncio.wait({reading}, timeout=deps.progress_after)
     if not done:
         await _safe(reply.progress(progress_text(latest[0] if latest else None)))
-    return await deps.service.report(await reading, request.engines)
+    return await reading
 
 
 async def _safe(call: Awaitable[None]) -> None:

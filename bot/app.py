@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, Subcommand
+from bot.answering import AnswerGate, BotDeps, Subcommand
 from bot.dedupe import EventDeduper
 from bot.listeners import register_listeners
 from bot.owners import OwnerDirectory
@@ -68,6 +68,7 @@ def build_deps(
         service=service,
         progress_after=settings.progress_after_seconds,
         owners=build_owner_directory(settings),
+        answers=AnswerGate(settings.answer_workers),
     )
     if seen_events is not None:
         deps.seen_events = seen_events

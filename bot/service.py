@@ -1,8 +1,9 @@
 """The one path from a request to reports: read a snapshot, analyse it, record the trend.
 
 Commands, mentions, buttons, the CLI and schedules all call :meth:`ReportService.run` (the answering
-code calls its two halves, :meth:`~ReportService.read` and :meth:`~ReportService.report`, to tell a
-slow CRM read from a queue), so a report is produced the same way everywhere: one snapshot read per
+code calls its halves, :meth:`~ReportService.read` and :meth:`~ReportService.report`, to tell a slow
+CRM read from a queue, and waits for :meth:`~ReportService.analysed` before taking an answer turn),
+so a report is produced the same way everywhere: one snapshot read per
 answer (``all`` analyses the three engines from the same snapshot), the CPU-bound analysis off the
 event loop (so acknowledgements keep flowing while a 100k-deal portal is analysed) and done once per
 snapshot, and the history recorded when there is one.
@@ -107,17 +108,19 @@ class ReportService:
         self, snapshot: PortalSnapshot, engines: Sequence[EngineName], *, record: bool = True
     ) -> ReportBundle:
         """Analyse ``snapshot`` (off the event loop) and record the trend when a history is kept."""
-        reports = await self._analysed(snapshot, tuple(engines))
+        reports = await self.analysed(snapshot, engines)
         trends: dict[EngineName, Trend | None] = {}
         if record and self.history is not None:
             for report in reports:
                 trends[report.engine] = await self._record(report)
         return ReportBundle(reports=reports, snapshot=snapshot, trends=trends)
 
-    async def _analysed(
-        self, snapshot: PortalSnapshot, engines: tuple[EngineName, ...]
-    ) -> list[EngineReport]:
+    async def analysed(self, snapshot: PortalSnapshot, engines: Sequence[EngineName]) -> list[EngineReport]:
         """The reports for ``snapshot``, computed once per snapshot object however many ask.
+
+        Public so the answering code can wait for the shared analysis before it takes one of its
+        few answer turns (:class:`bot.answering.AnswerGate`), and hold a turn only for its own work:
+        recording, rendering, posting.
 
         A snapshot is immutable and the source serves the same object until its cache expires, and
         the analysis depends only on it, the engines, ``now`` and the config (fixed per service). So
@@ -129,6 +132,7 @@ class ReportService:
         """
         loop = asyncio.get_running_loop()
         now = self._now()
+        engines = tuple(engines)
         key = (id(snapshot), engines, now)
         entry = self._analyses.get(key)
         if entry is not None and entry[0]() is snapshot and entry[1].get_loop() is loop:

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
         return value.strip().upper() if isinstance(value, str) else value
 
     progress_after_seconds: float = Field(default=4.0, ge=0.0)
+    # At most this many answers render and post at once, so acks never queue behind a burst's cards.
+    answer_workers: int = Field(default=4, ge=1, le=64)
 
     # --- storage and schedules (read by bot.storage / bot.schedules)
     data_dir: Path = Path("data")

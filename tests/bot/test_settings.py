@@ -85,3 +85,17 @@ def test_secrets_never_appear_in_reprs_or_errors(monkeypatch: pytest.MonkeyPatch
         settings.require("slack_bot_token")
     assert "xoxb-" in str(caught.value)
     assert SECRET not in str(caught.value)
+
+
+def test_answer_workers_bound_the_answer_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ANSWER_WORKERS`` (default 4) reaches the app's answer gate; 0 would stall every card."""
+    from bot.app import build_deps
+
+    assert load_settings().answer_workers == 4
+    monkeypatch.setenv("ANSWER_WORKERS", "8")
+    settings = load_settings()
+    assert settings.answer_workers == 8
+    assert build_deps(settings).answers.workers == 8
+    monkeypatch.setenv("ANSWER_WORKERS", "0")
+    with pytest.raises(SettingsError, match="ANSWER_WORKERS"):
+        load_settings()
