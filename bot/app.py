@@ -63,7 +63,7 @@ def build_deps(
     dedup with a shared store (several replicas); ``subcommands`` teach ``/engine`` new first words.
     """
     settings.require_for_source()
-    service = ReportService(build_source(settings), history=history)
+    service = ReportService(build_source(settings), history=history, config=settings.analysis)
     deps = BotDeps(
         service=service,
         progress_after=settings.progress_after_seconds,

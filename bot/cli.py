@@ -126,7 +126,7 @@ async def _run(
     source_name: SourceName | None = args.source
     source = build_source(settings, source_name, now=now)
     try:
-        service = ReportService(source, history=history, now=lambda: now)
+        service = ReportService(source, history=history, config=settings.analysis, now=lambda: now)
         return await service.run(ReportRequest(args.engine).engines, args.pipeline, progress=bar)
     finally:
         bar.close()

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engines import AnalysisConfig
+
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -34,6 +36,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
         frozen=True,
         populate_by_name=True,
+        env_nested_delimiter="__",
     )
 
     # --- Slack
@@ -51,6 +54,11 @@ class Settings(BaseSettings):
     hubspot_cache_ttl: float = Field(default=300.0, ge=0.0)
     hubspot_lookback_days: int = Field(default=180, ge=1, le=3650)
     engine_source: Literal["hubspot", "sample"] | None = None
+
+    # --- analysis: every threshold of engines.AnalysisConfig, as ANALYSIS__<FIELD> (for example
+    # ANALYSIS__RENEWAL_PIPELINE="Renewals" or ANALYSIS__STALE_ACTIVITY_DAYS=21); see the README's
+    # "How the numbers are computed" for each field and its default.
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
 
     # --- serving
     port: int = Field(default=3000, ge=0, le=65535)
@@ -131,6 +139,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_input=False, include_url=False):
-            name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            name = "__".join(str(part) for part in error["loc"]).upper() or "settings"
             problems.append(f"{name}: {error['msg']}")
         raise SettingsError("Invalid setting " + "; ".join(problems)) from None

@@ -128,13 +128,20 @@ def _prepare(
     when = to_utc(now) if now is not None else None
     stats = compute_stats(snapshot, chosen, now=when or snapshot.taken_at, config=cfg)
     renewal = snapshot.find_pipeline(cfg.renewal_pipeline) if cfg.renewal_pipeline else None
+    warnings = _warnings(snapshot, stats)
+    if cfg.renewal_pipeline and renewal is None:
+        # A typo in the setting must not read as "no renewals pipeline configured".
+        names = ", ".join(p.label for p in snapshot.pipelines) or "none"
+        warnings += (
+            f"The renewals pipeline '{cfg.renewal_pipeline}' is not in this portal (pipelines: {names}).",
+        )
     return _Context(
         snapshot=snapshot,
         pipeline=chosen,
         renewal=renewal,
         stats=stats,
         measures=measure(stats),
-        warnings=_warnings(snapshot, stats),
+        warnings=warnings,
     )
 
 

@@ -32,6 +32,7 @@ VARIABLES = (
     "NO_COLOR",
     "DATA_DIR",
     "DATABASE_URL",
+    "ANALYSIS__RENEWAL_PIPELINE",
 )
 
 
@@ -143,6 +144,16 @@ def test_post_sends_one_card_and_joins_a_public_channel_first(
     assert posted.error is None
     assert_valid_payload(posted.payload)
     assert "Posted to C0REPORTS" in capsys.readouterr().err
+
+
+def test_report_uses_the_configured_renewals_pipeline(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANALYSIS__RENEWAL_PIPELINE", "renewals & expansion")  # label, any case
+    assert main(["report", "fulfillment", "--format", "json", "--now", NOW]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["metrics"]["renewal_open_deals"]["value"] > 0
+    assert "renewal_pipeline" not in {gap["key"] for gap in report["data_gaps"]}
 
 
 def test_a_second_post_shows_the_trend_since_the_first(

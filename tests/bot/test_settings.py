@@ -99,3 +99,21 @@ def test_answer_workers_bound_the_answer_work(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("ANSWER_WORKERS", "0")
     with pytest.raises(SettingsError, match="ANSWER_WORKERS"):
         load_settings()
+
+
+def test_analysis_thresholds_come_from_analysis_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every engines.AnalysisConfig field is a setting (ANALYSIS__<FIELD>), so a RevOps admin can
+    point the fulfillment engine at the renewals pipeline or change a threshold without code."""
+    monkeypatch.setenv("ANALYSIS__RENEWAL_PIPELINE", "Renewals & Expansion")
+    monkeypatch.setenv("ANALYSIS__STALE_ACTIVITY_DAYS", "21")
+    settings = load_settings()
+    assert settings.analysis.renewal_pipeline == "Renewals & Expansion"
+    assert settings.analysis.stale_activity_days == 21
+    assert settings.analysis.lookback_days == 180  # the others keep their defaults
+
+
+def test_a_bad_analysis_threshold_is_named_by_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANALYSIS__STALE_ACTIVITY_DAYS", "soon")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "ANALYSIS__STALE_ACTIVITY_DAYS" in str(caught.value)

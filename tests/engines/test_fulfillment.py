@@ -7,7 +7,10 @@ of late deals (warning tier: -10) -> score 90; closing in 30 days: d1 (+20 d, 10
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from engines import AnalysisConfig, HealthLabel, MetricStatus, analyze
+from engines.sample import generate_portal
 from tests.engines.portals import ago, deal, hand_pipeline, hand_portal, portal, second_pipeline
 
 
@@ -113,3 +116,10 @@ def test_innovation_is_honest_about_missing_data() -> None:
     }
     assert report.signals
     assert report.at_risk == ()
+
+
+def test_a_renewal_pipeline_the_portal_does_not_have_is_a_warning_not_silence() -> None:
+    snap = generate_portal(deals=60, seed=3, now=datetime(2026, 11, 25, tzinfo=UTC))
+    report = analyze(snap, "fulfillment", config=AnalysisConfig(renewal_pipeline="Renewalz"))
+    assert any("'Renewalz' is not in this portal" in w for w in report.warnings)
+    assert "renewal_open_deals" not in report.metrics
