@@ -36,6 +36,7 @@ def build_source(
     return HubSpotSource(
         token.get_secret_value(),
         base_url=settings.hubspot_api_base,
-        lookback_days=settings.hubspot_lookback_days,
+        # Never read a shorter window than the analysis looks at (win rate, cycle would shrink).
+        lookback_days=max(settings.hubspot_lookback_days, settings.analysis.lookback_days),
         cache_ttl=settings.hubspot_cache_ttl,
     )
