@@ -174,42 +174,52 @@ class _SharedClaims:
         return first
 
 
-class DatabaseEventDeduper:
-    """:class:`~bot.dedupe.EventDeduper` shared through the database (``BotDeps.seen_events``).
+class _DatabaseStore:
+    """What the two shared stores have in common: a kind, a time to keep keys, and the claims."""
 
-    Each ``event_id`` is held ``ttl`` seconds (Slack's retries end after ~6 minutes). Fails open:
-    see the module docstring.
-    """
-
-    KIND = "event"
+    KIND: str
+    TTL: float
+    MAX_LOCAL: int
 
     def __init__(
         self,
         db: Database,
         *,
-        ttl: float = 3600.0,
+        ttl: float | None = None,
         clock: Clock = utc_now,
         timeout: float = 2.0,
         prune_every: int = 100,
         prune_limit: int = 1000,
-        max_local: int = 50_000,
+        max_local: int | None = None,
     ) -> None:
         self._claims = _SharedClaims(
             db,
             kind=self.KIND,
-            ttl=ttl,
+            ttl=self.TTL if ttl is None else ttl,
             clock=clock,
             timeout=timeout,
             prune_every=prune_every,
             prune_limit=prune_limit,
-            max_local=max_local,
+            max_local=self.MAX_LOCAL if max_local is None else max_local,
         )
+
+
+class DatabaseEventDeduper(_DatabaseStore):
+    """:class:`~bot.dedupe.EventDeduper` shared through the database (``BotDeps.seen_events``).
+
+    Each ``event_id`` is held ``ttl`` seconds (default an hour; Slack's retries end after ~6
+    minutes). Fails open: see the module docstring.
+    """
+
+    KIND = "event"
+    TTL = 3600.0
+    MAX_LOCAL = 50_000
 
     async def first_delivery(self, event_id: str) -> bool:
         return await self._claims.claim(seen_key(event_id))
 
 
-class DatabaseReplayStore:
+class DatabaseReplayStore(_DatabaseStore):
     """:class:`~bot.dedupe.ReplayStore` shared through the database (``start_http(replay_store=)``).
 
     Stores a SHA-256 of (timestamp, signature), never the signature, for ``ttl`` seconds: Bolt's
@@ -218,28 +228,8 @@ class DatabaseReplayStore:
     """
 
     KIND = "replay"
-
-    def __init__(
-        self,
-        db: Database,
-        *,
-        ttl: float = 2 * REPLAY_WINDOW + 60.0,
-        clock: Clock = utc_now,
-        timeout: float = 2.0,
-        prune_every: int = 100,
-        prune_limit: int = 1000,
-        max_local: int = 100_000,
-    ) -> None:
-        self._claims = _SharedClaims(
-            db,
-            kind=self.KIND,
-            ttl=ttl,
-            clock=clock,
-            timeout=timeout,
-            prune_every=prune_every,
-            prune_limit=prune_limit,
-            max_local=max_local,
-        )
+    TTL = 2 * REPLAY_WINDOW + 60.0
+    MAX_LOCAL = 100_000
 
     async def first_use(self, timestamp: str, signature: str) -> bool:
         digest = hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()

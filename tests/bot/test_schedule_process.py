@@ -6,36 +6,20 @@ container runtime stops it."""
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET
+from tests.bot.processes import free_port, http_status
 from tests.fakes.slack import FakeSlack
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _health(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
-            return int(response.status)
-    except (urllib.error.URLError, ConnectionError):
-        return 0
 
 
 def test_serve_process_runs_the_scheduler_and_stops_on_sigterm(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("engine-bot")
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "serve.log"
     with FakeSlack.running(bot_token=BOT_TOKEN) as slack, log_path.open("w") as log:
         env = {
@@ -59,7 +43,7 @@ def test_serve_process_runs_the_scheduler_and_stops_on_sigterm(tmp_path: Path) -
         )
         try:
             deadline = time.monotonic() + 30
-            while _health(f"http://127.0.0.1:{port}/health") != 200:
+            while http_status(f"http://127.0.0.1:{port}/health") != 200:
                 assert process.poll() is None, log_path.read_text()
                 assert time.monotonic() < deadline, "serve did not come up"
                 time.sleep(0.1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,21 +18,8 @@ import urllib.request
 from pathlib import Path
 
 from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET, sign
+from tests.bot.processes import free_port, http_status
 from tests.fakes.slack import FakeSlack
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
-            return int(response.status)
-    except (urllib.error.URLError, ConnectionError):
-        return 0
 
 
 def _command(base: str, text: str, response_url: str) -> int:
@@ -62,7 +48,7 @@ def _command(base: str, text: str, response_url: str) -> int:
 
 def test_serve_process_answers_and_keeps_history(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("engine-bot")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "serve.log"
     with FakeSlack.running(bot_token=BOT_TOKEN) as slack, log_path.open("w") as log:
@@ -84,7 +70,7 @@ def test_serve_process_answers_and_keeps_history(tmp_path: Path) -> None:
         )
         try:
             deadline = time.monotonic() + 30
-            while _get(base + "/health") != 200:
+            while http_status(base + "/health") != 200:
                 assert process.poll() is None, log_path.read_text()
                 assert time.monotonic() < deadline, "serve did not come up"
                 time.sleep(0.1)
