@@ -4,6 +4,7 @@ controls. Every handler acknowledges first (Slack allows 3 seconds) and then doe
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -27,35 +28,24 @@ DRILLDOWN_PAGES = re.compile(rf"^({ACTION_PREV}|{ACTION_NEXT})$")
 HOME_CONTROLS = re.compile(rf"^({ACTION_PIPELINE}|{HOME_REFRESH})$")
 
 
+ActionHandler = Callable[[AsyncAck, dict[str, Any], dict[str, Any], AsyncWebClient, BotDeps], Awaitable[None]]
+
+
+def _with_deps(handler: ActionHandler, deps: BotDeps) -> Callable[..., Awaitable[None]]:
+    """A Bolt listener calling ``handler`` with the bot's deps (Bolt injects arguments by name)."""
+
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await handler(ack, body, action, client, deps)
+
+    return listener
+
+
 def register(app: AsyncApp, deps: BotDeps) -> None:
-    async def engine_button(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await handle_engine_button(ack, body, action, client, deps)
-
-    async def deal_pick(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await handle_deal_pick(ack, body, action, client, deps)
-
-    async def drilldown_open(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await handle_drilldown_open(ack, body, action, client, deps)
-
-    async def drilldown_page(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await handle_drilldown_page(ack, body, action, client, deps)
-
-    async def home_control(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await handle_home_control(ack, body, action, client, deps)
-
-    app.action(ENGINE_BUTTONS)(engine_button)
-    app.action(ACTION_PICK_PATTERN)(deal_pick)
+    app.action(ENGINE_BUTTONS)(_with_deps(handle_engine_button, deps))
+    app.action(ACTION_PICK_PATTERN)(_with_deps(handle_deal_pick, deps))
     app.action(ACTION_OPEN_HUBSPOT)(handle_open_in_hubspot)
-    app.action(ACTION_OPEN_PATTERN)(drilldown_open)
-    app.action(DRILLDOWN_PAGES)(drilldown_page)
-    app.action(HOME_CONTROLS)(home_control)
+    app.action(ACTION_OPEN_PATTERN)(_with_deps(handle_drilldown_open, deps))
+    app.action(DRILLDOWN_PAGES)(_with_deps(handle_drilldown_page, deps))
+    app.action(HOME_CONTROLS)(_with_deps(handle_home_control, deps))
