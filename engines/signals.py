@@ -8,7 +8,8 @@ the full count, so a cap never hides how big a problem is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TypeVar
 
 from engines.measures import Measures, percent, round1
 from engines.models import Signal, SignalType
@@ -128,55 +129,70 @@ def win_loss_signals(
             )
         )
     out.extend(_loss_concentration(st))
-    share_above = cfg.stagnation_share_above
-    for stage_id, stale in st.stage_stale.items():
-        total = st.stage_open_deals.get(stage_id, 0)
-        share = percent(len(stale), total)
-        if len(stale) < cfg.stagnation_min_deals or share is None or share <= share_above:
-            continue
+    for stage_id, stale, total in _stagnant(st, st.stage_stale, st.stage_open_deals):
         out.append(
-            Signal(
-                type=SignalType.WIN_LOSS_PATTERN,
+            _stagnation_signal(
+                st,
+                stale,
+                total,
                 name=f"Stagnation cluster in {_label(st, stage_id)}",
-                strength=_clamp(share / 100.0),
-                evidence={
-                    "stage_id": stage_id,
-                    "stale_deals": len(stale),
-                    "open_deals": total,
-                    "stale_share": share,
-                    "no_activity_days": cfg.stale_activity_days,
-                },
-                recommended_action="Re-engage or close the quiet deals in this stage.",
-                deal_ids=stale.top(cfg.max_signal_deal_ids),
+                evidence={"stage_id": stage_id},
+                action="Re-engage or close the quiet deals in this stage.",
             )
         )
-    for owner_id, stale in st.owner_stale.items():
-        total = st.owner_open.get(owner_id, 0)
-        share = percent(len(stale), total)
-        if len(stale) < cfg.stagnation_min_deals or share is None or share <= share_above:
-            continue
+    for owner_id, stale, total in _stagnant(st, st.owner_stale, st.owner_open):
         out.append(
-            Signal(
-                type=SignalType.WIN_LOSS_PATTERN,
+            _stagnation_signal(
+                st,
+                stale,
+                total,
                 name=(
                     f"Stagnation cluster: {names.get(owner_id, f'owner {owner_id}')}'s deals"
                     if owner_id
                     else "Stagnation cluster: deals without an owner"
                 ),
-                strength=_clamp(share / 100.0),
-                evidence={
-                    "owner_id": owner_id,
-                    "owner_name": names.get(owner_id) if owner_id else None,
-                    "stale_deals": len(stale),
-                    "open_deals": total,
-                    "stale_share": share,
-                    "no_activity_days": cfg.stale_activity_days,
-                },
-                recommended_action="Check the owner's capacity and reassign or re-engage their quiet deals.",
-                deal_ids=stale.top(cfg.max_signal_deal_ids),
+                evidence={"owner_id": owner_id, "owner_name": names.get(owner_id) if owner_id else None},
+                action="Check the owner's capacity and reassign or re-engage their quiet deals.",
             )
         )
     return out
+
+
+K = TypeVar("K", str, str | None)
+
+
+def _stagnant(
+    st: SnapshotStats, stale_by: Mapping[K, DealRefs], open_by: Mapping[K, int]
+) -> Iterator[tuple[K, DealRefs, int]]:
+    """Groups (stages or owners) with enough quiet open deals, and a large enough share of them."""
+    cfg = st.config
+    for key, stale in stale_by.items():
+        total = open_by.get(key, 0)
+        share = percent(len(stale), total)
+        enough = len(stale) >= cfg.stagnation_min_deals
+        if enough and share is not None and share > cfg.stagnation_share_above:
+            yield key, stale, total
+
+
+def _stagnation_signal(
+    st: SnapshotStats, stale: DealRefs, total: int, *, name: str, evidence: dict[str, object], action: str
+) -> Signal:
+    cfg = st.config
+    share = percent(len(stale), total) or 0.0
+    return Signal(
+        type=SignalType.WIN_LOSS_PATTERN,
+        name=name,
+        strength=_clamp(share / 100.0),
+        evidence={
+            **evidence,
+            "stale_deals": len(stale),
+            "open_deals": total,
+            "stale_share": share,
+            "no_activity_days": cfg.stale_activity_days,
+        },
+        recommended_action=action,
+        deal_ids=stale.top(cfg.max_signal_deal_ids),
+    )
 
 
 def _loss_concentration(st: SnapshotStats) -> list[Signal]:
