@@ -44,9 +44,7 @@ import asyncio
 import contextlib
 import json
 import math
-import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -69,6 +67,8 @@ sys.path.insert(0, str(ROOT))  # for tests.fakes and tests.bot.harness
 
 from engines.sample import generate_portal  # noqa: E402
 from tests.bot.harness import sign  # noqa: E402
+from tests.bot.processes import free_port  # noqa: E402
+from tests.fakes._runners import serve_in_subprocess  # noqa: E402
 from tests.fakes.hubspot import ACCOUNT, SEARCH, FakeHubSpot  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
 
@@ -157,31 +157,13 @@ class RemoteSlack:
 
 @contextlib.contextmanager
 def slack_in_subprocess(bot_token: str) -> Iterator[RemoteSlack]:
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    process = context.Process(target=_slack_child, args=(bot_token, child), daemon=True)
-    process.start()
-    try:
-        if not parent.poll(60):
-            raise RuntimeError("fake Slack did not start")
-        root_url, base_url = parent.recv()
-        yield RemoteSlack(root_url, base_url, parent)
-    finally:
-        with contextlib.suppress(OSError):
-            parent.send("stop")
-        process.join(10)
-        if process.is_alive():
-            process.kill()
+    with serve_in_subprocess(_slack_child, (bot_token,), "fake Slack") as (hello, conn):
+        root_url, base_url = hello
+        yield RemoteSlack(root_url, base_url, conn)
 
 
 # ---------------------------------------------------------------------------------------------------
 # the bot process
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -207,7 +189,7 @@ def bot_process(
     *, slack_api_url: str, hubspot_base: str, hubspot_token: str, ttl: float, workdir: Path
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``engine-bot serve`` in HTTP mode, configured only through its environment, on a free port."""
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(workdir),

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import multiprocessing
 import time
 import uuid
 from collections import deque
@@ -40,7 +39,7 @@ from aiohttp import web
 
 from engines.dates import to_utc
 from engines.models import Deal, PortalSnapshot, Stage
-from tests.fakes._thread import serve_in_thread
+from tests.fakes._runners import serve_in_subprocess, serve_in_thread
 
 __all__ = ["Call", "FakeHubSpot", "RemoteFakeHubSpot", "format_datetime", "hubspot_deal_properties"]
 
@@ -314,21 +313,9 @@ class FakeHubSpot:
 
         For benchmarks, where the server's own work must not slow the client being measured.
         """
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        process = context.Process(target=_serve_in_child, args=(portal, options, child), daemon=True)
-        process.start()
-        try:
-            if not parent.poll(60):
-                raise RuntimeError("fake HubSpot did not start")
-            base_url, token = parent.recv()
-            yield RemoteFakeHubSpot(base_url, token, parent)
-        finally:
-            with contextlib.suppress(OSError):
-                parent.send("stop")
-            process.join(10)
-            if process.is_alive():
-                process.kill()
+        with serve_in_subprocess(_serve_in_child, (portal, options), "fake HubSpot") as (hello, conn):
+            base_url, token = hello
+            yield RemoteFakeHubSpot(base_url, token, conn)
 
     # ------------------------------------------------------------------ request pipeline
 
