@@ -5,26 +5,17 @@ container runtime stops it."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET
-from tests.bot.processes import free_port, http_status
+from tests.bot.processes import serve_process
 from tests.fakes.slack import FakeSlack
 
 
 def test_serve_process_runs_the_scheduler_and_stops_on_sigterm(tmp_path: Path) -> None:
-    script = Path(sys.executable).with_name("engine-bot")
-    port = free_port()
-    log_path = tmp_path / "serve.log"
-    with FakeSlack.running(bot_token=BOT_TOKEN) as slack, log_path.open("w") as log:
+    with FakeSlack.running(bot_token=BOT_TOKEN) as slack:
         env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.base_url,
@@ -34,32 +25,18 @@ def test_serve_process_runs_the_scheduler_and_stops_on_sigterm(tmp_path: Path) -
             "REPORT_ENGINES": "growth,fulfillment",
             "LOG_LEVEL": "DEBUG",
         }
-        process = subprocess.Popen(  # noqa: S603 - our own console script
-            [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while http_status(f"http://127.0.0.1:{port}/health") != 200:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "serve did not come up"
-                time.sleep(0.1)
-        finally:
-            process.terminate()  # SIGTERM
-            stopped_at = time.monotonic()
-            status = process.wait(timeout=15)
-    assert status == 0, log_path.read_text()
-    assert time.monotonic() - stopped_at < 10
+        with serve_process(tmp_path, env) as serve:
+            pass  # up and healthy: the schedule is stored at start
+    assert serve.exit_status == 0, serve.log()
+    assert serve.stop_seconds is not None
+    assert serve.stop_seconds < 10
     with sqlite3.connect(tmp_path / "data" / "value-engine-bot.db") as db:
         rows = db.execute("SELECT id, channel_id, cron, timezone, engines, origin FROM schedules").fetchall()
     # No REPORT_TIMEZONE: the portal's zone (the built-in sample portal is in New York).
     assert rows == [
         ("env-default", "C0REVOPS", "0 9 * * 1", "America/New_York", "growth,fulfillment", "environment")
     ]
-    output = log_path.read_text()
+    output = serve.log()
     assert "Traceback" not in output
     assert BOT_TOKEN not in output
     assert SIGNING_SECRET not in output
