@@ -26,17 +26,17 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.dedupe import EventDeduper, MemoryEventDeduper
 from bot.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
 from bot.render import SlackMessage, card_message, error_message, help_message, notice_message
 from bot.render.text import escape
 from bot.replies import Reply
 from bot.service import ReportService
-from bot.slack_web import slack_error_code
+from bot.slack.dedupe import EventDeduper, MemoryEventDeduper
+from bot.slack.errors import slack_error_code
 from engines import EngineError, PortalSnapshot, Progress
 
 if TYPE_CHECKING:
-    from bot.owners import OwnerDirectory
+    from bot.slack.owners import OwnerDirectory
 
 __all__ = [
     "APOLOGY",

@@ -10,12 +10,12 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import AnswerGate, BotDeps, Subcommand
-from bot.dedupe import EventDeduper
 from bot.listeners import register_listeners
-from bot.owners import OwnerDirectory
 from bot.service import ReportService
 from bot.settings import Settings
-from bot.slack_web import web_client
+from bot.slack.dedupe import EventDeduper
+from bot.slack.owners import OwnerDirectory
+from bot.slack.web import web_client
 from bot.sources import build_source
 from bot.trends import ReportHistory
 

@@ -31,7 +31,7 @@ from bot.schedules import DeliveryError, post_cards
 from bot.scheduling import Storage
 from bot.service import ReportBundle, ReportService
 from bot.settings import Settings, SettingsError, load_settings
-from bot.slack_web import web_client
+from bot.slack.web import web_client
 from bot.sources import SourceName, build_source
 from bot.trends import ReportHistory
 from engines import EngineError

@@ -16,7 +16,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render import SlackMessage, limit_problems
-from bot.slack_web import redacted_url, slack_error_code, webhook_client
+from bot.slack.errors import slack_error_code
+from bot.slack.web import redacted_url, webhook_client
 
 __all__ = ["ActionReply", "ChatUpdateReply", "CommandReply", "MentionReply", "Reply", "deliverable"]
 

@@ -59,7 +59,7 @@ from bot.schedules import (
 from bot.server import connect_socket_mode, start_http
 from bot.service import ReportService
 from bot.settings import Settings, SettingsError
-from bot.slack_web import web_client
+from bot.slack.web import web_client
 from bot.storage import (
     Database,
     DatabaseEventDeduper,

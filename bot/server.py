@@ -9,11 +9,11 @@ stale (over 5 minutes) or invalid signature is answered 401 at once, with a log 
 body (a slash command's body holds its response_url, a credential for 30 minutes). Bolt checks the
 signature too, but lets the same signed request pass again and again inside its window, so a
 captured ``/engine`` could be replayed into more cards: the gate claims each valid (timestamp,
-signature) pair in a :class:`~bot.dedupe.ReplayStore` and answers a pair seen before with 401, no
+signature) pair in a :class:`~bot.slack.dedupe.ReplayStore` and answers a pair seen before with 401, no
 work done. Only valid signatures are recorded, so forged floods cannot fill the store. Event
 deliveries (``event_callback`` with an ``event_id``) are left to the event_id dedupe, which already
 answers every repeat of an event without work, and must see Slack's retries to answer them
-``x-slack-no-retry``. Replicas need a shared store (see :mod:`bot.dedupe`). Socket Mode has no
+``x-slack-no-retry``. Replicas need a shared store (see :mod:`bot.slack.dedupe`). Socket Mode has no
 signatures and nothing to replay from outside.
 """
 
@@ -30,8 +30,8 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.dedupe import MemoryReplayStore, ReplayStore
-from bot.slack_web import close_response_url_session, open_response_url_session
+from bot.slack.dedupe import MemoryReplayStore, ReplayStore
+from bot.slack.web import close_response_url_session, open_response_url_session
 
 __all__ = [
     "EVENTS_PATH",

@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_web import slack_error_code  # re-exported: one definition, shared with replies
+from bot.slack.errors import slack_error_code
 
 __all__ = [
     "BOT_NAME",
@@ -26,7 +26,6 @@ __all__ = [
     "DeliveryError",
     "ensure_rate_limit_retries",
     "post_cards",
-    "slack_error_code",
 ]
 
 logger = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from slack_sdk.errors import SlackApiError
 
 from bot.schedules.cron import ScheduleError, last_fire_between, next_fire
-from bot.schedules.delivery import slack_error_code
+from bot.slack.errors import slack_error_code
 from bot.storage import FiringStatus, Schedule, ScheduleStore
 from engines.dates import utc_now
 

@@ -1,7 +1,7 @@
 """Block Kit views for deal reviews: drill-down lists, the one-deal card and the App Home tab.
 
 Builders are pure functions of engine reports (and the snapshot); they never call Slack. Owner
-mentions arrive as a ``slack_ids`` mapping resolved beforehand by :class:`bot.owners.OwnerDirectory`,
+mentions arrive as a ``slack_ids`` mapping resolved beforehand by :class:`bot.slack.owners.OwnerDirectory`,
 so a page of rows costs one concurrent batch of lookups. Every builder keeps Block Kit's limits by
 construction (budgets per part, fixed page sizes), which the tests check against adversarial data.
 """

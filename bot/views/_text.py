@@ -9,12 +9,12 @@ view renders an owner the same way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 
 from bot.render.format import format_when
 from bot.render.text import escape, plain, safe_url
+from bot.slack.owners import slack_user_id_ok
 
 __all__ = [
     "escape_within",
@@ -23,12 +23,9 @@ __all__ = [
     "format_days",
     "link_within",
     "mention_or_name",
-    "slack_user_id_ok",
 ]
 
 _ELLIPSIS = "…"
-# Slack user ids: U… for users, W… for Enterprise Grid users. Nothing else goes inside <@…>.
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 
 def escape_within(text: str | None, budget: int) -> str:
@@ -66,18 +63,13 @@ def link_within(url: str | None, label: str | None, *, label_budget: int, url_bu
     return f"<{target}|{text}>"
 
 
-def slack_user_id_ok(user_id: str | None) -> bool:
-    """True for a well-formed Slack user id (what may go inside ``<@…>``)."""
-    return user_id is not None and _USER_ID.fullmatch(user_id) is not None
-
-
 def mention_or_name(
     name: str | None, email: str | None, slack_ids: Mapping[str, str], *, budget: int = 60
 ) -> str:
     """``<@U…>`` for an owner whose e-mail matched a Slack user, else the escaped owner name.
 
     ``slack_ids`` maps a case-folded e-mail to a Slack user id (what
-    :meth:`bot.owners.OwnerDirectory.slack_user_ids` returns), which keeps the builders pure and
+    :meth:`bot.slack.owners.OwnerDirectory.slack_user_ids` returns), which keeps the builders pure and
     lets one gather resolve a whole page of owners.
     """
     if email:

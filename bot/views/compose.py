@@ -1,7 +1,7 @@
 """Async glue for the listeners: resolve owners through Slack, then build the view or message.
 
 Builders stay pure (reports in, Block Kit out); this module is the one place that awaits the
-:class:`bot.owners.OwnerDirectory` for the rows actually shown (one page, one deal, one viewer), so
+:class:`bot.slack.owners.OwnerDirectory` for the rows actually shown (one page, one deal, one viewer), so
 each listener is "ack, run the report service, call one function here, send the result".
 ``owners`` may be ``None`` (no Slack client, e.g. the CLI): owners then show by name.
 """
@@ -34,7 +34,7 @@ _GONE = "This list is no longer available (the data changed); refresh the card."
 
 
 class OwnerLookup(Protocol):
-    """What the composers need from :class:`bot.owners.OwnerDirectory`."""
+    """What the composers need from :class:`bot.slack.owners.OwnerDirectory`."""
 
     async def slack_user_ids(self, emails: Iterable[str | None]) -> dict[str, str]: ...
 

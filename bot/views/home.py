@@ -247,7 +247,7 @@ def home_view(
 
     ``reports`` are the engines' reports for ``pipeline`` (``None``: all pipelines), ``pipelines`` the
     portal's pipelines for the picker, ``owner`` what :func:`owner_for_email` found for
-    ``viewer_email`` (the e-mail from :meth:`bot.owners.OwnerDirectory.email_for_user`).
+    ``viewer_email`` (the e-mail from :meth:`bot.slack.owners.OwnerDirectory.email_for_user`).
     """
     trends = trends or {}
     ordered = sorted(reports, key=lambda r: _ORDER.index(r.engine) if r.engine in _ORDER else len(_ORDER))

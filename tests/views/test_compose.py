@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.owners import OwnerDirectory
+from bot.slack.owners import OwnerDirectory
 from bot.views.compose import compose_deal, compose_drilldown, compose_home
 from bot.views.drilldown import PAGE_SIZE, DrilldownRef
 from bot.views.rows import at_risk_rows

@@ -18,9 +18,9 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import APOLOGY, BotDeps
-from bot.listeners.errors import slack_error
 from bot.render import error_message, limit_problems, notice_message
-from bot.slack_web import webhook_client
+from bot.slack.errors import slack_error_code
+from bot.slack.web import webhook_client
 from bot.views import DrilldownRef, compose_drilldown, drilldown_error_modal, drilldown_loading_modal
 from engines import EngineError
 
@@ -71,7 +71,7 @@ async def _open_loading_modal(
     try:
         opened = await client.views_open(trigger_id=str(trigger_id), view=drilldown_loading_modal(ref))
     except (SlackClientError, OSError, TimeoutError) as exc:
-        log.warning("views.open failed: %s", slack_error(exc))
+        log.warning("views.open failed: %s", slack_error_code(exc))
         return None
     view = opened.get("view") or {}
     return (str(view["id"]), view.get("hash")) if view.get("id") else None
@@ -116,7 +116,7 @@ async def _show(
             await _respond(response_url, content)
     except (SlackClientError, OSError, TimeoutError) as exc:
         # hash_conflict: a quicker click already replaced this page, which is what the person wants.
-        log.warning("could not show the drill-down: %s", slack_error(exc))
+        log.warning("could not show the drill-down: %s", slack_error_code(exc))
 
 
 def _failure(ref: DrilldownRef, text: str, *, as_modal: bool, error: bool) -> View | dict[str, Any]:

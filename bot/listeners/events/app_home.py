@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import APOLOGY, BotDeps
-from bot.listeners.errors import slack_error
+from bot.slack.errors import slack_error_code
 from bot.trends import Trend
 from bot.views import compose_home, home_error_view, home_loading_view
 from bot.views.home import home_pipeline_from_metadata
@@ -70,7 +70,7 @@ async def _publish(client: AsyncWebClient, user_id: str, view: View) -> bool:
     try:
         await client.views_publish(user_id=user_id, view=view)
     except (SlackClientError, OSError, TimeoutError) as exc:
-        log.warning("views.publish failed: %s", slack_error(exc))
+        log.warning("views.publish failed: %s", slack_error_code(exc))
         return False
     return True
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -33,17 +34,23 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.views._text import escape_within, slack_user_id_ok
-
-__all__ = ["OwnerDirectory"]
+__all__ = ["OwnerDirectory", "slack_user_id_ok"]
 
 log = logging.getLogger(__name__)
 
-_NAME_BUDGET = 80  # escaped characters of an owner name shown instead of a mention
 _NOT_FOUND = frozenset({"users_not_found", "user_not_found"})
 # What a Web API call can fail with: Slack's answer (SlackApiError is a SlackClientError), the transport,
 # a timeout, or a body that is not JSON. A lookup catches exactly these; anything else is a bug.
 _FAILURES = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError, ValueError)
+
+
+# Slack user ids: U… for users, W… for Enterprise Grid users. Nothing else goes inside <@…>.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+
+
+def slack_user_id_ok(user_id: str | None) -> bool:
+    """True for a well-formed Slack user id (what may go inside ``<@…>``)."""
+    return user_id is not None and _USER_ID.fullmatch(user_id) is not None
 
 
 @dataclass(slots=True)
@@ -119,13 +126,6 @@ class OwnerDirectory:
         keys = sorted({(e or "").strip().casefold() for e in emails} - {""})
         found = await asyncio.gather(*(self.slack_user_id(k) for k in keys))
         return {k: uid for k, uid in zip(keys, found, strict=True) if uid}
-
-    async def owner_mention(self, owner_name: str | None, owner_email: str | None) -> str:
-        """``<@U…>`` when the owner's e-mail matches a Slack user, else the escaped owner name."""
-        user_id = await self.slack_user_id(owner_email)
-        if user_id:
-            return f"<@{user_id}>"
-        return escape_within(owner_name, _NAME_BUDGET) or "_no owner_"
 
     async def email_for_user(self, user_id: str | None) -> str | None:
         """The e-mail on a Slack user's profile (needs ``users:read.email``), or ``None``."""

@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from pydantic import SecretStr
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -32,14 +33,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.settings import Settings
-
 __all__ = [
+    "SlackApiSettings",
     "close_response_url_session",
     "open_response_url_session",
     "redacted_url",
     "retry_handlers",
-    "slack_error_code",
     "web_client",
     "webhook_client",
 ]
@@ -49,7 +48,7 @@ WEBHOOK_TIMEOUT = 30
 # slack_sdk's webhook client logs the full URL and body at DEBUG whenever its logger's own level is
 # NOTSET. A response_url lets anyone post into the channel for 30 minutes, so this logger is pinned
 # at INFO: LOG_LEVEL=DEBUG must not put response URLs into log files.
-_webhook_log = logging.getLogger("bot.slack_web.response_url")
+_webhook_log = logging.getLogger("bot.slack.web.response_url")
 _webhook_log.setLevel(logging.INFO)
 
 _owned: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()  # a server will close the session
@@ -66,7 +65,17 @@ def retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
-def web_client(settings: Settings) -> AsyncWebClient:
+class SlackApiSettings(Protocol):
+    """What a Web API client is built from (:class:`bot.settings.Settings` has both)."""
+
+    @property
+    def slack_bot_token(self) -> SecretStr | None: ...
+
+    @property
+    def slack_api_url(self) -> str: ...
+
+
+def web_client(settings: SlackApiSettings) -> AsyncWebClient:
     """The bot's Web API client: bot token, ``SLACK_API_URL`` base, retries on 429 and lost connections."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     base_url = (
@@ -126,14 +135,3 @@ def redacted_url(url: str) -> str:
     """``https://hooks.slack.com/…``: enough to tell which service failed, nothing to post with."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/…" if parts.netloc else "(no URL)"
-
-
-def slack_error_code(error: SlackApiError) -> str:
-    """Slack's error code (``not_in_channel``), or ``http_<status>`` when the body was not JSON (a 5xx
-    from a proxy): never the raw body, which may be a long HTML page."""
-    response = error.response
-    data = getattr(response, "data", None)
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    status = getattr(response, "status_code", None)
-    return f"http_{status}" if status else "unknown_error"
