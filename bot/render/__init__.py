@@ -1,6 +1,6 @@
-"""Everything that turns a report into something a person reads: Slack cards, terminal text, JSON.
+"""Everything that turns a report into something a person reads: Slack cards.
 
-One report model, three renderings; the Slack ones all go through :func:`card_message` and the
+Every Slack rendering goes through :func:`card_message` and the
 one escaping helper in :mod:`bot.render.text`.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 from bot.render.card import ACTION_REFRESH, ACTION_SHOW_PREFIX, CardTarget, card_message
 from bot.render.message import SlackMessage, limit_problems
 from bot.render.notices import error_message, help_message, notice_message
-from bot.render.terminal import render_json, render_text
 from bot.render.text import escape
 
 __all__ = [
@@ -23,6 +22,4 @@ __all__ = [
     "help_message",
     "limit_problems",
     "notice_message",
-    "render_json",
-    "render_text",
 ]

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk.models.blocks import ActionsBlock
 
-from bot.render import CardTarget, card_message, error_message, help_message, render_json, render_text
+from bot.cli.terminal import render_json, render_text
+from bot.render import CardTarget, card_message, error_message, help_message
 from bot.render.text import escape, link, safe_url
 from bot.trends import Trend
 from engines import (

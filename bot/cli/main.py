@@ -23,9 +23,10 @@ from urllib.parse import quote
 
 from slack_sdk.errors import SlackClientError
 
+from bot.cli.progress import ProgressBar
+from bot.cli.terminal import render_json, render_text
 from bot.parsing import ENGINE_WORDS, ReportRequest
-from bot.progress_bar import ProgressBar
-from bot.render import card_message, render_json, render_text
+from bot.render import card_message
 from bot.replies import deliverable
 from bot.schedules import DeliveryError, post_cards
 from bot.scheduling import Storage
@@ -219,7 +220,3 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else settings.port
     asyncio.run(serve(settings, host=args.host, port=port))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
