@@ -17,7 +17,7 @@ from bot.slack.dedupe import EventDeduper
 from bot.slack.owners import OwnerDirectory
 from bot.slack.web import web_client
 from bot.sources import build_source
-from bot.trends import ReportHistory
+from bot.storage.history import ReportHistory
 
 __all__ = ["build_app", "build_deps", "build_owner_directory"]
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.trends import ReportHistory, Trend
+from bot.storage.history import ReportHistory, Trend
 from engines import (
     AnalysisConfig,
     EngineName,

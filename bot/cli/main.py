@@ -34,7 +34,7 @@ from bot.service import ReportBundle, ReportService
 from bot.settings import Settings, SettingsError, load_settings
 from bot.slack.web import web_client
 from bot.sources import SourceName, build_source
-from bot.trends import ReportHistory
+from bot.storage.history import ReportHistory
 from engines import EngineError
 from engines.dates import to_utc
 

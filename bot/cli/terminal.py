@@ -21,7 +21,7 @@ from bot.render.format import (
     trend_text,
 )
 from bot.render.text import plain
-from bot.trends import Trend
+from bot.storage.history import Trend
 from engines import EngineName, EngineReport, HealthLabel, MetricStatus
 
 __all__ = ["render_json", "render_text"]

@@ -42,7 +42,7 @@ from bot.render.format import (
 )
 from bot.render.message import MAX_BLOCKS, MAX_MESSAGE_CHARS, SlackMessage
 from bot.render.text import clip, escape, link, plain
-from bot.trends import Trend
+from bot.storage.history import Trend
 from engines import AtRiskDeal, EngineName, EngineReport, Signal
 
 __all__ = [

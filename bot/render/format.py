@@ -10,7 +10,7 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.trends import Trend
+from bot.storage.history import Trend
 from engines import HealthLabel, Metric, MetricStatus, RiskReason, Signal
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Report history: a compact snapshot of every report, and how a report moved since the last one.
 
-:class:`ReportStore` implements :class:`bot.trends.ReportHistory`. It keeps the score, the label, the
+:class:`ReportStore` implements :class:`bot.storage.history.ReportHistory`. It keeps the score, the label, the
 scalar metric values and the signal types (not deals or evidence: trends need numbers, and the CRM
 stays the place for detail). "Previous" means the previous report recorded for the same engine and
 pipeline, in recording order, whoever asked for it.
@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.storage.database import Database
+from bot.storage.history import Trend
 from bot.storage.tables import ReportSnapshotRow
-from bot.trends import Trend
 from engines import EngineName, EngineReport
 from engines.dates import utc_now
 

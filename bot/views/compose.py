@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from slack_sdk.models.views import View
 
 from bot.render.message import SlackMessage
-from bot.trends import Trend
+from bot.storage.history import Trend
 from bot.views.deal_card import MAX_MATCHES, deal_reply, single_match
 from bot.views.drilldown import (
     DrilldownPage,

@@ -44,7 +44,7 @@ from slack_sdk.models.views import View
 from bot.render.card import engine_title, pipeline_text
 from bot.render.format import LABEL_EMOJI, format_money, format_when, source_text, trend_text
 from bot.render.text import plain
-from bot.trends import Trend
+from bot.storage.history import Trend
 from bot.views._text import escape_within
 from bot.views.drilldown import DrilldownRef, drilldown_open_button
 from bot.views.rows import render_row, sort_by_value

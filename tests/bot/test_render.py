@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import ActionsBlock
 from bot.cli.terminal import render_json, render_text
 from bot.render import CardTarget, card_message, error_message, help_message
 from bot.render.text import escape, link, safe_url
-from bot.trends import Trend
+from bot.storage.history import Trend
 from engines import (
     AtRiskDeal,
     DataGap,

@@ -26,7 +26,7 @@ from bot.schedules import summary_blocks
 from bot.scheduling import running_bot, scheduled_messages
 from bot.settings import Settings, SettingsError
 from bot.storage import FiringStatus, ScheduleStore, ScoreChange
-from bot.trends import Trend
+from bot.storage.history import Trend
 from engines import EngineName, PortalSnapshot, analyze_all
 from tests.bot.checks import assert_valid_payload
 from tests.bot.conftest import NOW

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.service import ReportService
-from bot.trends import Trend
+from bot.storage.history import Trend
 from engines import EngineName, EngineReport, PortalSnapshot
 from engines.hubspot import HubSpotSource
 from tests.fakes.hubspot import FakeHubSpot

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.trends import Trend
+from bot.storage.history import Trend
 from bot.views.drilldown import ACTION_OPEN, ACTION_OPEN_PATTERN, DrilldownRef
 from bot.views.home import (
     ACTION_PIPELINE,

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import APOLOGY, BotDeps
 from bot.slack.errors import slack_error_code
-from bot.trends import Trend
+from bot.storage.history import Trend
 from bot.views import compose_home, home_error_view, home_loading_view
 from bot.views.home import home_pipeline_from_metadata
 from engines import EngineError, EngineName, EngineReport

@@ -1,8 +1,9 @@
 """Trends: how a report moved since the previous one for the same engine and pipeline.
 
 The card renderer shows a :class:`Trend` when it has one ("▲ 8 since Mon 17 Nov"); the report store
-(:mod:`bot.storage`) records every report and computes it. :class:`ReportHistory` is the seam between
-the two, so the command path works with or without storage.
+(:class:`bot.storage.ReportStore`) records every report and computes it. :class:`ReportHistory` is the
+seam between the report service and the store, so the command path works with or without storage.
+Both live here, under the renderers and the answers, because both of those use them.
 """
 
 from __future__ import annotations
