@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks import SlackMessage, card_message, error_message, help_message, notice_message
+from bot.blocks.mrkdwn import escape
 from bot.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
-from bot.render import SlackMessage, card_message, error_message, help_message, notice_message
-from bot.render.text import escape
 from bot.replies import Reply
 from bot.service import ReportService
 from bot.slack.dedupe import EventDeduper, MemoryEventDeduper

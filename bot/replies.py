@@ -1,7 +1,7 @@
 """Where an answer goes: a slash command's response_url, a mention's thread, or the clicked card.
 
 The answering logic (:mod:`bot.answering`) is the same for every surface; only the delivery differs,
-so each surface gets a small :class:`Reply`. Every delivery passes :func:`deliverable` first: a
+so each surface gets a small :class:`Reply`. Every delivery passes :func:`~bot.blocks.deliverable` first: a
 message that would break a Block Kit limit is logged and replaced by its plain fallback text rather
 than being rejected by Slack in front of the user.
 """
@@ -15,11 +15,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render import SlackMessage, limit_problems
+from bot.blocks.message import SlackMessage, deliverable
 from bot.slack.errors import slack_error_code
 from bot.slack.web import redacted_url, webhook_client
 
-__all__ = ["ActionReply", "ChatUpdateReply", "CommandReply", "MentionReply", "Reply", "deliverable"]
+__all__ = ["ActionReply", "ChatUpdateReply", "CommandReply", "MentionReply", "Reply"]
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +38,6 @@ class Reply(Protocol):
     async def error(self, message: SlackMessage) -> None:
         """Tell the asker, privately, what went wrong."""
         ...
-
-
-def deliverable(message: SlackMessage) -> dict[str, Any]:
-    """``message`` as Slack JSON, or just its text when it would break a limit (logged as a bug)."""
-    payload = message.to_dict()
-    problems = limit_problems(payload)
-    if problems:
-        log.error("message breaks Block Kit limits, sending text only: %s", "; ".join(problems[:5]))
-        return {"text": message.text[:3000]}
-    return payload
 
 
 class CommandReply:

@@ -42,8 +42,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import APOLOGY, BotDeps, Invocation, Subcommand
 from bot.app import build_app, build_deps
-from bot.render import SlackMessage, card_message, limit_problems
-from bot.render.text import escape
+from bot.blocks import SlackMessage, card_message, limit_problems
+from bot.blocks.mrkdwn import escape
 from bot.schedules import (
     ENV_SCHEDULE_ID,
     DeliveryError,

@@ -23,11 +23,10 @@ from urllib.parse import quote
 
 from slack_sdk.errors import SlackClientError
 
+from bot.blocks import card_message, deliverable
 from bot.cli.progress import ProgressBar
 from bot.cli.terminal import render_json, render_text
 from bot.parsing import ENGINE_WORDS, ReportRequest
-from bot.render import card_message
-from bot.replies import deliverable
 from bot.schedules import DeliveryError, post_cards
 from bot.scheduling import Storage
 from bot.service import ReportBundle, ReportService

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from bot.render.card import engine_title, pipeline_text
-from bot.render.format import (
+from bot.blocks.format import (
+    engine_title,
     format_metric,
     format_money,
-    format_when,
+    pipeline_text,
     reason_text,
     source_text,
     strength_text,
     trend_text,
 )
-from bot.render.text import plain
+from bot.blocks.mrkdwn import format_date, plain
 from bot.storage.history import Trend
 from engines import EngineName, EngineReport, HealthLabel, MetricStatus
 
@@ -83,7 +83,7 @@ def _one(report: EngineReport, trend: Trend | None, paint: _Paint) -> str:
     if report.purpose:
         out.append(paint(plain(report.purpose), "dim"))
     footer = (
-        f"as of {format_when(report.as_of, report.time_zone)} · {report.deals_analyzed:,} deals · "
+        f"as of {format_date(report.as_of, report.time_zone, time=True)} · {report.deals_analyzed:,} deals · "
         f"source: {source_text(report.source)} · pipeline: {plain(pipeline_text(report), 80)}"
     )
     out.append(paint(footer, "dim"))

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
+from bot.blocks import SlackMessage, card_message, limit_problems
 from bot.cli import main
-from bot.render import SlackMessage, card_message, limit_problems
 from bot.schedules import summary_blocks
 from bot.scheduling import running_bot, scheduled_messages
 from bot.settings import Settings, SettingsError

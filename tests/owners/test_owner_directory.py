@@ -11,9 +11,9 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import build_deps, build_owner_directory
+from bot.blocks.mrkdwn import mention_or_name
 from bot.settings import Settings
 from bot.slack.owners import OwnerDirectory
-from bot.views._text import mention_or_name
 from tests.fakes.slack import FakeSlack
 from tests.owners.conftest import TOKEN, FakeClock
 

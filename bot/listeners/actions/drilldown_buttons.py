@@ -18,10 +18,17 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import APOLOGY, BotDeps
-from bot.render import error_message, limit_problems, notice_message
+from bot.blocks import (
+    DrilldownRef,
+    compose_drilldown,
+    drilldown_error_modal,
+    drilldown_loading_modal,
+    error_message,
+    notice_message,
+)
+from bot.blocks.message import within_limits
 from bot.slack.errors import slack_error_code
 from bot.slack.web import webhook_client
-from bot.views import DrilldownRef, compose_drilldown, drilldown_error_modal, drilldown_loading_modal
 from engines import EngineError
 
 __all__ = ["handle_drilldown_open", "handle_drilldown_page"]
@@ -128,10 +135,6 @@ def _failure(ref: DrilldownRef, text: str, *, as_modal: bool, error: bool) -> Vi
 
 async def _respond(response_url: str, payload: dict[str, Any]) -> None:
     """Post to a response URL; a payload breaking a limit is logged and sent as its text only."""
-    problems = limit_problems(payload)
-    if problems:
-        log.error("drill-down breaks Block Kit limits, sending text only: %s", "; ".join(problems[:5]))
-        payload = {k: v for k, v in payload.items() if k != "blocks"}
-    response = await webhook_client(response_url).send_dict(payload)
+    response = await webhook_client(response_url).send_dict(within_limits(payload))
     if response.status_code != 200:
         log.warning("response_url answered %s", response.status_code)

@@ -14,9 +14,9 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import BotDeps, answer
+from bot.blocks.ids import ENGINE_REFRESH, CardTarget
 from bot.listeners.actions.in_place import in_place_reply
 from bot.parsing import ReportRequest
-from bot.render import ACTION_REFRESH, CardTarget
 
 __all__ = ["handle_engine_button"]
 
@@ -35,5 +35,5 @@ async def handle_engine_button(
     if reply is None:
         log.warning("a card button arrived with nowhere to answer")
         return
-    refresh = action.get("action_id") == ACTION_REFRESH
+    refresh = action.get("action_id") == ENGINE_REFRESH
     await answer(ReportRequest(target.engine, target.pipeline, refresh=refresh), reply, deps)

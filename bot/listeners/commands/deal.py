@@ -8,7 +8,7 @@ The deal is looked up across all pipelines: people name a deal, not its pipeline
 from __future__ import annotations
 
 from bot.answering import Invocation, Subcommand
-from bot.views import compose_deal, deal_not_found
+from bot.blocks import compose_deal, deal_not_found
 from engines import EngineName
 
 __all__ = ["DEAL", "DEAL_SUBCOMMAND", "handle_deal"]

@@ -14,8 +14,9 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import BotDeps, Invocation, answer, working_text
+from bot.blocks import deliverable
 from bot.parsing import HelpRequest, ReportRequest
-from bot.replies import CommandReply, deliverable
+from bot.replies import CommandReply
 
 __all__ = ["COMMAND", "handle_engine_command"]
 

@@ -22,10 +22,10 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import APOLOGY, BotDeps
+from bot.blocks import compose_home, home_error_view, home_loading_view
+from bot.blocks.ids import home_pipeline_from_metadata
 from bot.slack.errors import slack_error_code
 from bot.storage.history import Trend
-from bot.views import compose_home, home_error_view, home_loading_view
-from bot.views.home import home_pipeline_from_metadata
 from engines import EngineError, EngineName, EngineReport
 
 __all__ = ["handle_app_home_opened", "publish_home"]

@@ -1,24 +1,25 @@
 """Numbers, dates and statuses as a person reads them; shared by the Slack card and the terminal.
 
 Formatting lives apart from layout so the card and the terminal always say the same thing in the
-same words ("USD 1.2M", "31 %", "42 days").
+same words ("USD 1.2M", "31 %", "42 days", "Growth engine"). Dates are :func:`bot.blocks.mrkdwn.format_date`.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.blocks.mrkdwn import format_date
 from bot.storage.history import Trend
-from engines import HealthLabel, Metric, MetricStatus, RiskReason, Signal
+from engines import EngineName, EngineReport, HealthLabel, Metric, MetricStatus, RiskReason, Signal
 
 __all__ = [
     "LABEL_EMOJI",
     "STATUS_EMOJI",
+    "count_text",
+    "engine_title",
     "format_metric",
     "format_money",
-    "format_when",
+    "pipeline_text",
     "reason_text",
     "source_text",
     "strength_text",
@@ -36,6 +37,11 @@ STATUS_EMOJI = {
     MetricStatus.WARNING: "🟡",
     MetricStatus.CRITICAL: "🔴",
     MetricStatus.UNKNOWN: "⚪",
+}
+_TITLES = {
+    EngineName.GROWTH: "Growth engine",
+    EngineName.FULFILLMENT: "Fulfillment engine",
+    EngineName.INNOVATION: "Innovation engine",
 }
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _REASONS = {
@@ -63,6 +69,15 @@ def _compact(number: float) -> str:
         if round(size / below, 1 if below > 1 else 0) >= 1000:
             return f"{round(number / bound, 1):.1f}".removesuffix(".0") + suffix
     return f"{number:,.0f}"
+
+
+def engine_title(engine: EngineName) -> str:
+    return _TITLES.get(engine, f"{engine.value.title()} engine")
+
+
+def pipeline_text(report: EngineReport) -> str:
+    """The pipeline as a person named it, unescaped (callers escape)."""
+    return report.pipeline_label or report.pipeline or "all pipelines"
 
 
 def format_money(amount: float | None, currency: str) -> str:
@@ -122,26 +137,11 @@ def source_text(source: str) -> str:
     return {"hubspot": "HubSpot", "sample": "sample portal"}.get(source, source)
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def format_when(moment: datetime, time_zone: str, *, with_time: bool = True) -> str:
-    """``Wed 25 Nov 2026, 16:30 CET`` in the portal's time zone (UTC when the zone is unknown)."""
-    local = moment.astimezone(_zone(time_zone))
-    day = f"{local:%a} {local.day} {local:%b %Y}"
-    return f"{day}, {local:%H:%M %Z}" if with_time else day
-
-
 def trend_text(trend: Trend | None, time_zone: str) -> str:
     """``▲ 8 since Mon 17 Nov`` (empty when there is no previous report to compare with)."""
     if trend is None or trend.score_delta is None:
         return ""
-    local = trend.previous_at.astimezone(_zone(time_zone))
-    since = f"since {local:%a} {local.day} {local:%b}"
+    since = f"since {format_date(trend.previous_at, time_zone, year=False)}"
     delta = trend.score_delta
     if delta > 0:
         return f"▲ {delta} {since}"

@@ -7,10 +7,10 @@ mention when their e-mail matches a Slack user), and what to do next. Next steps
 the engines said about this deal: the recommended action of every signal that lists its id, and one
 step per risk reason. Nothing is re-judged here.
 
-Interactive ids (register these in the listeners):
+Interactive ids (all in :mod:`bot.blocks.ids`; the listeners register them):
 
 - ``deal_pick_<n>`` (button beside each match in the pick list, block ``deal_match_<n>``; match with
-  :data:`ACTION_PICK_PATTERN`): value is the deal id; answer with the card for that deal (e.g.
+  :data:`DEAL_PICK_PATTERN`): value is the deal id; answer with the card for that deal (e.g.
   ``respond(replace_original=True, ...)`` or a thread reply).
 - ``deal_open_hubspot`` (link button on the card, block ``deal_actions``): opens HubSpot; Slack still
   sends a block action, which only needs an ``ack()``.
@@ -20,7 +20,6 @@ Interactive ids (register these in the listeners):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -36,11 +35,19 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render.format import format_money, format_when, source_text
-from bot.render.message import MAX_BUTTON_VALUE, SlackMessage
-from bot.render.text import plain, safe_url
-from bot.views._text import escape_within, fallback_text, format_date, format_days, mention_or_name
-from bot.views.rows import at_risk_by_id, deal_row, reason_texts
+from bot.blocks.format import format_money, source_text
+from bot.blocks.ids import DEAL_OPEN_HUBSPOT, DEAL_PICK
+from bot.blocks.message import MAX_BUTTON_VALUE, SlackMessage
+from bot.blocks.mrkdwn import (
+    escape_within,
+    fallback_text,
+    format_date,
+    format_days,
+    mention_or_name,
+    plain,
+    safe_url,
+)
+from bot.blocks.rows import at_risk_by_id, deal_row, reason_texts
 from engines.deal_lookup import matches_exactly
 from engines.models import (
     AtRiskDeal,
@@ -53,9 +60,6 @@ from engines.models import (
 )
 
 __all__ = [
-    "ACTION_OPEN_HUBSPOT",
-    "ACTION_PICK",
-    "ACTION_PICK_PATTERN",
     "MAX_MATCHES",
     "deal_card",
     "deal_not_found",
@@ -66,9 +70,6 @@ __all__ = [
     "stage_average_days",
 ]
 
-ACTION_PICK = "deal_pick"
-ACTION_PICK_PATTERN = re.compile(r"^deal_pick_\d+$")
-ACTION_OPEN_HUBSPOT = "deal_open_hubspot"
 MAX_MATCHES = 10
 _STEP_BUDGET = 400
 _MAX_STEPS = 4
@@ -213,10 +214,10 @@ def deal_card(
         blocks.append(
             ActionsBlock(
                 block_id="deal_actions",
-                elements=[LinkButtonElement(text="Open in HubSpot", url=url, action_id=ACTION_OPEN_HUBSPOT)],
+                elements=[LinkButtonElement(text="Open in HubSpot", url=url, action_id=DEAL_OPEN_HUBSPOT)],
             )
         )
-    footer = f"As of {format_when(as_of, time_zone)} · source: {source_text(snapshot.source)}"
+    footer = f"As of {format_date(as_of, time_zone, time=True)} · source: {source_text(snapshot.source)}"
     blocks.append(ContextBlock(block_id="deal_footer", elements=[MarkdownTextObject(text=footer)]))
     text = fallback_text(
         f"Deal {plain(deal.name or deal.id, 150)}: {plain(stage_label, 60)}, "
@@ -254,7 +255,7 @@ def deal_pick_list(
         )
         accessory = None
         if 0 < len(deal.id) <= MAX_BUTTON_VALUE:
-            accessory = ButtonElement(text="Show", action_id=f"{ACTION_PICK}_{index}", value=deal.id)
+            accessory = ButtonElement(text="Show", action_id=f"{DEAL_PICK}_{index}", value=deal.id)
         blocks.append(
             SectionBlock(
                 block_id=f"deal_match_{index}", text=MarkdownTextObject(text=line), accessory=accessory

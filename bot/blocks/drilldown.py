@@ -3,12 +3,12 @@
 The same page renders as a modal (``views.open`` / ``views.update``) or as an ephemeral message
 (``respond``). Rows are sorted by value at risk; a page holds :data:`PAGE_SIZE` rows, chosen so that
 even worst-case rows (500-character names full of ``&``, long URLs) keep every limit: 8 rows of at most
-:data:`bot.views.rows.ROW_MAX_CHARS` characters stay under ~10k characters a message and 50 blocks.
+:data:`bot.blocks.rows.ROW_MAX_CHARS` characters stay under ~10k characters a message and 50 blocks.
 
-Interactive ids (register these in the listeners):
+Interactive ids (all in :mod:`bot.blocks.ids`; the listeners register them):
 
 - ``drilldown_open`` or ``drilldown_open_<suffix>`` (button, on the engine card and the Home tab;
-  match with :data:`ACTION_OPEN_PATTERN`): value is a :class:`DrilldownRef` (JSON); open the modal for
+  match with :data:`DRILLDOWN_OPEN_PATTERN`): value is a :class:`DrilldownRef` (JSON); open the modal for
   it with the click's ``trigger_id``. The suffix keeps action ids unique within one message or view.
 - ``drilldown_prev`` / ``drilldown_next`` (buttons, block ``drilldown_pager``): value is the
   :class:`DrilldownRef` of the page to show; in a modal call ``views.update`` with the payload's
@@ -20,14 +20,10 @@ Interactive ids (register these in the listeners):
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -40,23 +36,24 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.render.card import engine_title, pipeline_text
-from bot.render.format import format_money
-from bot.render.message import SlackMessage
-from bot.render.text import plain
-from bot.views._text import escape_within, fallback_text
-from bot.views.rows import at_risk_rows, render_row, signal_rows
-from engines.models import AtRiskDeal, EngineName, EngineReport, PortalSnapshot, Signal
+from bot.blocks.format import engine_title, format_money, pipeline_text
+from bot.blocks.ids import (
+    DRILLDOWN_MODAL,
+    DRILLDOWN_NEXT,
+    DRILLDOWN_OPEN,
+    DRILLDOWN_OPEN_PATTERN,
+    DRILLDOWN_PREV,
+    DrilldownRef,
+    signal_key,
+)
+from bot.blocks.message import SlackMessage
+from bot.blocks.mrkdwn import escape_within, fallback_text, plain
+from bot.blocks.rows import at_risk_rows, render_row, signal_rows
+from engines.models import AtRiskDeal, EngineReport, PortalSnapshot, Signal
 
 __all__ = [
-    "ACTION_NEXT",
-    "ACTION_OPEN",
-    "ACTION_OPEN_PATTERN",
-    "ACTION_PREV",
-    "CALLBACK_ID",
     "PAGE_SIZE",
     "DrilldownPage",
-    "DrilldownRef",
     "drilldown_blocks",
     "drilldown_error_modal",
     "drilldown_loading_modal",
@@ -66,24 +63,11 @@ __all__ = [
     "drilldown_page",
     "drilldown_rows",
     "find_signal",
-    "signal_key",
 ]
 
 PAGE_SIZE = 8
-ACTION_OPEN = "drilldown_open"
-ACTION_OPEN_PATTERN = re.compile(r"^drilldown_open(_[a-z0-9_]+)?$")
-ACTION_PREV = "drilldown_prev"
-ACTION_NEXT = "drilldown_next"
-CALLBACK_ID = "drilldown_modal"
-_MAX_PIPELINE = 200
 _TITLE_AT_RISK = "At-risk deals"  # modal titles: at most 24 characters
 _TITLE_SIGNAL = "Deals in this signal"
-
-
-def signal_key(signal: Signal) -> str:
-    """A short, stable id for a signal: survives a refresh, carries no CRM text into button values."""
-    digest = hashlib.sha256(f"{signal.type.value}\x1f{signal.name}".encode()).hexdigest()
-    return digest[:12]
 
 
 def find_signal(report: EngineReport, key: str) -> Signal | None:
@@ -92,46 +76,6 @@ def find_signal(report: EngineReport, key: str) -> Signal | None:
         if signal_key(signal) == key:
             return signal
     return None
-
-
-class DrilldownRef(BaseModel):
-    """Which list and page a button shows. Encoded as compact JSON into button values (<= 2,000)
-    and the modal's ``private_metadata`` (<= 3,000); the field bounds keep it far below both."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    engine: EngineName
-    pipeline: str | None = Field(default=None, max_length=_MAX_PIPELINE)
-    signal: str | None = Field(default=None, max_length=16)
-    page: int = Field(default=0, ge=0, le=100_000)
-
-    def encode(self) -> str:
-        return json.dumps(self.model_dump(mode="json", exclude_defaults=True), separators=(",", ":"))
-
-    @classmethod
-    def decode(cls, value: str | None) -> DrilldownRef | None:
-        """The ref in a button value, or ``None`` for anything malformed (values come from clients)."""
-        if not value:
-            return None
-        try:
-            return cls.model_validate_json(value)
-        except ValidationError:
-            return None
-
-    @classmethod
-    def for_report(cls, report: EngineReport, signal: Signal | None = None) -> DrilldownRef | None:
-        """The ref for a report's at-risk list (or one of its signals); ``None`` when the pipeline id
-        is too long to travel in a button, in which case the caller simply shows no button."""
-        if report.pipeline is not None and len(report.pipeline) > _MAX_PIPELINE:
-            return None
-        return cls(
-            engine=report.engine,
-            pipeline=report.pipeline,
-            signal=signal_key(signal) if signal is not None else None,
-        )
-
-    def at_page(self, page: int) -> DrilldownRef:
-        return self.model_copy(update={"page": page})
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +115,8 @@ def drilldown_page(rows: Sequence[AtRiskDeal], page: int) -> DrilldownPage:
 def drilldown_open_button(ref: DrilldownRef, text: str = "Show deals", *, suffix: str = "") -> ButtonElement:
     """The button that opens a drill-down: ``action_id`` ``drilldown_open`` (``drilldown_open_<suffix>``
     when one message carries several, e.g. one per signal: pass the signal's index)."""
-    action_id = f"{ACTION_OPEN}_{suffix}" if suffix else ACTION_OPEN
-    if not ACTION_OPEN_PATTERN.fullmatch(action_id):
+    action_id = f"{DRILLDOWN_OPEN}_{suffix}" if suffix else DRILLDOWN_OPEN
+    if not DRILLDOWN_OPEN_PATTERN.fullmatch(action_id):
         raise ValueError("suffix must be lower-case letters, digits or '_'")
     return ButtonElement(text=plain(text, 75), action_id=action_id, value=ref.encode())
 
@@ -218,11 +162,13 @@ def drilldown_blocks(
     buttons: list[ButtonElement] = []
     if page.page > 0:
         buttons.append(
-            ButtonElement(text="◀ Previous", action_id=ACTION_PREV, value=ref.at_page(page.page - 1).encode())
+            ButtonElement(
+                text="◀ Previous", action_id=DRILLDOWN_PREV, value=ref.at_page(page.page - 1).encode()
+            )
         )
     if page.page < page.pages - 1:
         buttons.append(
-            ButtonElement(text="Next ▶", action_id=ACTION_NEXT, value=ref.at_page(page.page + 1).encode())
+            ButtonElement(text="Next ▶", action_id=DRILLDOWN_NEXT, value=ref.at_page(page.page + 1).encode())
         )
     if buttons:
         blocks.append(ActionsBlock(block_id="drilldown_pager", elements=buttons))
@@ -271,7 +217,7 @@ def drilldown_modal(
     title = _TITLE_SIGNAL if ref.signal else _TITLE_AT_RISK
     return View(
         type="modal",
-        callback_id=CALLBACK_ID,
+        callback_id=DRILLDOWN_MODAL,
         title=PlainTextObject(text=title),
         close=PlainTextObject(text="Close"),
         private_metadata=ref.at_page(page.page).encode(),
@@ -306,7 +252,7 @@ def drilldown_message(
 def _notice_modal(ref: DrilldownRef, block_id: str, mrkdwn: str) -> View:
     return View(
         type="modal",
-        callback_id=CALLBACK_ID,
+        callback_id=DRILLDOWN_MODAL,
         title=PlainTextObject(text=_TITLE_SIGNAL if ref.signal else _TITLE_AT_RISK),
         close=PlainTextObject(text="Close"),
         private_metadata=ref.encode(),

@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render.message import SlackMessage
-from bot.render.text import escape
+from bot.blocks.message import SlackMessage
+from bot.blocks.mrkdwn import escape
 
 __all__ = ["error_message", "help_message", "notice_message"]
 

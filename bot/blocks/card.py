@@ -7,14 +7,13 @@ first) if a message would still be too large - so any portal size gives a valid 
 
 Drill-down buttons ("Show at-risk deals", and "Show deals" beside each top signal) sit on the
 sections they belong to, so the button row stays the engine switcher; their ids and values come from
-:mod:`bot.views.drilldown`, whose listeners open the modal.
+:mod:`bot.blocks.ids`; the drill-down listeners open the modal.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -28,40 +27,30 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render.format import (
+from bot.blocks.drilldown import drilldown_open_button
+from bot.blocks.format import (
     LABEL_EMOJI,
     STATUS_EMOJI,
     count_text,
+    engine_title,
     format_metric,
     format_money,
-    format_when,
+    pipeline_text,
     reason_text,
     source_text,
     strength_text,
     trend_text,
 )
-from bot.render.message import MAX_BLOCKS, MAX_MESSAGE_CHARS, SlackMessage
-from bot.render.text import clip, escape, link, plain
+from bot.blocks.ids import ENGINE_REFRESH, ENGINE_SHOW_PREFIX, CardTarget, DrilldownRef
+from bot.blocks.message import MAX_BLOCKS, MAX_MESSAGE_CHARS, SlackMessage
+from bot.blocks.mrkdwn import clip, escape, format_date, link, plain
 from bot.storage.history import Trend
 from engines import AtRiskDeal, EngineName, EngineReport, Signal
 
 __all__ = [
-    "ACTION_REFRESH",
-    "ACTION_SHOW_PREFIX",
-    "CardTarget",
     "card_message",
-    "engine_title",
-    "pipeline_text",
 ]
 
-ACTION_SHOW_PREFIX = "engine.show."
-ACTION_REFRESH = "engine.refresh"
-
-_TITLES = {
-    EngineName.GROWTH: "Growth engine",
-    EngineName.FULFILLMENT: "Fulfillment engine",
-    EngineName.INNOVATION: "Innovation engine",
-}
 
 # Character budgets (escaped mrkdwn) for the parts of a full card; together they stay well under
 # MAX_MESSAGE_CHARS even when every CRM string is as long and as full of '&' as it can be.
@@ -73,42 +62,6 @@ _TOP_GAPS = 3
 _TOP_AT_RISK = 5
 _FULL_METRICS = 10
 _COMPACT_METRICS = 4
-
-
-@dataclass(frozen=True)
-class CardTarget:
-    """What a card's buttons ask for: an engine (or ``all``) and a pipeline id (``None``: all)."""
-
-    engine: str
-    pipeline: str | None = None
-
-    def to_value(self) -> str:
-        return json.dumps({"e": self.engine, "p": self.pipeline}, separators=(",", ":"))
-
-    @classmethod
-    def from_value(cls, value: str) -> CardTarget | None:
-        """Parse a button value; ``None`` for anything we did not write ourselves."""
-        try:
-            data = json.loads(value)
-        except (ValueError, TypeError):
-            return None
-        if not isinstance(data, dict):
-            return None
-        engine, pipeline = data.get("e"), data.get("p")
-        if engine not in {*(e.value for e in EngineName), "all"}:
-            return None
-        if pipeline is not None and not isinstance(pipeline, str):
-            return None
-        return cls(engine, pipeline)
-
-
-def engine_title(engine: EngineName) -> str:
-    return _TITLES.get(engine, f"{engine.value.title()} engine")
-
-
-def pipeline_text(report: EngineReport) -> str:
-    """The pipeline as a person named it, unescaped (callers escape)."""
-    return report.pipeline_label or report.pipeline or "all pipelines"
 
 
 def card_message(
@@ -148,9 +101,6 @@ def _drilldown_button(
 ) -> ButtonElement | None:
     """A button opening the deals behind the at-risk list (or one signal) in a modal; ``None`` when
     there are no deals to show or the pipeline id is too long to travel in a button value."""
-    # Imported here: bot.views builds on this module (titles, pipeline names), not the reverse.
-    from bot.views.drilldown import DrilldownRef, drilldown_open_button
-
     if (signal is None and not report.at_risk) or (signal is not None and not signal.deal_ids):
         return None
     ref = DrilldownRef.for_report(report, signal)
@@ -329,7 +279,7 @@ def _warnings(warnings: Sequence[str]) -> ContextBlock:
 
 def _footer(report: EngineReport) -> ContextBlock:
     """As-of time in the portal time zone, deals analysed, source and pipeline (shared by all engines)."""
-    when = format_when(report.as_of, report.time_zone)
+    when = format_date(report.as_of, report.time_zone, time=True)
     items = [
         f"As of {when}",
         f"{report.deals_analyzed:,} deals analysed",
@@ -346,10 +296,10 @@ def _buttons(target: CardTarget, extra: Sequence[ButtonElement] = ()) -> list[Bl
             continue
         label = "All engines" if name == "all" else name.title()
         value = CardTarget(name, target.pipeline).to_value()
-        buttons.append(ButtonElement(text=label, action_id=f"{ACTION_SHOW_PREFIX}{name}", value=value))
+        buttons.append(ButtonElement(text=label, action_id=f"{ENGINE_SHOW_PREFIX}{name}", value=value))
     buttons.extend(extra)
     buttons.append(
-        ButtonElement(text="↻ Refresh", action_id=ACTION_REFRESH, value=target.to_value(), style="primary")
+        ButtonElement(text="↻ Refresh", action_id=ENGINE_REFRESH, value=target.to_value(), style="primary")
     )
     if any(len(b.value or "") > 2000 for b in buttons):
         return []  # a pipeline id this long cannot travel in a button; the card is still complete

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from bot.render.format import format_money
-from bot.render.format import reason_text as reason_words
-from bot.views._text import escape_within, format_date, format_days, link_within, mention_or_name
+from bot.blocks.format import format_money
+from bot.blocks.format import reason_text as reason_words
+from bot.blocks.mrkdwn import escape_within, format_date, format_days, link_within, mention_or_name
 from engines.dates import days_between
 from engines.models import AtRiskDeal, Deal, EngineReport, PortalSnapshot, RiskReason, Signal
 

@@ -13,18 +13,18 @@ from typing import Any, Protocol
 
 from slack_sdk.models.views import View
 
-from bot.render.message import SlackMessage
-from bot.storage.history import Trend
-from bot.views.deal_card import MAX_MATCHES, deal_reply, single_match
-from bot.views.drilldown import (
+from bot.blocks.deal_card import MAX_MATCHES, deal_reply, single_match
+from bot.blocks.drilldown import (
     DrilldownPage,
-    DrilldownRef,
     drilldown_message,
     drilldown_modal,
     drilldown_page,
     drilldown_rows,
 )
-from bot.views.home import home_view, owner_for_email
+from bot.blocks.home import home_view, owner_for_email
+from bot.blocks.ids import DrilldownRef
+from bot.blocks.message import SlackMessage
+from bot.storage.history import Trend
 from engines.deal_lookup import find_deals
 from engines.models import EngineName, EngineReport, PortalSnapshot
 

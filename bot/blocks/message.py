@@ -9,11 +9,14 @@ rather than let Slack answer ``invalid_blocks`` in front of a user.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.models.blocks import Block
+
+from bot.slack.errors import text_only
 
 __all__ = [
     "MAX_BLOCKS",
@@ -27,8 +30,12 @@ __all__ = [
     "MAX_SECTION_TEXT",
     "MAX_TEXT",
     "SlackMessage",
+    "deliverable",
     "limit_problems",
+    "within_limits",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -59,6 +66,21 @@ class SlackMessage:
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.blocks_json()}
+
+
+def within_limits(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` as it is, or without its blocks (text clipped to a section's 3,000) when they
+    would break a limit: logged as the bug it is, and the person still gets the fallback text."""
+    problems = limit_problems(payload)
+    if not problems:
+        return payload
+    log.error("message breaks Block Kit limits, sending text only: %s", "; ".join(problems[:5]))
+    return {**text_only(payload), "text": str(payload.get("text") or "")[:MAX_TEXT]}
+
+
+def deliverable(message: SlackMessage) -> dict[str, Any]:
+    """``message`` as Slack JSON, or just its text when it would break a limit (see :func:`within_limits`)."""
+    return within_limits(message.to_dict())
 
 
 def limit_problems(payload: dict[str, Any], *, max_blocks: int = MAX_BLOCKS) -> list[str]:

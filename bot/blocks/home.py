@@ -5,14 +5,14 @@ each engine's score, label and trend, then the at-risk deals the viewer owns (ma
 on their Slack profile against HubSpot owners). When there is no match, the tab says why in words the
 rep can act on, instead of showing an empty list.
 
-Interactive ids (register these in the listeners):
+Interactive ids (all in :mod:`bot.blocks.ids`; the listeners register them):
 
 - ``home_pipeline`` (static select, block ``home_controls``): the selected option's value is a
   pipeline id, or ``*`` for all pipelines; re-publish the tab for that pipeline.
 - ``home_refresh`` (button, block ``home_controls``): value is the shown pipeline id (``*`` for all);
   re-read and re-publish.
 - ``drilldown_open_<engine>`` (button beside each engine with at-risk deals, blocks
-  ``home_engine_<engine>``): see :mod:`bot.views.drilldown` (``ACTION_OPEN_PATTERN`` matches it);
+  ``home_engine_<engine>``): see :mod:`bot.blocks.drilldown` (``ACTION_OPEN_PATTERN`` matches it);
   open the modal with the click's ``trigger_id``.
 - The view's ``private_metadata`` is ``{"p": <pipeline id or null>}``: the pipeline shown, so a click
   anywhere in the tab knows what to refresh.
@@ -23,7 +23,6 @@ Interactive ids (register these in the listeners):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import (
@@ -41,35 +40,41 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.render.card import engine_title, pipeline_text
-from bot.render.format import LABEL_EMOJI, format_money, format_when, source_text, trend_text
-from bot.render.text import plain
+from bot.blocks.drilldown import drilldown_open_button
+from bot.blocks.format import (
+    LABEL_EMOJI,
+    engine_title,
+    format_money,
+    pipeline_text,
+    source_text,
+    trend_text,
+)
+from bot.blocks.ids import (
+    ALL_PIPELINES,
+    HOME_PIPELINE,
+    HOME_REFRESH,
+    MAX_HOME_PIPELINE,
+    DrilldownRef,
+    home_metadata,
+    home_pipeline_value,
+)
+from bot.blocks.mrkdwn import escape_within, format_date, plain
+from bot.blocks.rows import render_row, sort_by_value
 from bot.storage.history import Trend
-from bot.views._text import escape_within
-from bot.views.drilldown import DrilldownRef, drilldown_open_button
-from bot.views.rows import render_row, sort_by_value
 from engines.models import AtRiskDeal, EngineName, EngineReport, Owner, Pipeline, PortalSnapshot
 
 __all__ = [
-    "ACTION_PIPELINE",
-    "ACTION_REFRESH",
-    "ALL_PIPELINES",
     "HOME_MAX_DEALS",
     "home_error_view",
     "home_loading_view",
-    "home_pipeline_from_metadata",
     "home_view",
     "my_at_risk",
     "owner_for_email",
 ]
 
-ACTION_PIPELINE = "home_pipeline"
-ACTION_REFRESH = "home_refresh"
-ALL_PIPELINES = "*"
 HOME_MAX_DEALS = 10  # rows of "my deals at risk"; 10 worst-case rows stay under ~8k characters
 _MAX_OPTIONS = 100  # Slack's limit for a static select
 _OPTION_TEXT = 75
-_OPTION_VALUE = 150
 _ORDER = (EngineName.GROWTH, EngineName.FULFILLMENT, EngineName.INNOVATION)
 
 
@@ -106,43 +111,26 @@ def my_at_risk(reports: Sequence[EngineReport], owner: Owner) -> list[AtRiskDeal
 # --------------------------------------------------------------------------- building blocks
 
 
-def home_pipeline_from_metadata(private_metadata: str | None) -> str | None:
-    """The pipeline id a published Home tab shows (``None``: all pipelines, or unreadable metadata)."""
-    try:
-        data = json.loads(private_metadata or "")
-    except ValueError:
-        return None
-    pipeline = data.get("p") if isinstance(data, dict) else None
-    return pipeline if isinstance(pipeline, str) and pipeline else None
-
-
-def _metadata(pipeline: str | None) -> str:
-    if pipeline is not None and len(pipeline) > _OPTION_VALUE:
-        pipeline = None  # cannot be chosen from the select either; refresh falls back to all
-    return json.dumps({"p": pipeline}, separators=(",", ":"))
-
-
 def _controls(pipelines: Sequence[Pipeline], chosen: str | None) -> ActionsBlock:
     options = [Option(text=PlainTextObject(text="All pipelines"), value=ALL_PIPELINES)]
     for pipeline in pipelines:
-        if pipeline.archived or not 0 < len(pipeline.id) <= _OPTION_VALUE or pipeline.id == ALL_PIPELINES:
+        if pipeline.archived or not 0 < len(pipeline.id) <= MAX_HOME_PIPELINE or pipeline.id == ALL_PIPELINES:
             continue
         if len(options) >= _MAX_OPTIONS:
             break
         label = plain(pipeline.label, _OPTION_TEXT) or plain(pipeline.id, _OPTION_TEXT)
         options.append(Option(text=PlainTextObject(text=label), value=pipeline.id))
     initial = next((o for o in options if o.value == chosen), options[0])
-    refresh_value = chosen if chosen is not None and len(chosen) <= _OPTION_VALUE else ALL_PIPELINES
     return ActionsBlock(
         block_id="home_controls",
         elements=[
             StaticSelectElement(
-                action_id=ACTION_PIPELINE,
+                action_id=HOME_PIPELINE,
                 placeholder=PlainTextObject(text="Pipeline"),
                 options=options,
                 initial_option=initial,
             ),
-            ButtonElement(text="↻ Refresh", action_id=ACTION_REFRESH, value=refresh_value),
+            ButtonElement(text="↻ Refresh", action_id=HOME_REFRESH, value=home_pipeline_value(chosen)),
         ],
     )
 
@@ -264,18 +252,18 @@ def home_view(
     if ordered:
         first = ordered[0]
         footer = (
-            f"As of {format_when(first.as_of, first.time_zone)} · {first.deals_analyzed:,} deals analysed · "
-            f"source: {source_text(first.source)}"
+            f"As of {format_date(first.as_of, first.time_zone, time=True)} · "
+            f"{first.deals_analyzed:,} deals analysed · source: {source_text(first.source)}"
         )
         blocks.append(ContextBlock(block_id="home_footer", elements=[MarkdownTextObject(text=footer)]))
-    return View(type="home", blocks=blocks, private_metadata=_metadata(pipeline))
+    return View(type="home", blocks=blocks, private_metadata=home_metadata(pipeline))
 
 
 def home_loading_view(pipeline: str | None = None) -> View:
     """Published at once on ``app_home_opened`` while HubSpot is read, so the tab is never blank."""
     return View(
         type="home",
-        private_metadata=_metadata(pipeline),
+        private_metadata=home_metadata(pipeline),
         blocks=[
             SectionBlock(
                 block_id="home_loading",
@@ -287,10 +275,9 @@ def home_loading_view(pipeline: str | None = None) -> View:
 
 def home_error_view(user_message: str, pipeline: str | None = None) -> View:
     """The tab when the data could not be read (``EngineError.user_message``), with a way to retry."""
-    retry = pipeline if pipeline is not None and len(pipeline) <= _OPTION_VALUE else ALL_PIPELINES
     return View(
         type="home",
-        private_metadata=_metadata(pipeline),
+        private_metadata=home_metadata(pipeline),
         blocks=[
             SectionBlock(
                 block_id="home_error",
@@ -298,7 +285,11 @@ def home_error_view(user_message: str, pipeline: str | None = None) -> View:
             ),
             ActionsBlock(
                 block_id="home_controls",
-                elements=[ButtonElement(text="↻ Try again", action_id=ACTION_REFRESH, value=retry)],
+                elements=[
+                    ButtonElement(
+                        text="↻ Try again", action_id=HOME_REFRESH, value=home_pipeline_value(pipeline)
+                    )
+                ],
             ),
         ],
     )
