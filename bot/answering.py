@@ -1,8 +1,8 @@
 """Answering a request, whatever surface it came from: help, a report card, or a subcommand.
 
-This is the single place where an :class:`~engines.EngineError` becomes the clear message its
-``user_message`` promises, and where anything unexpected becomes a short apology plus a log line
-(never a stack trace in Slack). Slow reads announce themselves once, after
+Failures become messages through :func:`bot.errors.user_text` (the one place an exception becomes
+text for a person: an engine error's ``user_message``, advice for a Slack error code, or a short
+apology plus a log line, never a stack trace in Slack). Slow reads announce themselves once, after
 ``BotDeps.progress_after`` seconds, with how far the read has come.
 
 Acknowledgements come first. Slack needs the ack of a command within 3 seconds, while its card may
@@ -23,17 +23,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import SlackMessage, card_message, error_message, help_message, notice_message
+from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
 from bot.blocks.mrkdwn import escape
+from bot.errors import APOLOGY, user_text
 from bot.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
 from bot.replies import Reply
 from bot.service import ReportService
 from bot.slack.dedupe import EventDeduper, MemoryEventDeduper
-from bot.slack.errors import slack_error_code
-from engines import EngineError, PortalSnapshot, Progress
+from engines import PortalSnapshot, Progress
 
 if TYPE_CHECKING:
     from bot.slack.owners import OwnerDirectory
@@ -55,7 +54,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong on my side while answering that. It has been logged; please try again."
 BUSY = "I'm answering a lot of requests right now. Please try again in a minute."
 
 DEFAULT_ANSWER_WORKERS = 4
@@ -251,17 +249,9 @@ async def _answer(
             async with deps.answers.turn():  # this answer's own work - record, render, post
                 bundle = await deps.service.report(snapshot, request.engines)  # analysis: memo hit
                 await raw.send(card_message(bundle.reports, bundle.trends), private=request.private)
-    except EngineError as exc:
-        log.info("answered with a user error: %s", type(exc).__name__)
-        await _safe(reply.error(error_message(exc.user_message)))
-    except SlackApiError as exc:
-        # Slack refused or failed the delivery (a 5xx, a channel we cannot post in): an outside
-        # fault with a known shape, so a warning with Slack's code, not a traceback.
-        log.warning("Slack did not take the answer to %s: %s", type(request).__name__, slack_error_code(exc))
-        await _safe(reply.error(notice_message(APOLOGY)))
-    except Exception:
-        log.exception("unexpected failure while answering %s", type(request).__name__)
-        await _safe(reply.error(notice_message(APOLOGY)))
+    except Exception as exc:
+        text = user_text(exc, doing=f"answering {type(request).__name__}", logger=log)
+        await _safe(reply.error(failure_message(text)))
 
 
 async def _read_with_progress(request: ReportRequest, reply: Reply, deps: BotDeps) -> PortalSnapshot:

@@ -12,18 +12,22 @@ import logging
 from typing import Any, Protocol
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.message import SlackMessage, deliverable
-from bot.slack.errors import slack_error_code
+from bot.slack.errors import send_with_text_fallback
 from bot.slack.web import redacted_url, webhook_client
 
 __all__ = ["ActionReply", "ChatUpdateReply", "CommandReply", "MentionReply", "Reply"]
 
 log = logging.getLogger(__name__)
 
-_TOO_BIG = {"invalid_blocks", "msg_blocks_too_long", "invalid_blocks_format", "msg_too_long"}
+
+def _refusal(sent: tuple[int, str] | None) -> str | None:
+    """The error code a response_url answered with (its body), or ``None`` when it took the post."""
+    if sent is None or sent[0] == 200:
+        return None
+    return sent[1].strip()
 
 
 class Reply(Protocol):
@@ -56,16 +60,10 @@ class CommandReply:
         what is left is logged - with the URL cut to its host, as a response_url is a credential -
         rather than raised: the asker can only be told through this same URL.
         """
-        sent = await self._send(payload)
+        sent = await send_with_text_fallback(self._send, payload, refused=_refusal)
         if sent is None:
             return False
         status, body = sent
-        if status != 200 and body.strip() in _TOO_BIG and "blocks" in payload:
-            log.warning("response_url refused the blocks (%s); sending the text only", body.strip())
-            sent = await self._send({k: v for k, v in payload.items() if k != "blocks"})
-            if sent is None:
-                return False
-            status, body = sent
         if status == 200:
             return True
         log.warning(
@@ -130,20 +128,14 @@ class MentionReply:
         self.user = user
 
     async def _call(self, payload: dict[str, Any], *, private: bool) -> None:
-        args = {"channel": self.channel, "thread_ts": self.thread_ts, **payload}
-        try:
+        async def post(message: dict[str, Any]) -> None:
+            args = {"channel": self.channel, "thread_ts": self.thread_ts, **message}
             if private and self.user:
                 await self.client.chat_postEphemeral(user=self.user, **args)
             else:
                 await self.client.chat_postMessage(**args)
-        except SlackApiError as exc:
-            # Not exc.response["error"]: a 5xx from a proxy has an HTML body, not JSON.
-            error = slack_error_code(exc)
-            if error in _TOO_BIG and "blocks" in payload:
-                log.error("Slack refused the blocks (%s); sending the text only", error)
-                await self._call({"text": payload["text"]}, private=private)
-                return
-            raise
+
+        await send_with_text_fallback(post, payload)
 
     async def send(self, message: SlackMessage, *, private: bool) -> None:
         await self._call(deliverable(message), private=private)

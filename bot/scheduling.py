@@ -40,10 +40,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import APOLOGY, BotDeps, Invocation, Subcommand
+from bot.answering import BotDeps, Invocation, Subcommand
 from bot.app import build_app, build_deps
 from bot.blocks import SlackMessage, card_message, limit_problems
 from bot.blocks.mrkdwn import escape
+from bot.errors import user_text
 from bot.schedules import (
     ENV_SCHEDULE_ID,
     DeliveryError,
@@ -249,12 +250,9 @@ class Scheduling:
         week in review. Raises on failure, for the firing log, after telling someone about it."""
         try:
             bundle = await self.service.run(list(schedule.engines), schedule.pipeline)
-        except EngineError as error:
-            await self._tell_failure(schedule, error.user_message, channel_too=True)
-            raise
-        except Exception:
-            log.exception("schedule %s: the report could not be produced", schedule.id)
-            await self._tell_failure(schedule, APOLOGY, channel_too=True)
+        except Exception as error:
+            why = user_text(error, doing=f"producing the report of schedule {schedule.id}", logger=log)
+            await self._tell_failure(schedule, why, channel_too=True)
             raise
         card = card_message(bundle.reports, bundle.trends)
         summary = await weekly_summary_blocks(
@@ -271,7 +269,7 @@ class Scheduling:
                 )
         except DeliveryError as error:
             if error.notified is None:  # post_cards already DMed the scheduler about an invitation
-                await self._tell_failure(schedule, f"Slack refused the post ({error.reason}).")
+                await self._tell_failure(schedule, user_text(error, doing="posting a scheduled report"))
             raise
 
     async def _tell_failure(self, schedule: Schedule, why: str, *, channel_too: bool = False) -> None:

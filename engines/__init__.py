@@ -16,6 +16,7 @@ from engines.config import AnalysisConfig
 from engines.errors import (
     EngineError,
     HubSpotAuthError,
+    HubSpotBadRequestError,
     HubSpotError,
     HubSpotRateLimitError,
     HubSpotResponseError,
@@ -54,6 +55,7 @@ __all__ = [
     "EngineReport",
     "HealthLabel",
     "HubSpotAuthError",
+    "HubSpotBadRequestError",
     "HubSpotError",
     "HubSpotRateLimitError",
     "HubSpotResponseError",

@@ -34,7 +34,7 @@ from bot.blocks.home import home_error_view, home_loading_view, home_view, owner
 from bot.blocks.ids import CardTarget, DrilldownRef
 from bot.blocks.message import SlackMessage, deliverable, limit_problems
 from bot.blocks.mrkdwn import escape
-from bot.blocks.notices import error_message, help_message, notice_message
+from bot.blocks.notices import error_message, failure_message, help_message, notice_message
 from bot.blocks.rows import deal_row
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "drilldown_rows",
     "error_message",
     "escape",
+    "failure_message",
     "help_message",
     "home_error_view",
     "home_loading_view",

@@ -19,8 +19,9 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks.message import SlackMessage
 from bot.blocks.mrkdwn import escape
+from bot.errors import APOLOGY
 
-__all__ = ["error_message", "help_message", "notice_message"]
+__all__ = ["error_message", "failure_message", "help_message", "notice_message"]
 
 _EXAMPLES = (
     ("/engine growth", "score the growth engine (pipeline volume, win rate, cycle, bottlenecks)"),
@@ -72,3 +73,9 @@ def error_message(user_message: str) -> SlackMessage:
     """An error a person can act on. ``user_message`` may quote their input, so it is escaped."""
     safe = escape(user_message, 2000)
     return SlackMessage(text=f"⚠️ {safe}", blocks=[SectionBlock(text=MarkdownTextObject(text=f"⚠️ {safe}"))])
+
+
+def failure_message(text: str) -> SlackMessage:
+    """What a person sees when their request failed (``text`` from :func:`bot.errors.user_text`): a
+    known failure as an :func:`error_message`, the apology for a bug as it is."""
+    return notice_message(text) if text == APOLOGY else error_message(text)

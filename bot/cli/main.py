@@ -26,11 +26,12 @@ from slack_sdk.errors import SlackClientError
 from bot.blocks import card_message, deliverable
 from bot.cli.progress import ProgressBar
 from bot.cli.terminal import render_json, render_text
+from bot.errors import DeliveryError, SettingsError, user_text
 from bot.parsing import ENGINE_WORDS, ReportRequest
-from bot.schedules import DeliveryError, post_cards
+from bot.schedules import post_cards
 from bot.scheduling import Storage
 from bot.service import ReportBundle, ReportService
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, load_settings
 from bot.slack.web import web_client
 from bot.sources import SourceName, build_source
 from bot.storage.history import ReportHistory
@@ -92,9 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _post(args)
         return _serve(args)
     except SettingsError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        return _fail(user_text(exc, doing="starting"), EXIT_USAGE)
     except EngineError as exc:
-        return _fail(exc.user_message, EXIT_FAILED)
+        return _fail(user_text(exc, doing="reading the CRM"), EXIT_FAILED)
     except KeyboardInterrupt:
         return 130
 
@@ -186,23 +187,11 @@ async def _post_async(settings: Settings, args: argparse.Namespace, bar: Progres
             scheduled_by=None,
         )
     except DeliveryError as exc:
-        return _fail(_slack_error_text(exc.code, args.channel), EXIT_FAILED)
+        return _fail(user_text(exc, doing="posting"), EXIT_FAILED)
     except SlackClientError as exc:
         return _fail(f"could not reach Slack ({type(exc).__name__}).", EXIT_FAILED)
     print(f"Posted to {delivery.channel} (ts {delivery.ts}).", file=sys.stderr)
     return 0
-
-
-def _slack_error_text(error: str, channel: str) -> str:
-    known = {
-        "channel_not_found": f"Slack has no channel {channel!r} that the bot can see; use its id (C…).",
-        "not_in_channel": f"The bot is not in {channel!r} and cannot join it (private?); invite it first.",
-        "is_archived": f"Channel {channel!r} is archived.",
-        "invalid_auth": "Slack rejected SLACK_BOT_TOKEN (invalid_auth). Check the token.",
-        "not_authed": "Slack got no token. Set SLACK_BOT_TOKEN.",
-        "missing_scope": "The Slack app lacks a scope; reinstall it from manifest.yml.",
-    }
-    return known.get(error, f"Slack refused the post ({error}).")
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -95,11 +95,11 @@ async def send_with_text_fallback(
         result = await send(payload)
     except SlackApiError as error:
         code = slack_error_code(error)
-        if code not in BLOCKS_REFUSED or "blocks" not in payload:
+        if code not in BLOCKS_REFUSED or not payload.get("blocks"):
             raise
     else:
         refusal = refused(result)
-        if refusal not in BLOCKS_REFUSED or "blocks" not in payload:
+        if refusal not in BLOCKS_REFUSED or not payload.get("blocks"):
             return result
         code = refusal or ""
     log.error("Slack refused the blocks (%s); sending the text only", code)

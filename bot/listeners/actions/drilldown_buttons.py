@@ -17,19 +17,18 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import APOLOGY, BotDeps
+from bot.answering import BotDeps
 from bot.blocks import (
     DrilldownRef,
     compose_drilldown,
     drilldown_error_modal,
     drilldown_loading_modal,
-    error_message,
-    notice_message,
+    failure_message,
 )
 from bot.blocks.message import within_limits
+from bot.errors import user_text
 from bot.slack.errors import slack_error_code
 from bot.slack.web import webhook_client
-from engines import EngineError
 
 __all__ = ["handle_drilldown_open", "handle_drilldown_page"]
 
@@ -107,12 +106,8 @@ async def _show(
             as_modal=as_modal,
             replace_original=replace_original,
         )
-    except EngineError as exc:
-        log.info("drill-down answered with a user error: %s", type(exc).__name__)
-        content = _failure(ref, exc.user_message, as_modal=as_modal, error=True)
-    except Exception:
-        log.exception("unexpected failure while building a drill-down")
-        content = _failure(ref, APOLOGY, as_modal=as_modal, error=False)
+    except Exception as exc:
+        content = _failure(ref, user_text(exc, doing="building a drill-down", logger=log), as_modal=as_modal)
     try:
         if modal is not None:
             view_id, view_hash = modal
@@ -126,11 +121,10 @@ async def _show(
         log.warning("could not show the drill-down: %s", slack_error_code(exc))
 
 
-def _failure(ref: DrilldownRef, text: str, *, as_modal: bool, error: bool) -> View | dict[str, Any]:
+def _failure(ref: DrilldownRef, text: str, *, as_modal: bool) -> View | dict[str, Any]:
     if as_modal:
         return drilldown_error_modal(ref, text)
-    message = error_message(text) if error else notice_message(text)
-    return {"response_type": "ephemeral", "replace_original": False, **message.to_dict()}
+    return {"response_type": "ephemeral", "replace_original": False, **failure_message(text).to_dict()}
 
 
 async def _respond(response_url: str, payload: dict[str, Any]) -> None:

@@ -21,12 +21,13 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import APOLOGY, BotDeps
+from bot.answering import BotDeps
 from bot.blocks import compose_home, home_error_view, home_loading_view
 from bot.blocks.ids import home_pipeline_from_metadata
+from bot.errors import user_text
 from bot.slack.errors import slack_error_code
 from bot.storage.history import Trend
-from engines import EngineError, EngineName, EngineReport
+from engines import EngineName, EngineReport
 
 __all__ = ["handle_app_home_opened", "publish_home"]
 
@@ -57,12 +58,8 @@ async def publish_home(
             trends=await _last_trends(deps, bundle.reports),
             pipeline=pipeline,
         )
-    except EngineError as exc:
-        log.info("Home tab answered with a user error: %s", type(exc).__name__)
-        view = home_error_view(exc.user_message, pipeline)
-    except Exception:
-        log.exception("unexpected failure while building the Home tab")
-        view = home_error_view(APOLOGY, pipeline)
+    except Exception as exc:
+        view = home_error_view(user_text(exc, doing="building the Home tab", logger=log), pipeline)
     await _publish(client, user_id, view)
 
 
