@@ -9,9 +9,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import AnswerGate, BotDeps, Subcommand
+from bot.answers.answering import AnswerGate, BotDeps, Subcommand
+from bot.answers.service import ReportService
 from bot.listeners import register_listeners
-from bot.service import ReportService
 from bot.settings import Settings
 from bot.slack.dedupe import EventDeduper
 from bot.slack.owners import OwnerDirectory

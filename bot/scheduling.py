@@ -40,7 +40,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, Invocation, Subcommand
+from bot.answers.answering import BotDeps, Invocation, Subcommand
+from bot.answers.service import ReportService
 from bot.app import build_app, build_deps
 from bot.blocks import SlackMessage, card_message, limit_problems
 from bot.blocks.mrkdwn import escape
@@ -58,7 +59,6 @@ from bot.schedules import (
     weekly_summary_blocks,
 )
 from bot.server import connect_socket_mode, start_http
-from bot.service import ReportService
 from bot.settings import Settings, SettingsError
 from bot.slack.web import web_client
 from bot.storage import (

@@ -23,14 +23,14 @@ from urllib.parse import quote
 
 from slack_sdk.errors import SlackClientError
 
+from bot.answers.parsing import ENGINE_WORDS, ReportRequest
+from bot.answers.service import ReportBundle, ReportService
 from bot.blocks import card_message, deliverable
 from bot.cli.progress import ProgressBar
 from bot.cli.terminal import render_json, render_text
 from bot.errors import DeliveryError, SettingsError, user_text
-from bot.parsing import ENGINE_WORDS, ReportRequest
 from bot.schedules import post_cards
 from bot.scheduling import Storage
-from bot.service import ReportBundle, ReportService
 from bot.settings import Settings, load_settings
 from bot.slack.web import web_client
 from bot.sources import SourceName, build_source

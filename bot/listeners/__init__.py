@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.answering import BotDeps
+from bot.answers.answering import BotDeps
 from bot.listeners import actions, commands, events
 
 __all__ = ["register_listeners"]

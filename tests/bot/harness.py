@@ -22,10 +22,10 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.answering import BotDeps
+from bot.answers.answering import BotDeps
+from bot.answers.service import ReportService
 from bot.app import build_app, build_owner_directory
 from bot.server import EVENTS_PATH, start_http
-from bot.service import ReportService
 from bot.settings import Settings
 from engines import SnapshotSource
 from tests.bot.checks import assert_valid_payload, assert_valid_view

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.service import ReportService
+from bot.answers.service import ReportService
 from bot.storage.history import Trend
 from engines import EngineName, EngineReport, PortalSnapshot
 from engines.hubspot import HubSpotSource

@@ -7,7 +7,7 @@ import json
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import Invocation, Subcommand
+from bot.answers.answering import Invocation, Subcommand
 from bot.blocks import notice_message
 from bot.blocks.mrkdwn import escape
 from engines import EngineError, SampleSource

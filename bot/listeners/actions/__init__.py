@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps
+from bot.answers.answering import BotDeps
 from bot.blocks.ids import (
     DEAL_OPEN_HUBSPOT,
     DEAL_PICK_PATTERN,

@@ -12,10 +12,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, answer
+from bot.answers.answering import BotDeps, answer
+from bot.answers.parsing import SubcommandRequest
 from bot.listeners.actions.in_place import in_place_reply
 from bot.listeners.commands.deal import DEAL
-from bot.parsing import SubcommandRequest
 
 __all__ = ["handle_deal_pick", "handle_open_in_hubspot"]
 

@@ -13,10 +13,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, answer
+from bot.answers.answering import BotDeps, answer
+from bot.answers.parsing import ReportRequest
 from bot.blocks.ids import ENGINE_REFRESH, CardTarget
 from bot.listeners.actions.in_place import in_place_reply
-from bot.parsing import ReportRequest
 
 __all__ = ["handle_engine_button"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps
+from bot.answers.answering import BotDeps
 from bot.blocks.ids import HOME_REFRESH, home_pipeline_from_value
 from bot.listeners.events.app_home import publish_home
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.replies import ActionReply, ChatUpdateReply, Reply
+from bot.answers.replies import ActionReply, ChatUpdateReply, Reply
 
 __all__ = ["in_place_reply"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps
+from bot.answers.answering import BotDeps
 from bot.listeners.commands.deal import DEAL_SUBCOMMAND
 from bot.listeners.commands.engine import COMMAND, handle_engine_command
 

@@ -1,13 +1,13 @@
 """``deal <name or id>``: one deal's card, a pick list when several deals match, or what to try.
 
 A subcommand of ``/engine`` and of mentions (``@bot deal Acme renewal`` answers in the thread, where
-deal reviews happen). Errors (HubSpot down, bad token) become messages in :func:`bot.answering.answer`.
+deal reviews happen). Errors (HubSpot down, bad token) become messages in :func:`bot.answers.answer`.
 The deal is looked up across all pipelines: people name a deal, not its pipeline.
 """
 
 from __future__ import annotations
 
-from bot.answering import Invocation, Subcommand
+from bot.answers.answering import Invocation, Subcommand
 from bot.blocks import compose_deal, deal_not_found
 from engines import EngineName
 

@@ -13,10 +13,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, Invocation, answer, working_text
+from bot.answers.answering import BotDeps, Invocation, answer, working_text
+from bot.answers.parsing import HelpRequest, ReportRequest
+from bot.answers.replies import CommandReply
 from bot.blocks import deliverable
-from bot.parsing import HelpRequest, ReportRequest
-from bot.replies import CommandReply
 
 __all__ = ["COMMAND", "handle_engine_command"]
 

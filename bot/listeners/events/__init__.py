@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps
+from bot.answers.answering import BotDeps
 from bot.listeners.events.app_home import handle_app_home_opened
 from bot.listeners.events.app_mention import handle_app_mention
 from bot.listeners.events.retries import drop_repeated_events

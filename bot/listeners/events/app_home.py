@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps
+from bot.answers.answering import BotDeps
 from bot.blocks import compose_home, home_error_view, home_loading_view
 from bot.blocks.ids import home_pipeline_from_metadata
 from bot.errors import user_text

@@ -10,8 +10,8 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, Invocation, answer
-from bot.replies import MentionReply
+from bot.answers.answering import BotDeps, Invocation, answer
+from bot.answers.replies import MentionReply
 
 __all__ = ["handle_app_mention"]
 

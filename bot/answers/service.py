@@ -119,7 +119,7 @@ class ReportService:
         """The reports for ``snapshot``, computed once per snapshot object however many ask.
 
         Public so the answering code can wait for the shared analysis before it takes one of its
-        few answer turns (:class:`bot.answering.AnswerGate`), and hold a turn only for its own work:
+        few answer turns (:class:`bot.answers.answering.AnswerGate`), and hold a turn only for its own work:
         recording, rendering, posting.
 
         A snapshot is immutable and the source serves the same object until its cache expires, and

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.answers.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
+from bot.answers.replies import Reply
+from bot.answers.service import ReportService
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
 from bot.blocks.mrkdwn import escape
-from bot.errors import APOLOGY, user_text
-from bot.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
-from bot.replies import Reply
-from bot.service import ReportService
+from bot.errors import user_text
 from bot.slack.dedupe import EventDeduper, MemoryEventDeduper
 from engines import PortalSnapshot, Progress
 
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from bot.slack.owners import OwnerDirectory
 
 __all__ = [
-    "APOLOGY",
     "BUSY",
     "DEFAULT_ANSWER_WORKERS",
     "MAX_PENDING_ANSWERS",
@@ -112,7 +111,7 @@ class AnswerGate:
 
 
 class GatedReply:
-    """A :class:`~bot.replies.Reply` whose every post takes a turn at the :class:`AnswerGate`.
+    """A :class:`~bot.answers.replies.Reply` whose every post takes a turn at the :class:`AnswerGate`.
 
     Subcommand handlers, help and error notices post through this, so the bound holds for every
     answer, not only report cards; a turn is held for one post at a time, never across a read.

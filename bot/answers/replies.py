@@ -1,6 +1,6 @@
 """Where an answer goes: a slash command's response_url, a mention's thread, or the clicked card.
 
-The answering logic (:mod:`bot.answering`) is the same for every surface; only the delivery differs,
+The answering logic (:mod:`bot.answers.answering`) is the same for every surface; only the delivery differs,
 so each surface gets a small :class:`Reply`. Every delivery passes :func:`~bot.blocks.deliverable` first: a
 message that would break a Block Kit limit is logged and replaced by its plain fallback text rather
 than being rejected by Slack in front of the user.
