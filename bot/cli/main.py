@@ -29,11 +29,11 @@ from bot.blocks import card_message, deliverable
 from bot.cli.progress import ProgressBar
 from bot.cli.terminal import render_json, render_text
 from bot.errors import DeliveryError, SettingsError, user_text
+from bot.runtime.sources import SourceName, build_source
 from bot.schedules import post_cards
-from bot.scheduling import Storage
 from bot.settings import Settings, load_settings
 from bot.slack.web import web_client
-from bot.sources import SourceName, build_source
+from bot.storage import Storage
 from bot.storage.history import ReportHistory
 from engines import EngineError
 from engines.dates import to_utc
@@ -196,7 +196,7 @@ async def _post_async(settings: Settings, args: argparse.Namespace, bar: Progres
 
 def _serve(args: argparse.Namespace) -> int:
     from bot.logs import configure_logging
-    from bot.scheduling import serve
+    from bot.runtime import serve
 
     settings = load_settings()
     settings.require("slack_bot_token")

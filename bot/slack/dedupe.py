@@ -7,13 +7,13 @@ Two stores, one idea (claim a key once; bounded in size and time):
   globally unique ``event_id``; the first delivery claims it here before any work starts.
 - :class:`ReplayStore`, by (``X-Slack-Request-Timestamp``, ``X-Slack-Signature``): a signature only
   proves Slack sent those bytes *once*; Bolt accepts the same signed request again for 5 minutes, so
-  a captured slash command could be replayed into a second card. :mod:`bot.server` claims each
+  a captured slash command could be replayed into a second card. :mod:`bot.runtime.http` claims each
   validly signed request's pair before Bolt sees it and answers a repeat with 401. Slack's own
   retries are signed afresh (new timestamp), so they pass and are deduplicated by ``event_id``.
 
 The memory stores serve one process. Replicas behind a load balancer each see only part of the
 traffic, so they need shared stores implementing these protocols: ``build_deps(seen_events=...)``
-and ``bot.server.http_app(..., replay_store=...)``. :mod:`bot.storage.seen` implements both on the
+and ``bot.runtime.http.http_app(..., replay_store=...)``. :mod:`bot.storage.seen` implements both on the
 database, and ``engine-bot serve`` uses them whenever ``DATABASE_URL`` is set.
 """
 

@@ -8,7 +8,7 @@ of the card, so one server-error retry is worth the rare duplicate.
 
 ``response_url`` posts share one ``aiohttp`` session per event loop instead of slack_sdk's default of
 a new session (and a new TCP + TLS connection) per post, which under a burst was the bot's top CPU
-cost. The session belongs to the server running in that loop (:mod:`bot.server`), which opens it
+cost. The session belongs to the server running in that loop (:mod:`bot.runtime.http`), which opens it
 with :func:`open_response_url_session` and closes it on shutdown; in a loop without such an owner
 (a script, a test calling a reply directly) each post keeps slack_sdk's own one-off session, so
 nothing is ever left unclosed.

@@ -1,7 +1,7 @@
 """Storage: schedules, claimed firings, report history and seen Slack requests in SQLite (default)
 or PostgreSQL.
 
-Start-up::
+Start-up (``Storage.open(settings)`` does all of this)::
 
     db = Database(settings.database_url, data_dir=settings.data_dir)   # SQLite file in DATA_DIR
     await asyncio.to_thread(db.migrate)                                 # Alembic, idempotent
@@ -17,6 +17,7 @@ from bot.storage.history import ReportHistory, Trend
 from bot.storage.reports import ReportSnapshot, ReportStore, ScoreChange, scalar_metrics, trend_between
 from bot.storage.schedules import Firing, FiringStatus, Schedule, ScheduleOrigin, ScheduleStore
 from bot.storage.seen import DatabaseEventDeduper, DatabaseReplayStore
+from bot.storage.stores import Storage
 
 __all__ = [
     "DEFAULT_DB_FILENAME",
@@ -32,6 +33,7 @@ __all__ = [
     "ScheduleOrigin",
     "ScheduleStore",
     "ScoreChange",
+    "Storage",
     "Trend",
     "resolve_url",
     "scalar_metrics",

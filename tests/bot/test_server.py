@@ -6,7 +6,7 @@ import time
 
 import aiohttp
 
-from bot.server import start_http
+from bot.runtime.http import start_http
 from bot.slack.dedupe import MemoryReplayStore
 from engines import SampleSource
 from tests.bot.conftest import NOW

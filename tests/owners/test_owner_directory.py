@@ -10,8 +10,8 @@ import socket
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import build_deps, build_owner_directory
 from bot.blocks.mrkdwn import mention_or_name
+from bot.runtime import build_deps, build_owner_directory
 from bot.settings import Settings
 from bot.slack.owners import OwnerDirectory
 from tests.fakes.slack import FakeSlack

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.server import SignatureGate
+from bot.runtime.http import SignatureGate
 from bot.settings import SettingsError, load_settings
 from bot.slack.dedupe import MemoryReplayStore
 from engines import PortalSnapshot, SampleSource

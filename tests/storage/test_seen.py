@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.scheduling import running_bot
+from bot.runtime import running_bot
 from bot.slack.dedupe import MemoryEventDeduper
 from bot.storage import DEFAULT_DB_FILENAME, Database, DatabaseEventDeduper, DatabaseReplayStore
 from bot.storage.seen import SeenKeys

@@ -1,4 +1,4 @@
-"""Serving the Bolt app: HTTP (``/slack/events`` and ``/health``) or Socket Mode.
+"""Serving the Bolt app over HTTP: ``/slack/events`` and ``/health`` (Socket Mode: ``socket_mode.py``).
 
 HTTP mode is what runs behind a load balancer; the same :func:`http_app` is what the tests start
 on a loopback port, so they exercise exactly the server ``engine-bot serve`` runs. ``/health``
@@ -26,7 +26,6 @@ from typing import Literal
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
@@ -37,7 +36,6 @@ __all__ = [
     "EVENTS_PATH",
     "HEALTH_PATH",
     "SignatureGate",
-    "connect_socket_mode",
     "http_app",
     "start_http",
 ]
@@ -153,28 +151,3 @@ async def start_http(
     sockets = getattr(server, "sockets", None) or []
     bound = sockets[0].getsockname()[1] if sockets else port
     return runner, int(bound)
-
-
-class _SocketModeHandler(AsyncSocketModeHandler):
-    """Bolt's Socket Mode handler, owning the loop's response_url session like the HTTP server does."""
-
-    async def close_async(self) -> None:
-        try:
-            await super().close_async()  # type: ignore[no-untyped-call]
-        finally:
-            await close_response_url_session()
-
-
-async def connect_socket_mode(bolt_app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
-    """Open the Socket Mode connection (``apps.connections.open`` through the app's Web API client,
-    so ``SLACK_API_URL`` applies) and return the handler; ``await handler.close_async()`` to stop
-    (which also closes the response_url session)."""
-    handler = _SocketModeHandler(bolt_app, app_token)
-    log.info("connecting to Slack over Socket Mode")
-    open_response_url_session()
-    try:
-        await handler.connect_async()  # type: ignore[no-untyped-call]
-    except BaseException:
-        await close_response_url_session()
-        raise
-    return handler

@@ -1,87 +1,40 @@
-"""``engine-bot serve`` with its storage and scheduler: the wiring of history, schedules and the app.
-
-The building blocks know nothing of each other: :mod:`bot.storage` keeps schedules, firings and
-report history; :mod:`bot.schedules` parses schedules, claims firings and posts; the Bolt app answers
-Slack. This module is where they meet, so that the CLI stays a parser and each block stays testable
-alone. One process, in order:
-
-1. open the database (SQLite in ``DATA_DIR`` or ``DATABASE_URL``) and apply migrations;
-2. upsert the default schedule from ``REPORT_*`` (a value that cannot be used stops the start,
-   naming its variable);
-3. build the app with report history (trend lines on every card) and ``/engine schedule``; with
-   ``DATABASE_URL`` (replicas) Slack's event retries and replayed requests are remembered in the
-   database too, since a repeat may reach another replica (SQLite alone is one process: memory);
-4. start the :class:`~bot.schedules.ScheduleRunner`, then serve HTTP or Socket Mode;
-5. on SIGTERM/SIGINT stop serving, let an in-flight scheduled post finish (bounded), close the
-   database.
+"""The scheduler of one process: ``/engine schedule``, the runner, and what a firing posts.
 
 A scheduled post is the same card people get from ``/engine`` (with its trend line), plus the week in
 review, in one message when it fits Slack's limits and in two otherwise. When a firing fails (unknown
 pipeline, HubSpot refusing the token, Slack refusing the post), the outcome is stored on its claim row
 *and* a person hears about it: whoever scheduled it by DM, or the channel for the environment's
-schedule, so a report never goes missing silently.
+schedule, so a report never goes missing silently. :mod:`bot.runtime.serve` starts and stops it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers.answering import BotDeps, Invocation, Subcommand
-from bot.answers.service import ReportService
-from bot.app import build_app, build_deps
+from bot.answers import Invocation, ReportService, Subcommand
 from bot.blocks import SlackMessage, card_message, limit_problems
 from bot.blocks.mrkdwn import escape
-from bot.errors import user_text
-from bot.schedules import (
-    ENV_SCHEDULE_ID,
-    DeliveryError,
-    ScheduleError,
-    ScheduleRunner,
-    ensure_default_schedule,
-    ensure_rate_limit_retries,
-    handle_schedule_command,
-    parse_timezone,
-    post_cards,
-    weekly_summary_blocks,
-)
-from bot.server import connect_socket_mode, start_http
-from bot.settings import Settings, SettingsError
-from bot.slack.web import web_client
-from bot.storage import (
-    Database,
-    DatabaseEventDeduper,
-    DatabaseReplayStore,
-    ReportStore,
-    Schedule,
-    ScheduleOrigin,
-    ScheduleStore,
-)
+from bot.errors import DeliveryError, ScheduleError, SettingsError, user_text
+from bot.schedules.commands import ENV_SCHEDULE_ID, handle_schedule_command
+from bot.schedules.cron import parse_timezone
+from bot.schedules.defaults import ensure_default_schedule
+from bot.schedules.delivery import ensure_rate_limit_retries, post_cards
+from bot.schedules.runner import ScheduleRunner
+from bot.schedules.summary import weekly_summary_blocks
+from bot.settings import Settings
+from bot.storage import Schedule, ScheduleOrigin, Storage
 from engines import EngineError
 from engines.dates import utc_now
 
-__all__ = [
-    "SCHEDULE_EXAMPLES",
-    "RunningBot",
-    "Scheduling",
-    "Storage",
-    "running_bot",
-    "scheduled_messages",
-    "serve",
-]
+__all__ = ["SCHEDULE_EXAMPLES", "Scheduling", "scheduled_messages"]
 
 log = logging.getLogger(__name__)
 
@@ -95,35 +48,6 @@ SCHEDULE_EXAMPLES: tuple[tuple[str, str], ...] = (
 PORTAL_ZONE_TIMEOUT = 60.0
 # How long shutdown lets an in-flight scheduled post finish before interrupting it.
 STOP_TIMEOUT = 20.0
-
-
-@dataclass(frozen=True)
-class Storage:
-    """The database and the two stores on it, opened and migrated once per process."""
-
-    database: Database
-    reports: ReportStore
-    schedules: ScheduleStore
-
-    @classmethod
-    def open(cls, settings: Settings, *, clock: Clock = utc_now) -> Storage:
-        """Connect (``DATABASE_URL``, else SQLite in ``DATA_DIR``) and migrate to the newest schema.
-
-        Blocking: call it in a worker thread from async code. Raises :class:`SettingsError` naming the
-        variables but not the driver's message, which may quote the URL and its password.
-        """
-        url = settings.database_url.get_secret_value() if settings.database_url else None
-        try:
-            database = Database(url, data_dir=settings.data_dir)
-            database.migrate()
-        except Exception as exc:
-            raise SettingsError(
-                f"Could not open the report database (DATABASE_URL / DATA_DIR): {type(exc).__name__}."
-            ) from None
-        return cls(database, ReportStore(database, clock=clock), ScheduleStore(database, clock=clock))
-
-    def close(self) -> None:
-        self.database.dispose()
 
 
 def scheduled_messages(card: SlackMessage, summary: list[Block]) -> list[SlackMessage]:
@@ -294,85 +218,3 @@ class Scheduling:
 
 def _dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
-
-
-# ---------------------------------------------------------------------- the serving process
-
-
-@dataclass
-class RunningBot:
-    """A started bot: the app, its scheduler and storage, and the HTTP port (0 in Socket Mode)."""
-
-    app: AsyncApp
-    deps: BotDeps
-    scheduling: Scheduling
-    storage: Storage
-    port: int = 0
-
-
-@contextlib.asynccontextmanager
-async def running_bot(
-    settings: Settings,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    clock: Clock = utc_now,
-    poll_interval: timedelta = timedelta(seconds=30),
-) -> AsyncIterator[RunningBot]:
-    """Start everything ``engine-bot serve`` runs (see the module docstring) and stop it on exit.
-
-    ``clock`` and ``poll_interval`` exist for tests that drive the scheduler without waiting.
-    """
-    storage = await asyncio.to_thread(Storage.open, settings, clock=clock)
-    http: web.AppRunner | None = None
-    socket: AsyncSocketModeHandler | None = None
-    scheduling: Scheduling | None = None
-    try:
-        shared = settings.database_url is not None
-        seen_events = DatabaseEventDeduper(storage.database) if shared else None
-        deps = build_deps(settings, history=storage.reports, seen_events=seen_events)
-        client = web_client(settings)
-        scheduling = Scheduling(
-            settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval
-        )
-        deps.add_subcommand(scheduling.subcommand())
-        app = build_app(settings, deps, client=client)
-        await scheduling.start()
-        running = RunningBot(app=app, deps=deps, scheduling=scheduling, storage=storage)
-        if settings.slack_app_token is not None:
-            socket = await connect_socket_mode(app, settings.slack_app_token.get_secret_value())
-        else:
-            settings.require("slack_signing_secret")
-            secret = settings.slack_signing_secret
-            assert secret is not None  # require() raised otherwise
-            http, running.port = await start_http(
-                app,
-                signing_secret=secret.get_secret_value(),
-                host=host,
-                port=port,
-                replay_store=DatabaseReplayStore(storage.database) if shared else None,
-            )
-            log.info("serving Slack over HTTP on %s:%s/slack/events", host, running.port)
-        yield running
-    finally:
-        if http is not None:
-            await http.cleanup()
-        if socket is not None:
-            await socket.close_async()  # type: ignore[no-untyped-call]
-        if scheduling is not None:
-            await scheduling.stop()
-            close = getattr(scheduling.service.source, "aclose", None)
-            if callable(close):
-                await close()
-        storage.close()
-
-
-async def serve(settings: Settings, *, host: str, port: int) -> None:
-    """``engine-bot serve``: run until SIGTERM or SIGINT, then shut down cleanly."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with running_bot(settings, host=host, port=port):
-        await stop.wait()
-    log.info("stopped")
