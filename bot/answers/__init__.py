@@ -5,6 +5,7 @@
   that keeps acks ahead of answer work, and :class:`BotDeps`, what every listener shares.
 - :mod:`~bot.answers.service`: the one path from a request to reports (read, analyse, record).
 - :mod:`~bot.answers.replies`: where an answer goes (response_url, thread, the clicked card).
+- :mod:`~bot.answers.deal`: the ``deal`` subcommand; :mod:`~bot.answers.home`: publishing App Home.
 """
 
 from __future__ import annotations
@@ -15,13 +16,22 @@ from bot.answers.answering import (
     BotDeps,
     GatedReply,
     Invocation,
+    Scheduler,
     Subcommand,
     answer,
+    answer_click,
     progress_text,
     working_text,
 )
 from bot.answers.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
-from bot.answers.replies import ActionReply, ChatUpdateReply, CommandReply, MentionReply, Reply
+from bot.answers.replies import (
+    ActionReply,
+    ChatUpdateReply,
+    CommandReply,
+    MentionReply,
+    Reply,
+    in_place_reply,
+)
 from bot.answers.service import ReportBundle, ReportService
 
 __all__ = [
@@ -40,9 +50,12 @@ __all__ = [
     "ReportRequest",
     "ReportService",
     "Request",
+    "Scheduler",
     "Subcommand",
     "SubcommandRequest",
     "answer",
+    "answer_click",
+    "in_place_reply",
     "parse_request",
     "progress_text",
     "working_text",

@@ -21,21 +21,18 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
-from bot.answers.replies import Reply
+from bot.answers.replies import Reply, in_place_reply
 from bot.answers.service import ReportService
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
 from bot.blocks.mrkdwn import escape
 from bot.errors import user_text
-from bot.slack.dedupe import EventDeduper, MemoryEventDeduper
+from bot.slack import EventDeduper, MemoryEventDeduper, OwnerDirectory
 from engines import PortalSnapshot, Progress
-
-if TYPE_CHECKING:
-    from bot.slack.owners import OwnerDirectory
 
 __all__ = [
     "BUSY",
@@ -45,8 +42,10 @@ __all__ = [
     "BotDeps",
     "GatedReply",
     "Invocation",
+    "Scheduler",
     "Subcommand",
     "answer",
+    "answer_click",
     "progress_text",
     "working_text",
 ]
@@ -136,16 +135,49 @@ class GatedReply:
 
 @dataclass(frozen=True)
 class Invocation:
-    """What a subcommand handler gets: its arguments, who asked where, and how to reply."""
+    """One answer's context, built once per answer by :meth:`of`: the request's arguments, who asked
+    where, and how to reply (every post takes a turn at the answer gate). Subcommand handlers get it."""
 
     args: str
     private: bool
-    reply: Reply
+    reply: GatedReply
     deps: BotDeps
     user_id: str | None = None
     channel_id: str | None = None
     team_id: str | None = None
     client: AsyncWebClient | None = None  # the Web API client Bolt authorised for this request
+
+    @classmethod
+    def of(
+        cls,
+        request: Request,
+        reply: Reply,
+        deps: BotDeps,
+        *,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+        team_id: str | None = None,
+        client: AsyncWebClient | None = None,
+    ) -> Invocation:
+        """The invocation answering ``request`` through ``reply`` (on behalf of ``user_id`` in
+        ``channel_id``, when the surface says)."""
+        return cls(
+            args=request.args if isinstance(request, SubcommandRequest) else "",
+            private=request.private,
+            reply=GatedReply(reply, deps.answers),
+            deps=deps,
+            user_id=user_id,
+            channel_id=channel_id,
+            team_id=team_id,
+            client=client,
+        )
+
+
+class Scheduler(Protocol):
+    """What :class:`BotDeps` needs from the scheduler of ``engine-bot serve`` (:class:`bot.schedules.
+    Scheduling`): its ``/engine schedule`` subcommand."""
+
+    def subcommand(self) -> Subcommand: ...
 
 
 @dataclass(frozen=True)
@@ -169,9 +201,12 @@ class BotDeps:
     owners: OwnerDirectory | None = None
     # At most ANSWER_WORKERS answers render and post at once; acks never wait on it.
     answers: AnswerGate = field(default_factory=AnswerGate)
+    # engine-bot serve's scheduler (``/engine schedule``); None: no storage, no schedules.
+    scheduler: Scheduler | None = None
 
     def add_subcommand(self, subcommand: Subcommand) -> None:
-        """Teach ``/engine`` and mentions a new first word, e.g. ``schedule``."""
+        """Teach ``/engine`` and mentions a new first word (the built-in ones are registered beside the
+        command, in :mod:`bot.listeners.commands.engine`)."""
         self.subcommands[subcommand.name.casefold()] = subcommand
 
     def parse(self, text: str | None) -> Request:
@@ -201,47 +236,54 @@ def progress_text(progress: Progress | None) -> str:
     )
 
 
-async def answer(
-    request: Request, reply: Reply, deps: BotDeps, *, invocation: Invocation | None = None
-) -> None:
-    """Answer ``request`` through ``reply``. Never raises: failures become messages and log lines.
+async def answer(request: Request, invocation: Invocation) -> None:
+    """Answer ``request`` in ``invocation`` (see :meth:`Invocation.of`). Never raises: failures
+    become messages and log lines.
 
     Every post goes through ``deps.answers`` (see :class:`AnswerGate`); when too many answers are
     already in progress the asker gets :data:`BUSY` at once instead of a place in the queue.
     """
-    gate = deps.answers
+    gate = invocation.deps.answers
     if not gate.admit():
         log.warning("answer queue full (%d in progress): asked to try again later", gate.pending)
-        await _safe(reply.error(notice_message(BUSY)))
+        await _safe(invocation.reply.inner.error(notice_message(BUSY)))
         return
     try:
-        await _answer(request, reply, GatedReply(reply, gate), deps, invocation)
+        await _answer(request, invocation)
     finally:
         gate.done()
 
 
-async def _answer(
-    request: Request, raw: Reply, reply: GatedReply, deps: BotDeps, invocation: Invocation | None
+async def answer_click(
+    request: Request, body: dict[str, Any], client: AsyncWebClient, deps: BotDeps, *, what: str
 ) -> None:
-    """:func:`answer` once admitted: ``reply`` takes a turn per post, ``raw`` is for inside a turn."""
+    """Answer a button click with ``request`` in place of the clicked message (its response URL, or
+    ``chat.update``); ``what`` names the button in the log line when the click names no message."""
+    reply = in_place_reply(body, client)
+    if reply is None:
+        log.warning("%s arrived with nowhere to answer", what)
+        return
+    invocation = Invocation.of(
+        request,
+        reply,
+        deps,
+        user_id=(body.get("user") or {}).get("id"),
+        channel_id=(body.get("container") or {}).get("channel_id"),
+        team_id=(body.get("team") or {}).get("id"),
+        client=client,
+    )
+    await answer(request, invocation)
+
+
+async def _answer(request: Request, invocation: Invocation) -> None:
+    """:func:`answer` once admitted: ``invocation.reply`` takes a turn per post; its ``inner`` reply
+    is for posting inside a turn already held."""
+    deps, reply, raw = invocation.deps, invocation.reply, invocation.reply.inner
     try:
         if isinstance(request, HelpRequest):
             await reply.send(deps.help(request.unknown), private=request.private)
         elif isinstance(request, SubcommandRequest):
-            sub = deps.subcommands[request.name]
-            base = invocation or Invocation(args="", private=False, reply=raw, deps=deps)
-            await sub.handler(
-                Invocation(
-                    args=request.args,
-                    private=request.private,
-                    reply=reply,
-                    deps=deps,
-                    user_id=base.user_id,
-                    channel_id=base.channel_id,
-                    team_id=base.team_id,
-                    client=base.client,
-                )
-            )
+            await deps.subcommands[request.name].handler(invocation)
         else:
             snapshot = await _read_with_progress(request, reply, deps)
             await deps.service.analysed(snapshot, request.engines)  # shared by all: no turn held

@@ -18,7 +18,7 @@ from bot.blocks.message import SlackMessage, deliverable
 from bot.slack.errors import send_with_text_fallback
 from bot.slack.web import redacted_url, webhook_client
 
-__all__ = ["ActionReply", "ChatUpdateReply", "CommandReply", "MentionReply", "Reply"]
+__all__ = ["ActionReply", "ChatUpdateReply", "CommandReply", "MentionReply", "Reply", "in_place_reply"]
 
 log = logging.getLogger(__name__)
 
@@ -165,3 +165,14 @@ class ChatUpdateReply:
     async def error(self, message: SlackMessage) -> None:
         if self.user:
             await self.client.chat_postEphemeral(channel=self.channel, user=self.user, **deliverable(message))
+
+
+def in_place_reply(body: dict[str, Any], client: AsyncWebClient) -> Reply | None:
+    """A reply that replaces the clicked message, or ``None`` when the click names no message."""
+    if body.get("response_url"):
+        return ActionReply(str(body["response_url"]))
+    container = body.get("container") or {}
+    if container.get("channel_id") and container.get("message_ts"):
+        user = (body.get("user") or {}).get("id")
+        return ChatUpdateReply(client, channel=container["channel_id"], ts=container["message_ts"], user=user)
+    return None

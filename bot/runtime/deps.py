@@ -7,12 +7,10 @@ app is built with (:func:`bot.app.build_app`): the report service over the confi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers import AnswerGate, BotDeps, ReportService, Subcommand
+from bot.answers import AnswerGate, BotDeps, ReportService
 from bot.runtime.sources import build_source
 from bot.settings import Settings
 from bot.slack import EventDeduper, OwnerDirectory
@@ -45,13 +43,12 @@ def build_deps(
     *,
     history: ReportHistory | None = None,
     seen_events: EventDeduper | None = None,
-    subcommands: Sequence[Subcommand] = (),
 ) -> BotDeps:
     """The listeners' shared parts: the report service over the configured source, the owner
     directory (when there is a bot token), and friends.
 
     ``history`` (report storage) adds trend lines; ``seen_events`` replaces the in-memory event
-    dedup with a shared store (several replicas); ``subcommands`` teach ``/engine`` new first words.
+    dedup with a shared store (several replicas).
     """
     settings.require_for_source()
     service = ReportService(build_source(settings), history=history, config=settings.analysis)
@@ -63,6 +60,4 @@ def build_deps(
     )
     if seen_events is not None:
         deps.seen_events = seen_events
-    for subcommand in subcommands:
-        deps.add_subcommand(subcommand)
     return deps

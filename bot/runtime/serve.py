@@ -86,7 +86,7 @@ async def running_bot(
         scheduling = Scheduling(
             settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval
         )
-        deps.add_subcommand(scheduling.subcommand())
+        deps.scheduler = scheduling  # /engine schedule (registered beside /engine)
         app = build_app(settings, deps, client=client)
         await scheduling.start()
         running = RunningBot(app=app, deps=deps, scheduling=scheduling, storage=storage)

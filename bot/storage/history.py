@@ -34,3 +34,8 @@ class ReportHistory(Protocol):
         """Store ``report``; return its change since the previous report of the same engine and
         pipeline, or ``None`` when this is the first one."""
         ...
+
+    async def last_trend(self, report: EngineReport) -> Trend | None:
+        """``report``'s change since the last report recorded for its engine and pipeline, without
+        recording it (the App Home tab shows trends but is not a report); ``None`` when there is none."""
+        ...

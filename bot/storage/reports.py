@@ -118,6 +118,17 @@ class ReportStore:
         pipeline, or ``None`` when this is the first one."""
         return await asyncio.to_thread(self._record, report)
 
+    async def last_trend(self, report: EngineReport) -> Trend | None:
+        """``report``'s score change since the last report recorded for its engine and pipeline,
+        without recording it; ``None`` when nothing was recorded yet."""
+        past = await self.history(report.engine, report.pipeline, limit=1)
+        if not past:
+            return None
+        last = past[-1]
+        before = last.score
+        delta = report.score - before if before is not None and report.score is not None else None
+        return Trend(previous_at=last.recorded_at, previous_score=before, score_delta=delta)
+
     async def history(
         self, engine: EngineName | str, pipeline: str | None = None, *, limit: int = 50
     ) -> list[ReportSnapshot]:

@@ -131,6 +131,9 @@ class _Recorder:
         self.recorded.append(report)
         return None
 
+    async def last_trend(self, report: EngineReport) -> Trend | None:
+        return None
+
 
 async def test_a_deal_lookup_records_no_report_and_a_pick_list_asks_slack_nothing(slack: FakeSlack) -> None:
     recorder = _Recorder()

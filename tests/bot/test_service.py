@@ -30,9 +30,15 @@ class _MemoryHistory:
             score_delta=report.score - previous.score,
         )
 
+    async def last_trend(self, report: EngineReport) -> Trend | None:
+        return None
+
 
 class _FailingHistory:
     async def record(self, report: EngineReport) -> Trend | None:
+        raise OSError("disk full")
+
+    async def last_trend(self, report: EngineReport) -> Trend | None:
         raise OSError("disk full")
 
 

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers.answering import BotDeps
+from bot.answers import BotDeps
 from bot.blocks import (
     DrilldownRef,
     compose_drilldown,

@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers.answering import BotDeps
+from bot.answers.home import publish_home
 from bot.blocks.ids import HOME_REFRESH, home_pipeline_from_value
-from bot.listeners.events.app_home import publish_home
 
 __all__ = ["handle_home_control"]
 

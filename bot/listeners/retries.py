@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt.response import BoltResponse
 
-from bot.answers.answering import BotDeps
+from bot.answers import BotDeps
 
 __all__ = ["drop_repeated_events"]
 
