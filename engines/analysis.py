@@ -30,6 +30,7 @@ from engines.innovation import PURPOSE as INNOVATION_PURPOSE
 from engines.innovation import innovation_metrics
 from engines.measures import Measures, measure
 from engines.models import EngineName, EngineReport, Pipeline, PortalSnapshot
+from engines.records import RiskFlag, SnapshotStats
 from engines.scoring import health_label, score_from
 from engines.signals import (
     attribution_signals,
@@ -39,7 +40,7 @@ from engines.signals import (
     velocity_signals,
     win_loss_signals,
 )
-from engines.stats import RiskFlag, SnapshotStats, compute_stats
+from engines.stats import compute_stats
 
 __all__ = ["analyze", "analyze_all", "resolve_engine", "resolve_pipeline"]
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from engines.models import AtRiskDeal, PortalSnapshot
-from engines.stats import AtRiskRows, SnapshotStats
+from engines.records import AtRiskRows, SnapshotStats
 from engines.trusted import field_names, trusted
 
 __all__ = ["AtRiskList", "build_at_risk", "trusted_row"]

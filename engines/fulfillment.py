@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from engines.measures import Measures, money, percent
 from engines.models import DataGap, Metric, MetricStatus, Pipeline
+from engines.records import SnapshotStats
 from engines.scoring import Deduction, above_status, below_status
-from engines.stats import SnapshotStats
 
 __all__ = [
     "PURPOSE",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from engines.measures import Measures, money, percent, round1
 from engines.models import DataGap, Metric, MetricStatus
+from engines.records import DealIssue, SnapshotStats
 from engines.scoring import Deduction, above_status, below_status
-from engines.stats import DealIssue, SnapshotStats
 
 __all__ = ["PURPOSE", "growth_data_gaps", "growth_deductions", "growth_metrics"]
 

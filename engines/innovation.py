@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from engines.measures import percent
 from engines.models import DataGap, Metric, MetricStatus
+from engines.records import DealIssue, SnapshotStats
 from engines.scoring import below_status
-from engines.stats import DealIssue, SnapshotStats
 
 __all__ = ["GAPS", "PURPOSE", "innovation_metrics"]
 
