@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from engines.analysis import analyze, analyze_all
 from engines.config import AnalysisConfig
+from engines.dates import days_between, to_utc, utc_now
+from engines.deal_lookup import find_deals, matches_exactly
 from engines.errors import (
     EngineError,
     HubSpotAuthError,
@@ -79,4 +81,9 @@ __all__ = [
     "UnknownPipelineError",
     "analyze",
     "analyze_all",
+    "days_between",
+    "find_deals",
+    "matches_exactly",
+    "to_utc",
+    "utc_now",
 ]

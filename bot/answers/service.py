@@ -29,8 +29,8 @@ from engines import (
     SnapshotSource,
     analyze,
     analyze_all,
+    utc_now,
 )
-from engines.dates import utc_now
 
 __all__ = ["ReportBundle", "ReportService"]
 

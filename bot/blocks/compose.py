@@ -25,8 +25,7 @@ from bot.blocks.home import home_view, owner_for_email
 from bot.blocks.ids import DrilldownRef
 from bot.blocks.message import SlackMessage
 from bot.storage.history import Trend
-from engines.deal_lookup import find_deals
-from engines.models import EngineName, EngineReport, PortalSnapshot
+from engines import EngineName, EngineReport, PortalSnapshot, find_deals
 
 __all__ = ["OwnerLookup", "compose_deal", "compose_drilldown", "compose_home"]
 

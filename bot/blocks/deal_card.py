@@ -48,8 +48,7 @@ from bot.blocks.mrkdwn import (
     safe_url,
 )
 from bot.blocks.rows import at_risk_by_id, deal_row, reason_texts
-from engines.deal_lookup import matches_exactly
-from engines.models import (
+from engines import (
     AtRiskDeal,
     Deal,
     EngineName,
@@ -57,6 +56,7 @@ from engines.models import (
     PortalSnapshot,
     RiskReason,
     Signal,
+    matches_exactly,
 )
 
 __all__ = [

@@ -49,7 +49,7 @@ from bot.blocks.ids import (
 from bot.blocks.message import SlackMessage
 from bot.blocks.mrkdwn import escape_within, fallback_text, plain
 from bot.blocks.rows import at_risk_rows, render_row, signal_rows
-from engines.models import AtRiskDeal, EngineReport, PortalSnapshot, Signal
+from engines import AtRiskDeal, EngineReport, PortalSnapshot, Signal
 
 __all__ = [
     "PAGE_SIZE",

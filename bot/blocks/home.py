@@ -61,7 +61,7 @@ from bot.blocks.ids import (
 from bot.blocks.mrkdwn import escape_within, format_date, plain
 from bot.blocks.rows import render_row, sort_by_value
 from bot.storage.history import Trend
-from engines.models import AtRiskDeal, EngineName, EngineReport, Owner, Pipeline, PortalSnapshot
+from engines import AtRiskDeal, EngineName, EngineReport, Owner, Pipeline, PortalSnapshot
 
 __all__ = [
     "HOME_MAX_DEALS",

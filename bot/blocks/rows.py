@@ -17,8 +17,7 @@ from datetime import datetime
 from bot.blocks.format import format_money
 from bot.blocks.format import reason_text as reason_words
 from bot.blocks.mrkdwn import escape_within, format_date, format_days, link_within, mention_or_name
-from engines.dates import days_between
-from engines.models import AtRiskDeal, Deal, EngineReport, PortalSnapshot, RiskReason, Signal
+from engines import AtRiskDeal, Deal, EngineReport, PortalSnapshot, RiskReason, Signal, days_between
 
 __all__ = [
     "NAME_BUDGET",

@@ -35,8 +35,7 @@ from bot.settings import Settings, load_settings
 from bot.slack.web import web_client
 from bot.storage import Storage
 from bot.storage.history import ReportHistory
-from engines import EngineError
-from engines.dates import to_utc
+from engines import EngineError, to_utc
 
 __all__ = ["main"]
 

@@ -41,7 +41,7 @@ from bot.schedules import Scheduling
 from bot.settings import Settings
 from bot.slack import web_client
 from bot.storage import DatabaseEventDeduper, DatabaseReplayStore, Storage
-from engines.dates import utc_now
+from engines import utc_now
 
 __all__ = ["RunningBot", "running_bot", "serve"]
 

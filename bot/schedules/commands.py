@@ -38,8 +38,7 @@ from bot.schedules.cron import (
     split_schedule,
 )
 from bot.storage import Firing, FiringStatus, Schedule, ScheduleOrigin, ScheduleStore
-from engines import EngineName
-from engines.dates import utc_now
+from engines import EngineName, utc_now
 
 __all__ = ["ENV_SCHEDULE_ID", "MIN_INTERVAL", "ScheduleReply", "handle_schedule_command", "parse_engines"]
 

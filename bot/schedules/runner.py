@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from bot.errors import user_text
 from bot.schedules.cron import ScheduleError, last_fire_between, next_fire
 from bot.storage import FiringStatus, Schedule, ScheduleStore
-from engines.dates import utc_now
+from engines import utc_now
 
 __all__ = ["FiringResult", "PostReport", "ScheduleRunner", "default_replica_id"]
 

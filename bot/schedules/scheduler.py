@@ -31,8 +31,7 @@ from bot.schedules.runner import ScheduleRunner
 from bot.schedules.summary import weekly_summary_blocks
 from bot.settings import Settings
 from bot.storage import Schedule, ScheduleOrigin, Storage
-from engines import EngineError
-from engines.dates import utc_now
+from engines import EngineError, utc_now
 
 __all__ = ["SCHEDULE_EXAMPLES", "Scheduling", "scheduled_messages"]
 

@@ -19,8 +19,7 @@ from sqlalchemy import select
 from bot.storage.database import Database
 from bot.storage.history import Trend
 from bot.storage.tables import ReportSnapshotRow
-from engines import EngineName, EngineReport
-from engines.dates import utc_now
+from engines import EngineName, EngineReport, utc_now
 
 __all__ = ["ReportSnapshot", "ReportStore", "ScoreChange", "scalar_metrics", "trend_between"]
 

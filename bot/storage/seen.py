@@ -44,7 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.slack.dedupe import REPLAY_WINDOW, MemoryEventDeduper
 from bot.storage.database import Database
 from bot.storage.tables import SeenKeyRow
-from engines.dates import utc_now
+from engines import utc_now
 
 __all__ = ["DatabaseEventDeduper", "DatabaseReplayStore", "SeenKeys", "seen_key"]
 

@@ -12,7 +12,7 @@ from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.reports import ReportStore
 from bot.storage.schedules import ScheduleStore
-from engines.dates import utc_now
+from engines import utc_now
 
 __all__ = ["Storage"]
 
