@@ -25,8 +25,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 
+from bot.blocks.kit import context, section
 from bot.blocks.mrkdwn import escape, format_date
 from bot.errors import user_text
 from bot.schedules.cron import (
@@ -102,11 +103,11 @@ def _words(text: str) -> list[str]:
 
 
 def _section(mrkdwn: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=mrkdwn[:3000]))
+    return section(mrkdwn[:3000])
 
 
 def _context(mrkdwn: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn[:3000])])
+    return context(mrkdwn[:3000])
 
 
 def _engines_text(engines: tuple[EngineName, ...]) -> str:
