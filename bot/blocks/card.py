@@ -28,12 +28,11 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks.drilldown import drilldown_open_button
 from bot.blocks.format import (
-    LABEL_EMOJI,
-    STATUS_EMOJI,
     count_text,
     engine_title,
     format_metric,
     format_money,
+    light,
     pipeline_text,
     reason_text,
     source_text,
@@ -160,7 +159,7 @@ def _compact_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, 
 
 
 def _header(report: EngineReport) -> HeaderBlock:
-    emoji = LABEL_EMOJI.get(report.label, "⚪")
+    emoji = light(report.label).emoji
     score = f"{report.score}/100" if report.score is not None else "no score"
     return header(f"{emoji} {engine_title(report.engine)} · {score}", emoji=True)
 
@@ -180,7 +179,7 @@ def _score_line(report: EngineReport, trend: Trend | None, *, purpose_limit: int
 def _metric_fields(report: EngineReport, limit: int) -> list[MarkdownTextObject]:
     fields = []
     for metric in list(report.metrics.values())[:limit]:
-        marker = STATUS_EMOJI.get(metric.status, "⚪")
+        marker = light(metric.status).emoji
         text = f"*{escape(metric.label, 60)}*\n{marker} {escape(format_metric(metric), 80)}"
         fields.append(MarkdownTextObject(text=text))
     return fields

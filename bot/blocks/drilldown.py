@@ -202,17 +202,10 @@ def drilldown_modal(
     slack_ids: Mapping[str, str] | None = None,
 ) -> View:
     """The page as a modal (title "At-risk deals" or "Deals in this signal", both <= 24)."""
-    title = _TITLE_SIGNAL if ref.signal else _TITLE_AT_RISK
-    return View(
-        type="modal",
-        callback_id=DRILLDOWN_MODAL,
-        title=PlainTextObject(text=title),
-        close=PlainTextObject(text="Close"),
-        private_metadata=ref.at_page(page.page).encode(),
-        blocks=drilldown_blocks(
-            page, ref=ref, heading=heading, currency=currency, time_zone=time_zone, slack_ids=slack_ids
-        ),
+    blocks = drilldown_blocks(
+        page, ref=ref, heading=heading, currency=currency, time_zone=time_zone, slack_ids=slack_ids
     )
+    return _modal(ref.at_page(page.page), blocks)
 
 
 def drilldown_message(
@@ -237,15 +230,20 @@ def drilldown_message(
     return {"response_type": "ephemeral", "replace_original": replace_original, **message.to_dict()}
 
 
-def _notice_modal(ref: DrilldownRef, block_id: str, mrkdwn: str) -> View:
+def _modal(ref: DrilldownRef, blocks: list[Block]) -> View:
+    """The drill-down modal showing ``blocks``; ``private_metadata`` is the page's ref."""
     return View(
         type="modal",
         callback_id=DRILLDOWN_MODAL,
         title=PlainTextObject(text=_TITLE_SIGNAL if ref.signal else _TITLE_AT_RISK),
         close=PlainTextObject(text="Close"),
         private_metadata=ref.encode(),
-        blocks=[section(mrkdwn, block_id=block_id)],
+        blocks=blocks,
     )
+
+
+def _notice_modal(ref: DrilldownRef, block_id: str, mrkdwn: str) -> View:
+    return _modal(ref, [section(mrkdwn, block_id=block_id)])
 
 
 def drilldown_loading_modal(ref: DrilldownRef) -> View:

@@ -38,9 +38,9 @@ from slack_sdk.models.views import View
 
 from bot.blocks.drilldown import drilldown_open_button
 from bot.blocks.format import (
-    LABEL_EMOJI,
     engine_title,
     format_money,
+    light,
     pipeline_text,
     source_text,
     trend_text,
@@ -138,7 +138,7 @@ def _count(n: int, noun: str) -> str:
 
 def _engine_blocks(report: EngineReport, trend: Trend | None) -> list[Block]:
     score = f"*{report.score}/100*" if report.score is not None else "*no score*"
-    line = f"{LABEL_EMOJI[report.label]} *{engine_title(report.engine)}*: {score} {report.label.value}"
+    line = f"{light(report.label).emoji} *{engine_title(report.engine)}*: {score} {report.label.value}"
     moved = trend_text(trend, report.time_zone)
     if moved:
         line += f" · {moved}"
