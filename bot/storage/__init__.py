@@ -8,6 +8,7 @@ Start-up::
     reports = ReportStore(db)        # a bot.trends.ReportHistory: record(report) -> Trend | None
     schedules = ScheduleStore(db)    # schedules + firing claims for bot.schedules
     DatabaseEventDeduper(db), DatabaseReplayStore(db)   # Slack retries/replays, shared by replicas
+    DatabaseMentionDeduper(db)       # one answer per mentioning message (edits re-send it)
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 from bot.storage.database import DEFAULT_DB_FILENAME, Database, resolve_url
 from bot.storage.reports import ReportSnapshot, ReportStore, ScoreChange, scalar_metrics, trend_between
 from bot.storage.schedules import Firing, FiringStatus, Schedule, ScheduleOrigin, ScheduleStore
-from bot.storage.seen import DatabaseEventDeduper, DatabaseReplayStore
+from bot.storage.seen import DatabaseEventDeduper, DatabaseMentionDeduper, DatabaseReplayStore
 
 __all__ = [
     "DEFAULT_DB_FILENAME",
     "Database",
     "DatabaseEventDeduper",
+    "DatabaseMentionDeduper",
     "DatabaseReplayStore",
     "Firing",
     "FiringStatus",

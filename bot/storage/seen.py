@@ -46,7 +46,7 @@ from bot.storage.database import Database
 from bot.storage.tables import SeenKeyRow
 from engines.dates import utc_now
 
-__all__ = ["DatabaseEventDeduper", "DatabaseReplayStore", "SeenKeys", "seen_key"]
+__all__ = ["DatabaseEventDeduper", "DatabaseMentionDeduper", "DatabaseReplayStore", "SeenKeys", "seen_key"]
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,24 @@ class DatabaseEventDeduper(_DatabaseStore):
 
     async def first_delivery(self, event_id: str) -> bool:
         return await self._claims.claim(seen_key(event_id))
+
+
+class DatabaseMentionDeduper(_DatabaseStore):
+    """Mentions answered, one key per message (``channel:ts``), shared through the database
+    (``BotDeps.seen_mentions``).
+
+    Editing a message that mentions the bot makes Slack send ``app_mention`` again with a new
+    ``event_id`` (so the event dedupe lets it through) but the message's own ``ts``: claiming the
+    message here keeps it to one answer, whichever replica each delivery reaches. Keys are held
+    ``ttl`` seconds (default a day); fails open like the event dedupe (see the module docstring).
+    """
+
+    KIND = "mention"
+    TTL = 86_400.0
+    MAX_LOCAL = 50_000
+
+    async def first_delivery(self, key: str) -> bool:
+        return await self._claims.claim(seen_key(key))
 
 
 class DatabaseReplayStore(_DatabaseStore):
