@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.dedupe import EventDeduper, MemoryEventDeduper
+from bot.dedupe import MENTION_MEMORY, EventDeduper, MemoryEventDeduper
 from bot.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
 from bot.render import SlackMessage, card_message, error_message, help_message, notice_message
 from bot.render.text import escape
 from bot.replies import Reply
 from bot.service import ReportService
+from bot.slack.text import SlackText
 from bot.slack_web import slack_error_code
 from engines import EngineError, PortalSnapshot, Progress
 
@@ -167,6 +168,8 @@ class BotDeps:
     service: ReportService
     progress_after: float = 4.0
     seen_events: EventDeduper = field(default_factory=MemoryEventDeduper)
+    # Mentions answered, by message (channel:ts): an edited message re-sends its mention.
+    seen_mentions: EventDeduper = field(default_factory=lambda: MemoryEventDeduper(ttl=MENTION_MEMORY))
     subcommands: dict[str, Subcommand] = field(default_factory=dict)
     # HubSpot owners <-> Slack users (deal card, drill-downs, App Home); None: owners shown by name.
     owners: OwnerDirectory | None = None
@@ -177,7 +180,8 @@ class BotDeps:
         """Teach ``/engine`` and mentions a new first word, e.g. ``schedule``."""
         self.subcommands[subcommand.name.casefold()] = subcommand
 
-    def parse(self, text: str | None) -> Request:
+    def parse(self, text: SlackText | str | None) -> Request:
+        """What ``text`` (Slack's, see :func:`bot.slack.text.parse`) asks for."""
         return parse_request(text, self.subcommands.keys())
 
     def help(self, unknown: str | None = None) -> SlackMessage:

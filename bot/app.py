@@ -55,13 +55,15 @@ def build_deps(
     *,
     history: ReportHistory | None = None,
     seen_events: EventDeduper | None = None,
+    seen_mentions: EventDeduper | None = None,
     subcommands: Sequence[Subcommand] = (),
 ) -> BotDeps:
     """The listeners' shared parts: the report service over the configured source, the owner
     directory (when there is a bot token), and friends.
 
-    ``history`` (report storage) adds trend lines; ``seen_events`` replaces the in-memory event
-    dedup with a shared store (several replicas); ``subcommands`` teach ``/engine`` new first words.
+    ``history`` (report storage) adds trend lines; ``seen_events`` and ``seen_mentions`` replace the
+    in-memory event dedup and answered-mentions memory with shared stores (several replicas);
+    ``subcommands`` teach ``/engine`` new first words.
     """
     settings.require_for_source()
     service = ReportService(build_source(settings), history=history, config=settings.analysis)
@@ -73,6 +75,8 @@ def build_deps(
     )
     if seen_events is not None:
         deps.seen_events = seen_events
+    if seen_mentions is not None:
+        deps.seen_mentions = seen_mentions
     for subcommand in subcommands:
         deps.add_subcommand(subcommand)
     return deps

@@ -25,15 +25,25 @@ from collections.abc import Callable
 from typing import Protocol
 
 __all__ = [
+    "MENTION_MEMORY",
     "REPLAY_WINDOW",
     "EventDeduper",
     "MemoryEventDeduper",
     "MemoryReplayStore",
     "ReplayStore",
+    "mention_key",
 ]
 
 # Bolt rejects a timestamp more than 5 minutes away from now, in either direction.
 REPLAY_WINDOW = 300.0
+# How long a mention stays answered, by message (see mention_key): edits come minutes, not days, later.
+MENTION_MEMORY = 86_400.0
+
+
+def mention_key(channel: str, message_ts: str) -> str:
+    """The message a mention is in: Slack re-sends ``app_mention`` when it is edited, with a new
+    ``event_id`` but the same ``channel`` and ``ts``, so this (not the event id) keeps it to one answer."""
+    return f"{channel}:{message_ts}"
 
 
 class EventDeduper(Protocol):

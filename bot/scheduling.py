@@ -63,6 +63,7 @@ from bot.slack_web import web_client
 from bot.storage import (
     Database,
     DatabaseEventDeduper,
+    DatabaseMentionDeduper,
     DatabaseReplayStore,
     ReportStore,
     Schedule,
@@ -331,8 +332,12 @@ async def running_bot(
     scheduling: Scheduling | None = None
     try:
         shared = settings.database_url is not None
-        seen_events = DatabaseEventDeduper(storage.database) if shared else None
-        deps = build_deps(settings, history=storage.reports, seen_events=seen_events)
+        deps = build_deps(
+            settings,
+            history=storage.reports,
+            seen_events=DatabaseEventDeduper(storage.database) if shared else None,
+            seen_mentions=DatabaseMentionDeduper(storage.database) if shared else None,
+        )
         client = web_client(settings)
         scheduling = Scheduling(
             settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval

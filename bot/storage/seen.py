@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.dedupe import REPLAY_WINDOW, MemoryEventDeduper
+from bot.dedupe import MENTION_MEMORY, REPLAY_WINDOW, MemoryEventDeduper
 from bot.storage.database import Database
 from bot.storage.tables import SeenKeyRow
 from engines.dates import utc_now
@@ -225,12 +225,13 @@ class DatabaseMentionDeduper(_DatabaseStore):
 
     Editing a message that mentions the bot makes Slack send ``app_mention`` again with a new
     ``event_id`` (so the event dedupe lets it through) but the message's own ``ts``: claiming the
-    message here keeps it to one answer, whichever replica each delivery reaches. Keys are held
-    ``ttl`` seconds (default a day); fails open like the event dedupe (see the module docstring).
+    message (:func:`bot.dedupe.mention_key`) keeps it to one answer, whichever replica each delivery
+    reaches. Keys are held ``ttl`` seconds (default :data:`~bot.dedupe.MENTION_MEMORY`, a day); fails
+    open like the event dedupe (see the module docstring).
     """
 
     KIND = "mention"
-    TTL = 86_400.0
+    TTL = MENTION_MEMORY
     MAX_LOCAL = 50_000
 
     async def first_delivery(self, key: str) -> bool:

@@ -22,15 +22,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.scheduling import Scheduling, Storage
+from bot.scheduling import Scheduling, Storage, running_bot
+from bot.server import EVENTS_PATH
 from engines import PortalSnapshot, SampleSource
 from engines.hubspot import HubSpotSource
 from engines.sample import generate_portal
 from tests.bot.conftest import NOW
-from tests.bot.harness import BOT_TOKEN, BotHarness, Sent
+from tests.bot.harness import BOT_TOKEN, BotHarness, Sent, make_settings, sign
 from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_payloads import (
@@ -195,17 +197,17 @@ async def test_mention_with_tokens_and_escaped_pipeline_is_answered_in_its_threa
 
 
 async def test_a_token_in_the_question_reads_as_typed(slack: FakeSlack) -> None:
-    """``@bot <#C…|sales> growth``: the channel reference is not the engine word; help names it as
-    the person sees it (``#sales``), escaped once, never the raw ``<#C…|sales>`` markup."""
+    """``@bot <#C…|general> growth``: the channel reference is not the engine word; help names it as
+    the person sees it (``#general``), never as the raw ``<#C…|general>`` markup."""
     async with BotHarness(slack, SampleSource(now=NOW)) as bot:
         ts = _fresh_ts()
-        text = wire(user(bot.slack.bot_user_id), " ", channel("C0SALES", "sales"), " growth & co")
+        text = wire(user(bot.slack.bot_user_id), " ", channel("C0GENERAL", "general"), " growth & co")
         await _event(bot, app_mention(text, team_id=bot.slack.team_id, ts=ts))
         await slack.wait_for(lambda s: len(_thread_posts(s, ts)) >= 1)
         (reply,) = _thread_posts(slack, ts)
     dumped = json.dumps(reply)
-    assert "I didn't understand `#sales`" in dumped
-    assert "C0SALES" not in dumped
+    assert "I didn't understand `#general`" in dumped
+    assert "C0GENERAL" not in dumped
 
 
 async def test_a_link_typed_after_deal_is_looked_up_by_its_label(odd_bot: BotHarness) -> None:
@@ -266,7 +268,8 @@ async def test_schedule_add_stores_the_pipeline_as_typed_and_shows_it_once_escap
     added = await _answer(bot.slack, key)
     [schedule] = await storage.schedules.schedules()
     assert schedule.pipeline == RENEWALS
-    _assert_once_escaped(added, RENEWALS_ONCE)
+    assert f"for pipeline *{RENEWALS_ONCE}*" in json.dumps(added["blocks"], ensure_ascii=False)
+    _assert_never_twice(added)
 
     _, key = await _command(bot, "schedule list")
     listed = await _answer(bot.slack, key)
@@ -379,3 +382,49 @@ async def test_mentions_posted_by_bots_are_not_answered(slack: FakeSlack) -> Non
     assert (sent.status, ours_sent.status) == (200, 200)
     assert _thread_posts(slack, other_app) == []
     assert _thread_posts(slack, ours) == []
+
+
+async def _deliver(port: int, body: dict[str, Any]) -> int:
+    """Sign and POST an Events API body to a replica, as Slack does."""
+    raw = json.dumps(body)
+    now = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": str(now),
+        "X-Slack-Signature": sign(raw, now),
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"http://127.0.0.1:{port}{EVENTS_PATH}", data=raw.encode(), headers=headers) as response,
+    ):
+        await response.read()
+        return response.status
+
+
+async def test_an_edit_reaching_another_replica_gets_no_second_card(tmp_path: Path) -> None:
+    """Two ``engine-bot serve`` replicas on one database (DATABASE_URL): the mention reaches A,
+    the edit B, and then both a new message and its edit arrive at once, one at each replica."""
+    async with FakeSlack(bot_token=BOT_TOKEN) as slack:
+        settings = make_settings(slack, database_url=f"sqlite:///{tmp_path / 'shared.db'}")
+        async with running_bot(settings) as a, running_bot(settings) as b:
+
+            def envelope(*typed: str, ts: str, edited_ts: str | None = None) -> dict[str, Any]:
+                text = wire(user(slack.bot_user_id), " ", *typed)
+                event = app_mention(text, team_id=slack.team_id, ts=ts, edited_ts=edited_ts)
+                return event_callback(event, team_id=slack.team_id, bot_user_id=slack.bot_user_id)
+
+            ts = _fresh_ts(-20)
+            assert await _deliver(a.port, envelope("growth", ts=ts)) == 200
+            await slack.wait_for(lambda s: len(_thread_posts(s, ts)) >= 1)
+            assert await _deliver(b.port, envelope("fulfillment", ts=ts, edited_ts=_fresh_ts())) == 200
+
+            raced = _fresh_ts(-10)
+            statuses = await asyncio.gather(
+                _deliver(a.port, envelope("innovation", ts=raced)),
+                _deliver(b.port, envelope("innovation for ", RENEWALS, ts=raced, edited_ts=_fresh_ts())),
+            )
+            assert statuses == [200, 200]
+            await slack.wait_for(lambda s: len(_thread_posts(s, raced)) >= 1)
+            await asyncio.sleep(0.5)  # room for a second card, had either replica started one
+    assert len(_thread_posts(slack, ts)) == 1
+    assert len(_thread_posts(slack, raced)) == 1

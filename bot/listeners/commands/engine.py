@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answering import BotDeps, Invocation, answer, working_text
 from bot.parsing import HelpRequest, ReportRequest
 from bot.replies import CommandReply, deliverable
+from bot.slack.text import parse
 
 __all__ = ["COMMAND", "handle_engine_command"]
 
@@ -25,7 +26,7 @@ COMMAND = "/engine"
 async def handle_engine_command(
     ack: AsyncAck, command: dict[str, Any], deps: BotDeps, *, client: AsyncWebClient | None = None
 ) -> None:
-    request = deps.parse(command.get("text"))
+    request = deps.parse(parse(command.get("text")))
     if isinstance(request, HelpRequest):
         await ack(response_type="ephemeral", **deliverable(deps.help(request.unknown)))
         return

@@ -19,8 +19,8 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
     async def repeated_events(body: dict[str, Any], next: Any) -> Any:
         return await drop_repeated_events(body, next, deps)
 
-    async def app_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
-        await handle_app_mention(event, client, deps)
+    async def app_mention(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+        await handle_app_mention(event, client, deps, bot_user_id=context.get("bot_user_id"))
 
     async def app_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         await handle_app_home_opened(event, client, deps)
