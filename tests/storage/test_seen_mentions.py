@@ -5,7 +5,10 @@ Two store objects on one database stand for two replicas, as in test_seen.py.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from bot.storage import Database, DatabaseEventDeduper, DatabaseMentionDeduper
 from bot.storage.seen import SeenKeys
@@ -32,3 +35,19 @@ async def test_mention_keys_do_not_collide_with_event_ids(db: Database, clock: F
     assert await mentions.first_delivery("C0SALES:1764000000.000100")
     table = SeenKeys(db, clock=clock)
     assert (table.count("event"), table.count("mention")) == (1, 1)
+
+
+@pytest.mark.postgres
+async def test_concurrent_claims_of_one_message_on_postgresql_have_one_winner(pg_url: str) -> None:
+    """The mention and its edit racing to replicas on two connection pools: one claim wins."""
+    replica_a, replica_b = Database(pg_url), Database(pg_url)
+    clock = FakeClock(datetime(2026, 11, 16, 8, 0, tzinfo=UTC))
+    try:
+        await asyncio.to_thread(replica_a.migrate)
+        stores = [DatabaseMentionDeduper(db, clock=clock) for db in (replica_a, replica_b) for _ in range(4)]
+        claims = await asyncio.gather(*(s.first_delivery("C0SALES:1764000000.000100") for s in stores))
+        assert claims.count(True) == 1
+        assert SeenKeys(replica_a, clock=clock).count("mention") == 1
+    finally:
+        replica_a.dispose()
+        replica_b.dispose()
