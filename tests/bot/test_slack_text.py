@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.render.text import escape, plain
 from bot.slack.text import ChannelRef, Link, SlackText, Special, UserMention, parse, unescape
 from tests.fakes.slack_payloads import Wire, channel, link, slack_escape, special, user, wire
 
@@ -158,3 +159,13 @@ def test_mixed_text_and_tokens_round_trip(
 ) -> None:
     sent = wire(*(p if isinstance(p, str) else _wire(p) for p in parts))
     assert parse(sent).parts == _normalised(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TYPED)
+def test_what_the_bot_escapes_reads_back_as_the_text_it_showed(typed: str) -> None:
+    """Replies escape once (bot's mrkdwn helper); Slack would show exactly the cleaned text, and a
+    reply quoted back at the bot parses to it: no token can be smuggled through a name."""
+    shown = escape(typed)
+    assert parse(shown).tokens == ()
+    assert parse(shown).text == plain(typed)
