@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ from tests.fakes.slack_payloads import (
     view_submission,
     wire,
 )
+from tests.schedules.signed import SignedSlack
+from tests.storage.helpers import FakeClock
 
 RENEWALS = "Renewals & Expansion"
 RENEWALS_ONCE = "Renewals &amp; Expansion"
@@ -428,3 +431,25 @@ async def test_an_edit_reaching_another_replica_gets_no_second_card(tmp_path: Pa
             await asyncio.sleep(0.5)  # room for a second card, had either replica started one
     assert len(_thread_posts(slack, ts)) == 1
     assert len(_thread_posts(slack, raced)) == 1
+
+
+async def test_a_schedule_for_a_pipeline_named_with_ampersand_posts_its_card(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    """``engine-bot serve`` end to end: the schedule added from Slack fires with the pipeline as
+    typed, and the card it posts names it escaped once."""
+    clock = FakeClock(datetime(2026, 11, 23, 8, 50, tzinfo=UTC))
+    slack.bot_token = BOT_TOKEN
+    settings = make_settings(slack, data_dir=tmp_path / "data")
+    async with running_bot(settings, clock=clock, poll_interval=timedelta(milliseconds=50)) as bot:
+        people = SignedSlack(slack, bot.port)
+        added = await people.answer(wire("schedule add daily 09:00 growth ", RENEWALS), channel="C0REVOPS")
+        assert f"for pipeline *{RENEWALS_ONCE}*" in json.dumps(added["blocks"], ensure_ascii=False)
+        clock.set(datetime(2026, 11, 23, 9, 0, 2, tzinfo=UTC))
+        await slack.wait_for(
+            lambda s: any(c.payload.get("channel") == "C0REVOPS" for c in s.calls_to("chat.postMessage"))
+        )
+    [card] = [c.payload for c in slack.calls_to("chat.postMessage") if c.payload.get("channel") == "C0REVOPS"]
+    assert card["text"].startswith("Growth engine:")
+    assert card["text"].endswith(f"· pipeline: {RENEWALS_ONCE}")
+    _assert_once_escaped(card, RENEWALS_ONCE)
