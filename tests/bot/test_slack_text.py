@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render.text import escape, plain
+from bot.blocks.mrkdwn import escape, plain
 from bot.slack.text import ChannelRef, Link, SlackText, Special, UserMention, parse, unescape
 from tests.fakes.slack_payloads import Wire, channel, link, slack_escape, special, user, wire
 

@@ -27,8 +27,10 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.scheduling import Scheduling, Storage, running_bot
-from bot.server import EVENTS_PATH
+from bot.runtime import running_bot
+from bot.runtime.http import EVENTS_PATH
+from bot.schedules import Scheduling
+from bot.storage import Storage
 from engines import PortalSnapshot, SampleSource
 from engines.hubspot import HubSpotSource
 from engines.sample import generate_portal
