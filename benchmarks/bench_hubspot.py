@@ -28,12 +28,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.fakes
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.support
 
 from engines.hubspot import HubSpotSource
 from engines.models import PortalSnapshot
 from engines.sample import generate_portal
-from tests.fakes.hubspot import SEARCH, FakeHubSpot
+from tests.support.hubspot import SEARCH, FakeHubSpot
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 SIZES = (1_000, 10_000, 50_000)

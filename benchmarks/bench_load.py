@@ -4,9 +4,9 @@ Why a separate script and real processes: the question is whether a team's pipel
 of people typing ``/engine`` at once) gets every acknowledgement inside Slack's 3 seconds and
 exactly one card each, with HubSpot slow and rate-limited. Only the process a deployment runs can
 answer that, so nothing here is in-process: ``engine-bot serve`` is a subprocess configured purely
-through its environment, HubSpot is ``tests.fakes.hubspot.FakeHubSpot`` in a child process (300 ms a
+through its environment, HubSpot is ``tests.support.hubspot.FakeHubSpot`` in a child process (300 ms a
 call and HubSpot's real limits: search 5 a second, everything else 100 per 10 seconds), and Slack's
-Web API plus the ``response_url`` receiver is ``tests.fakes.slack.FakeSlack`` in another child
+Web API plus the ``response_url`` receiver is ``tests.support.slack.FakeSlack`` in another child
 process, so neither fake shares a GIL with the bot or with the load generator measuring it.
 
 What is sent: ``--commands`` slash commands (growth / fulfillment / innovation / all / growth
@@ -63,14 +63,14 @@ import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for tests.fakes and tests.bot.harness
+sys.path.insert(0, str(ROOT))  # for tests.support and tests.support.harness
 
 from engines.sample import generate_portal  # noqa: E402
-from tests.bot.harness import sign  # noqa: E402
-from tests.bot.processes import free_port  # noqa: E402
-from tests.fakes._runners import serve_in_subprocess  # noqa: E402
-from tests.fakes.hubspot import ACCOUNT, SEARCH, FakeHubSpot  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
+from tests.support._runners import serve_in_subprocess  # noqa: E402
+from tests.support.harness import sign  # noqa: E402
+from tests.support.hubspot import ACCOUNT, SEARCH, FakeHubSpot  # noqa: E402
+from tests.support.processes import free_port  # noqa: E402
+from tests.support.slack import FakeSlack  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret-" + uuid.uuid4().hex
 BOT_TOKEN = "xoxb-bench-" + uuid.uuid4().hex

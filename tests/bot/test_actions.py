@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from engines import SampleSource
-from tests.bot.checks import assert_valid_payload
-from tests.bot.conftest import NOW
-from tests.bot.harness import BotHarness
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness
+from tests.support.payloads import check_message
+from tests.support.slack import FakeSlack
 
 
 def _buttons(payload: dict[str, object]) -> dict[str, str]:
@@ -41,7 +41,7 @@ async def test_switching_engine_replaces_the_card_in_place(slack: FakeSlack) -> 
         assert update.payload["replace_original"] is True
         assert len([b for b in update.payload["blocks"] if b["type"] == "header"]) == 3
         assert "Sales Pipeline" in json.dumps(update.payload)  # the pipeline travels with the button
-        assert_valid_payload(update.payload)
+        check_message(update.payload)
         assert slack.calls_to("chat.postMessage") == []
 
 

@@ -15,11 +15,12 @@ import pytest
 from bot.cli import main
 from bot.cli.progress import ProgressBar
 from engines import EngineReport, PortalSnapshot, Progress
-from tests.bot.checks import assert_valid_payload
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.hubspot import FakeHubSpot
+from tests.support.payloads import check_message
+from tests.support.slack import FakeSlack
 
-NOW = "2026-11-25T09:00:00Z"
+NOW_ARG = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")  # as a person types it: 2026-11-25T09:00:00Z
 VARIABLES = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
@@ -51,7 +52,7 @@ def slack() -> Iterator[FakeSlack]:
 
 
 def test_report_all_text_needs_no_configuration(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", "all", "--now", NOW]) == 0
+    assert main(["report", "all", "--now", NOW_ARG]) == 0
     out = capsys.readouterr().out
     for title in ("GROWTH ENGINE", "FULFILLMENT ENGINE", "INNOVATION ENGINE"):
         assert title in out
@@ -61,24 +62,27 @@ def test_report_all_text_needs_no_configuration(capsys: pytest.CaptureFixture[st
 
 
 def test_report_text_in_colour_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", "growth", "--now", NOW, "--color", "always"]) == 0
+    assert main(["report", "growth", "--now", NOW_ARG, "--color", "always"]) == 0
     assert "\x1b[1m" in capsys.readouterr().out
 
 
 def test_report_json_is_the_report_model(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", "all", "--format", "json", "--now", NOW]) == 0
+    assert main(["report", "all", "--format", "json", "--now", NOW_ARG]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [d["engine"] for d in data] == ["growth", "fulfillment", "innovation"]
     assert all(EngineReport.model_validate(d).as_of.isoformat().startswith("2026-11-25T09:00") for d in data)
-    assert main(["report", "GROWTH", "--format", "json", "--now", NOW]) == 0
+    assert main(["report", "GROWTH", "--format", "json", "--now", NOW_ARG]) == 0
     assert json.loads(capsys.readouterr().out)["engine"] == "growth"
 
 
 def test_report_blocks_prints_a_valid_payload_and_a_builder_link(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", "growth", "--format", "blocks", "--now", NOW, "--pipeline", "sales pipeline"]) == 0
+    assert (
+        main(["report", "growth", "--format", "blocks", "--now", NOW_ARG, "--pipeline", "sales pipeline"])
+        == 0
+    )
     captured = capsys.readouterr()
     payload = json.loads(captured.out)
-    assert_valid_payload(payload)
+    check_message(payload)
     assert "Sales Pipeline" in captured.out
     assert "https://app.slack.com/block-kit-builder#%7B%22blocks%22" in captured.err
 
@@ -142,7 +146,7 @@ def test_post_sends_one_card_and_joins_a_public_channel_first(
     assert [c.method for c in slack.calls] == ["chat.postMessage", "conversations.join", "chat.postMessage"]
     posted = slack.calls_to("chat.postMessage")[-1]
     assert posted.error is None
-    assert_valid_payload(posted.payload)
+    check_message(posted.payload)
     assert "Posted to C0REPORTS" in capsys.readouterr().err
 
 
@@ -150,7 +154,7 @@ def test_report_uses_the_configured_renewals_pipeline(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANALYSIS__RENEWAL_PIPELINE", "renewals & expansion")  # label, any case
-    assert main(["report", "fulfillment", "--format", "json", "--now", NOW]) == 0
+    assert main(["report", "fulfillment", "--format", "json", "--now", NOW_ARG]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["metrics"]["renewal_open_deals"]["value"] > 0
     assert "renewal_pipeline" not in {gap["key"] for gap in report["data_gaps"]}

@@ -8,9 +8,9 @@ from typing import Any
 
 from bot.storage.history import Trend
 from engines import EngineReport, PortalSnapshot, SampleSource
-from tests.bot.conftest import NOW
-from tests.bot.harness import BotHarness, message_ts
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness, message_ts
+from tests.support.slack import FakeSlack
 
 
 def _block(payload: dict[str, Any], block_id: str) -> dict[str, Any]:

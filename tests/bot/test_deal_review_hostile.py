@@ -10,8 +10,8 @@ import json
 
 from engines import PortalSnapshot, ProgressCallback
 from engines.errors import UnknownPipelineError
-from tests.bot.harness import BotHarness
-from tests.fakes.slack import FakeSlack
+from tests.support.harness import BotHarness
+from tests.support.slack import FakeSlack
 
 
 class FixedSource:

@@ -10,9 +10,9 @@ from typing import Any
 from bot.blocks.drilldown import PAGE_SIZE
 from bot.blocks.rows import at_risk_rows
 from engines import EngineName, PortalSnapshot, SampleSource, analyze
-from tests.bot.conftest import NOW
-from tests.bot.harness import BotHarness
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness
+from tests.support.slack import FakeSlack
 
 
 def _accessories(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:

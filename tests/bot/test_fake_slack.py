@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from bot.slack.web import web_client
-from tests.fakes.slack import FakeSlack
+from tests.support.slack import FakeSlack
 
 
 def _client(slack: FakeSlack, token: str | None = None) -> AsyncWebClient:

@@ -13,9 +13,9 @@ from typing import Any
 from bot.blocks.home import my_at_risk
 from bot.storage import Database, ReportStore
 from engines import EngineName, Owner, PortalSnapshot, SampleSource, analyze, analyze_all
-from tests.bot.conftest import NOW
-from tests.bot.harness import BotHarness
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness
+from tests.support.slack import FakeSlack
 
 
 def _ids(view: dict[str, Any]) -> list[str]:

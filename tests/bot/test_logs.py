@@ -10,9 +10,9 @@ import pytest
 from bot.logs import RedactSecrets, secrets_of
 from bot.settings import Settings
 from engines import SampleSource
-from tests.bot.conftest import NOW
-from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET, BotHarness
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, BotHarness
+from tests.support.slack import FakeSlack
 
 
 async def test_driving_every_path_logs_no_secret(slack: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:

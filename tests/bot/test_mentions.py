@@ -8,10 +8,10 @@ import json
 import pytest
 
 from engines import SampleSource
-from tests.bot.checks import assert_valid_payload
-from tests.bot.conftest import NOW
-from tests.bot.harness import BotHarness, message_ts
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness, message_ts
+from tests.support.payloads import check_message
+from tests.support.slack import FakeSlack
 
 
 async def test_mention_is_answered_in_its_thread(slack: FakeSlack) -> None:
@@ -24,7 +24,7 @@ async def test_mention_is_answered_in_its_thread(slack: FakeSlack) -> None:
         assert post.payload["channel"] == "C0SALES"
         assert post.payload["thread_ts"] == "1764000000.000200"
         assert "Growth engine" in post.payload["text"]
-        assert_valid_payload(post.payload)
+        check_message(post.payload)
 
 
 async def test_mention_inside_a_thread_replies_to_that_thread(slack: FakeSlack) -> None:
@@ -76,7 +76,7 @@ async def test_mention_help_and_nonsense_get_help_in_the_thread(slack: FakeSlack
         assert not any("<!channel>" in t for t in texts)
         for call in slack.calls_to("chat.postMessage"):
             assert call.payload["thread_ts"] in (message_ts("Ev006"), message_ts("Ev007"))
-            assert_valid_payload(call.payload)
+            check_message(call.payload)
 
 
 async def test_private_mention_goes_only_to_the_asker(slack: FakeSlack) -> None:

@@ -28,8 +28,9 @@ from engines import (
     analyze_all,
 )
 from engines.sample import generate_portal
-from tests.bot.checks import assert_valid_message, injection_problems
-from tests.bot.conftest import HOSTILE_NAMES, NOW
+from tests.support.clock import NOW
+from tests.support.fixtures import HOSTILE_NAMES
+from tests.support.payloads import check_slack_message, control_problems
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def _headers(payload: dict[str, object]) -> list[str]:
 @pytest.mark.parametrize("engine", list(EngineName))
 def test_full_card_for_each_engine_has_every_part(portal: PortalSnapshot, engine: EngineName) -> None:
     report = analyze(portal, engine)
-    payload = assert_valid_message(card_message([report]))
+    payload = check_slack_message(card_message([report]))
     blob = json.dumps(payload, ensure_ascii=False)
     (header,) = _headers(payload)
     score = f"{report.score}/100" if report.score is not None else "no score"
@@ -73,7 +74,7 @@ def test_full_card_for_each_engine_has_every_part(portal: PortalSnapshot, engine
 
 def test_all_is_one_message_with_a_compact_card_per_engine(portal: PortalSnapshot) -> None:
     reports = analyze_all(portal)
-    payload = assert_valid_message(card_message(reports))
+    payload = check_slack_message(card_message(reports))
     assert len(_headers(payload)) == 3
     assert payload["text"].count(" engine: ") == 3
     assert len(json.dumps(payload["blocks"])) < len(json.dumps(card_message(reports[:1]).to_dict())) * 3
@@ -83,7 +84,7 @@ def test_trend_line_shows_the_change_since_the_previous_report(portal: PortalSna
     report = analyze(portal, "growth")
     previous = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)
     trend = Trend(previous_at=previous, previous_score=(report.score or 0) - 8, score_delta=8)
-    payload = assert_valid_message(card_message([report], {EngineName.GROWTH: trend}))
+    payload = check_slack_message(card_message([report], {EngineName.GROWTH: trend}))
     assert "▲ 8 since Mon 16 Nov" in json.dumps(payload, ensure_ascii=False)
     assert "▲ 8 since Mon 16 Nov" in payload["text"]
     down = Trend(previous_at=previous, score_delta=-3)
@@ -95,7 +96,7 @@ def test_hostile_crm_strings_never_reach_slack_unescaped(hostile_portal: PortalS
     reports = analyze_all(hostile_portal) if engine == "all" else [analyze(hostile_portal, engine)]
     if engine != "innovation":  # innovation lists no deals; its purpose and footer still pass through
         assert any(d.name in HOSTILE_NAMES for r in reports for d in r.at_risk)
-    payload = assert_valid_message(card_message(reports))
+    payload = check_slack_message(card_message(reports))
     blob = json.dumps(payload, ensure_ascii=False)
     for forbidden in (
         "<!channel>",
@@ -115,9 +116,9 @@ def test_a_100k_deal_portal_still_fits_every_limit(huge_portal: PortalSnapshot) 
     reports = analyze_all(huge_portal)
     assert reports[0].deals_analyzed > 50_000
     assert len(reports[0].at_risk) > 1000
-    assert_valid_message(card_message(reports))
+    check_slack_message(card_message(reports))
     for report in reports:
-        payload = assert_valid_message(card_message([report]))
+        payload = check_slack_message(card_message([report]))
         if report.at_risk:
             assert "more at-risk deals" in json.dumps(payload)
 
@@ -171,13 +172,13 @@ def _worst_report(engine: EngineName) -> EngineReport:
 def test_worst_case_report_is_still_a_valid_message() -> None:
     worst = [_worst_report(e) for e in EngineName]
     for report in worst:
-        assert_valid_message(card_message([report]))
-    assert_valid_message(card_message(worst))
+        check_slack_message(card_message([report]))
+    check_slack_message(card_message(worst))
 
 
 def test_card_without_data_says_so_instead_of_a_score() -> None:
     report = EngineReport(engine=EngineName.INNOVATION, as_of=NOW)
-    payload = assert_valid_message(card_message([report]))
+    payload = check_slack_message(card_message([report]))
     assert "no score" in _headers(payload)[0]
     assert "Insufficient data" in payload["text"]
 
@@ -194,13 +195,11 @@ def test_button_values_round_trip_and_reject_foreign_values(portal: PortalSnapsh
 
 
 def test_help_and_errors_escape_what_the_user_typed() -> None:
-    payload = assert_valid_message(help_message("<!channel>&"))
+    payload = check_slack_message(help_message("<!channel>&"))
     assert "&lt;!channel&gt;&amp;" in json.dumps(payload)
     assert "/engine growth" in json.dumps(payload)
-    error = assert_valid_message(
-        error_message("No pipeline called '<@U1>'. Pipelines in this portal: A & B.")
-    )
-    assert injection_problems(error) == []
+    error = check_slack_message(error_message("No pipeline called '<@U1>'. Pipelines in this portal: A & B."))
+    assert control_problems(error) == []
     assert "&lt;@U1&gt;" in error["text"]
 
 
@@ -247,7 +246,7 @@ def test_extra_buttons_join_the_button_row(portal: PortalSnapshot) -> None:
     extra = [
         ButtonElement(text="Show at-risk deals", action_id=f"drill_{i}", value="x" * 100) for i in range(8)
     ]
-    payload = assert_valid_message(card_message([analyze(portal, "growth")], extra_buttons=extra))
+    payload = check_slack_message(card_message([analyze(portal, "growth")], extra_buttons=extra))
     actions = next(b for b in payload["blocks"] if b["type"] == "actions")
     ids = [e["action_id"] for e in actions["elements"]]
     assert ids[-1] == "engine.refresh"
@@ -267,7 +266,7 @@ def test_drilldown_buttons_sit_beside_the_lists_they_open(name: str, request: py
 
     portal: PortalSnapshot = request.getfixturevalue(name)
     report = analyze(portal, "growth", now=NOW)
-    payload = assert_valid_message(card_message([report]))
+    payload = check_slack_message(card_message([report]))
     buttons = _accessory_buttons(payload)
     ids = [b["action_id"] for b in buttons]
     actions = next(b for b in payload["blocks"] if b["type"] == "actions")
@@ -296,7 +295,7 @@ def test_no_drilldown_without_deals_or_with_a_pipeline_id_too_long_for_a_button(
     assert 'drilldown_open"' not in json.dumps(card_message([innovation]).to_dict())
     growth = analyze(portal, "growth", now=NOW)
     long_id = growth.model_copy(update={"pipeline": "p" * 300})
-    payload = assert_valid_message(card_message([long_id]))
+    payload = check_slack_message(card_message([long_id]))
     assert _accessory_buttons(payload) == []
-    compact = assert_valid_message(card_message([long_id, innovation]))
+    compact = check_slack_message(card_message([long_id, innovation]))
     assert _accessory_buttons(compact) == []

@@ -17,9 +17,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.schedules import Scheduling
 from bot.storage import Storage
 from engines import EngineName, SampleSource
-from tests.bot.conftest import NOW
-from tests.bot.harness import BOT_TOKEN, BotHarness
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BOT_TOKEN, BotHarness
+from tests.support.slack import FakeSlack
 
 
 @pytest.fixture

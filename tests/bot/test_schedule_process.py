@@ -8,9 +8,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET
-from tests.bot.processes import serve_process
-from tests.fakes.slack import FakeSlack
+from tests.support.harness import BOT_TOKEN, SIGNING_SECRET
+from tests.support.processes import serve_process
+from tests.support.slack import FakeSlack
 
 
 def test_serve_process_runs_the_scheduler_and_stops_on_sigterm(tmp_path: Path) -> None:

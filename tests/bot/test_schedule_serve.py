@@ -28,13 +28,12 @@ from bot.settings import Settings, SettingsError
 from bot.storage import FiringStatus, ScheduleStore, ScoreChange
 from bot.storage.history import Trend
 from engines import EngineName, PortalSnapshot, analyze_all
-from tests.bot.checks import assert_valid_payload
-from tests.bot.conftest import NOW
-from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET, make_settings
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import Call, FakeSlack
-from tests.schedules.signed import SignedSlack
-from tests.storage.helpers import FakeClock
+from tests.support.clock import NOW, FakeClock
+from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, make_settings
+from tests.support.hubspot import FakeHubSpot
+from tests.support.payloads import check_message
+from tests.support.signed import SignedSlack
+from tests.support.slack import Call, FakeSlack
 
 MONDAY_0858 = datetime(2026, 11, 23, 7, 58, tzinfo=UTC)  # 08:58 in Berlin
 MONDAY_9_BERLIN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -108,7 +107,7 @@ async def test_the_runner_posts_a_card_with_its_trend_and_the_week_once(
     ]
     [card] = posted(slack)
     payload = card.payload
-    assert_valid_payload({"text": payload["text"], "blocks": payload["blocks"]})
+    check_message({"text": payload["text"], "blocks": payload["blocks"]})
     assert payload["text"].startswith("Growth engine: ")
     assert "since Mon 23 Nov" in payload["text"]  # the trend line against the report asked for above
     blocks = json.dumps(payload["blocks"], ensure_ascii=False)
@@ -261,7 +260,7 @@ def test_all_engines_and_the_week_in_review_fit_one_message(hostile_portal: Port
     )
     [message] = scheduled_messages(card_message(reports, trends), summary)
     payload = message.to_dict()
-    assert_valid_payload(payload)
+    check_message(payload)
     assert len(payload["blocks"]) <= 50
     assert "Week in review" in json.dumps(payload["blocks"], ensure_ascii=False)
 

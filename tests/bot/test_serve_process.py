@@ -14,9 +14,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET, sign
-from tests.bot.processes import serve_process
-from tests.fakes.slack import FakeSlack
+from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, sign
+from tests.support.processes import serve_process
+from tests.support.slack import FakeSlack
 
 
 def _command(base: str, text: str, response_url: str) -> int:

@@ -9,9 +9,9 @@ import aiohttp
 from bot.runtime.http import start_http
 from bot.slack.dedupe import MemoryReplayStore
 from engines import SampleSource
-from tests.bot.conftest import NOW
-from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET, BotHarness, sign
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, BotHarness, sign
+from tests.support.slack import FakeSlack
 
 
 async def test_health_reveals_only_liveness(slack: FakeSlack) -> None:

@@ -1,6 +1,6 @@
 """Slack's text markup in, what the person typed out (bot.slack.text).
 
-Inputs are built with tests.fakes.slack_payloads, which escapes text the way Slack documents
+Inputs are built with tests.support.slack_payloads, which escapes text the way Slack documents
 ("formatting: escaping text"), independently of the parser under test.
 """
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.blocks.mrkdwn import escape, plain
 from bot.slack.text import ChannelRef, Link, SlackText, Special, UserMention, parse, unescape
-from tests.fakes.slack_payloads import Wire, channel, link, slack_escape, special, user, wire
+from tests.support.slack_payloads import Wire, channel, link, slack_escape, special, user, wire
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@
   line, never Bolt's 404.
 - Mentions posted by bots (``bot_id``), ours included, are not answered.
 
-Bodies come from tests.fakes.slack_payloads, which encodes Slack's documented shapes independently of
+Bodies come from tests.support.slack_payloads, which encodes Slack's documented shapes independently of
 the bot's code.
 """
 
@@ -34,11 +34,12 @@ from bot.storage import Storage
 from engines import PortalSnapshot, SampleSource
 from engines.hubspot import HubSpotSource
 from engines.sample import generate_portal
-from tests.bot.conftest import NOW
-from tests.bot.harness import BOT_TOKEN, BotHarness, Sent, make_settings, sign
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_payloads import (
+from tests.support.clock import NOW, FakeClock
+from tests.support.harness import BOT_TOKEN, BotHarness, Sent, make_settings, sign
+from tests.support.hubspot import FakeHubSpot
+from tests.support.signed import SignedSlack
+from tests.support.slack import FakeSlack
+from tests.support.slack_payloads import (
     app_mention,
     app_rate_limited,
     block_actions,
@@ -52,8 +53,6 @@ from tests.fakes.slack_payloads import (
     view_submission,
     wire,
 )
-from tests.schedules.signed import SignedSlack
-from tests.storage.helpers import FakeClock
 
 RENEWALS = "Renewals & Expansion"
 RENEWALS_ONCE = "Renewals &amp; Expansion"

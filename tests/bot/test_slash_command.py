@@ -15,11 +15,11 @@ import pytest
 
 from engines import PortalSnapshot, ProgressCallback, SampleSource
 from engines.hubspot import HubSpotSource
-from tests.bot.checks import assert_valid_payload
-from tests.bot.conftest import NOW
-from tests.bot.harness import BotHarness, sign
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness, sign
+from tests.support.hubspot import FakeHubSpot
+from tests.support.payloads import check_message
+from tests.support.slack import FakeSlack
 
 ACCOUNT = "/account-info/v3/details"
 
@@ -54,7 +54,7 @@ async def test_growth_card_arrives_in_channel_after_a_fast_ephemeral_ack(
         assert "Growth engine" in card.payload["blocks"][0]["text"]["text"]
         assert card.payload["text"].startswith("Growth engine:")
         assert "source: HubSpot" in json.dumps(card.payload)
-        assert_valid_payload(card.payload)
+        check_message(card.payload)
         assert len(hubspot.calls_to(ACCOUNT)) == 1
 
 
@@ -107,7 +107,7 @@ async def test_empty_or_help_gets_the_ephemeral_help_card_in_the_ack(slack: Fake
         assert body["response_type"] == "ephemeral"
         assert body["blocks"][0]["text"]["text"] == "How to use /engine"
         assert "/engine growth" in json.dumps(body)
-        assert_valid_payload(body)
+        check_message(body)
         await asyncio.sleep(0.2)
         assert slack.responses(key) == []
 
@@ -121,7 +121,7 @@ async def test_unknown_input_gets_help_naming_it_escaped(slack: FakeSlack, text:
         body = ack.json()
         assert ack.status == 200
         assert "I didn't understand" in json.dumps(body)
-        assert_valid_payload(body)
+        check_message(body)
 
 
 async def test_unknown_pipeline_is_a_clear_private_error(slack: FakeSlack) -> None:
@@ -133,7 +133,7 @@ async def test_unknown_pipeline_is_a_clear_private_error(slack: FakeSlack) -> No
         # Slack's tokens read as typed ("@channel", "@U999"); the rest is escaped once.
         assert "No pipeline called '@channel &amp; @U999'" in reply.payload["text"]
         assert "Sales Pipeline" in reply.payload["text"]
-        assert_valid_payload(reply.payload)
+        check_message(reply.payload)
 
 
 async def test_hubspot_auth_failure_is_a_clear_message_not_a_trace(

@@ -14,9 +14,9 @@ from bot.answers.service import ReportService
 from bot.app import build_app
 from bot.runtime.socket_mode import connect_socket_mode
 from engines import SampleSource
-from tests.bot.conftest import NOW
-from tests.bot.harness import BOT_TOKEN, make_settings
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BOT_TOKEN, make_settings
+from tests.support.slack import FakeSlack
 
 
 async def test_slash_command_and_mention_over_socket_mode(slack: FakeSlack) -> None:

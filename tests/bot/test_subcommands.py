@@ -11,9 +11,9 @@ from bot.answers.answering import Invocation, Subcommand
 from bot.blocks import notice_message
 from bot.blocks.mrkdwn import escape
 from engines import EngineError, SampleSource
-from tests.bot.conftest import NOW
-from tests.bot.harness import BotHarness
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness
+from tests.support.slack import FakeSlack
 
 
 class _Echo:

@@ -6,14 +6,13 @@ and ``test_fulfillment.py``; keep the two in step when changing it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from engines.models import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot, Stage
+from tests.support.clock import NOW
 
 __all__ = ["NOW", "ago", "deal", "hand_pipeline", "hand_portal", "portal", "second_pipeline"]
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def ago(days: float) -> datetime:

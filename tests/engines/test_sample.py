@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from engines import EngineName, SampleSource, analyze_all
 from engines.models import Deal
 from engines.sample import MESSY_NAME, PORTAL_ID, UNLISTED_STAGE_ID, generate_portal
-
-NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+from tests.support.clock import NOW
 
 
 def test_deterministic_for_seed_and_now() -> None:

@@ -13,8 +13,8 @@ from engines.errors import HubSpotUnavailableError, UnknownPipelineError
 from engines.hubspot import HubSpotSource
 from engines.models import PortalSnapshot
 from engines.source import Progress
-from tests.fakes.hubspot import PIPELINES, SEARCH, FakeHubSpot
 from tests.hubspot.conftest import FAST_RETRY, RELAXED
+from tests.support.hubspot import PIPELINES, SEARCH, FakeHubSpot
 
 PAGES = math.ceil(485 / 200)
 

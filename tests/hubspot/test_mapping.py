@@ -21,7 +21,7 @@ from engines.hubspot._mapping import (
     validate,
 )
 from engines.models import Deal
-from tests.fakes.hubspot import hubspot_deal_properties
+from tests.support.hubspot import hubspot_deal_properties
 
 PIPELINES_JSON = {
     "results": [

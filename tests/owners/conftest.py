@@ -1,4 +1,4 @@
-"""Fixtures: the shared loopback Slack Web API (``tests/fakes/slack.py``) and a client pointed at it."""
+"""Fixtures: the shared loopback Slack Web API (``tests/support/slack.py``) and a client pointed at it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes.slack import FakeSlack
+from tests.support.slack import FakeSlack
 
 TOKEN = "xoxb-owners-test-secret-token"
 

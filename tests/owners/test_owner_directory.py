@@ -1,4 +1,4 @@
-"""OwnerDirectory against the loopback Slack Web API (``tests/fakes/slack.py``): hits, cached misses,
+"""OwnerDirectory against the loopback Slack Web API (``tests/support/slack.py``): hits, cached misses,
 TTL, bound, single-flight, errors that never escape, and no secret in the logs."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from bot.blocks.mrkdwn import mention_or_name
 from bot.runtime import build_deps, build_owner_directory
 from bot.settings import Settings
 from bot.slack.owners import OwnerDirectory
-from tests.fakes.slack import FakeSlack
 from tests.owners.conftest import TOKEN, FakeClock
+from tests.support.slack import FakeSlack
 
 
 async def _mention(directory: OwnerDirectory, name: str | None, email: str | None) -> str:

@@ -1,6 +1,6 @@
 """Fixtures for the reliability tests: loopback Slack and HubSpot, a small portal, fast retry knobs.
 
-The bot under test is always the real Bolt app over HTTP (``tests.bot.harness.BotHarness``); only
+The bot under test is always the real Bolt app over HTTP (``tests.support.harness.BotHarness``); only
 the HubSpot source's public knobs (``RetryPolicy``, ``timeout``) are shrunk so a fault that takes
 HubSpot seconds to clear costs the suite milliseconds. Nothing of ours is patched.
 """
@@ -8,22 +8,16 @@ HubSpot seconds to clear costs the suite milliseconds. Nothing of ours is patche
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 
 from engines import PortalSnapshot
 from engines.sample import generate_portal
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import FakeSlack
+from tests.support.clock import NOW
+from tests.support.fixtures import slack
+from tests.support.hubspot import FakeHubSpot
 
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
+__all__ = ["NOW", "hubspot", "portal", "slack"]
 
 
 @pytest.fixture(scope="session")

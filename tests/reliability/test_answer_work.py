@@ -21,11 +21,11 @@ import pytest
 from bot.answers.answering import BUSY, AnswerGate
 from bot.answers.service import ReportService
 from engines import EngineName, SampleSource
-from tests.bot.harness import BotHarness
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import Call, FakeSlack
-from tests.reliability.conftest import NOW
 from tests.reliability.support import source_for
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness
+from tests.support.hubspot import FakeHubSpot
+from tests.support.slack import Call, FakeSlack
 
 
 def _progress_lines(slack: FakeSlack) -> list[str]:

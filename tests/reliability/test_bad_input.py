@@ -23,11 +23,12 @@ import pytest
 
 from engines import PortalSnapshot, SampleSource
 from engines.hubspot import HubSpotSource
-from tests.bot.harness import BotHarness, message_ts
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import FakeSlack
-from tests.reliability.conftest import NOW
-from tests.reliability.support import injections, scan, slack_payloads, source_for
+from tests.reliability.support import scan, slack_payloads, source_for
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness, message_ts
+from tests.support.hubspot import FakeHubSpot
+from tests.support.payloads import control_problems
+from tests.support.slack import FakeSlack
 
 TYPED = {
     "empty": "",
@@ -209,9 +210,9 @@ async def test_dirty_crm_amounts_and_dates_do_not_break_the_numbers(
 
 
 def test_the_injection_scan_itself_catches_what_it_must() -> None:
-    """The checks above are only as good as ``injections``: it must flag each kind, pass ours."""
+    """The checks above are only as good as ``control_problems``: it must flag each kind, pass ours."""
     ours = "<https://app.hubspot.com/contacts/1/record/0-3/42|Acme &amp; co>"
-    assert injections({"text": f"at risk: {ours} owned by <@U0OWNER>"}, resolved_users=["U0OWNER"]) == []
+    assert control_problems({"text": f"at risk: {ours} owned by <@U0OWNER>"}, {"U0OWNER"}) == []
     for hostile in (
         "<!channel>",
         "<@U0STRANGER>",
@@ -221,6 +222,6 @@ def test_the_injection_scan_itself_catches_what_it_must() -> None:
         "Tom & Jerry",
     ):
         section = {"type": "section", "text": {"type": "mrkdwn", "text": f"{ours} {hostile}"}}
-        assert injections({"text": "x", "blocks": [section]}, resolved_users=["U0OWNER"]) != [], hostile
+        assert control_problems({"text": "x", "blocks": [section]}, {"U0OWNER"}) != [], hostile
     plain = {"type": "header", "text": {"type": "plain_text", "text": "<!channel> is literal here"}}
-    assert injections({"text": "x", "blocks": [plain]}) == []
+    assert control_problems({"text": "x", "blocks": [plain]}) == []

@@ -15,11 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.dedupe import REPLAY_WINDOW, MemoryEventDeduper, MemoryReplayStore
 from bot.slack.owners import OwnerDirectory
 from engines import SampleSource
-from tests.bot.harness import BotHarness
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import FakeSlack
-from tests.reliability.conftest import NOW
 from tests.reliability.support import ACCOUNT, PIPELINES, source_for
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness
+from tests.support.hubspot import FakeHubSpot
+from tests.support.slack import FakeSlack
 
 
 async def test_event_dedupe_memory_stays_at_its_bound_and_still_drops_recent_retries(

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from engines.hubspot import HubSpotSource, RetryPolicy
-from tests.bot.harness import BotHarness
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import FakeSlack
 from tests.reliability.support import ACCOUNT, PIPELINES, SEARCH, scan, slack_payloads, source_for
+from tests.support.harness import BotHarness
+from tests.support.hubspot import FakeHubSpot
+from tests.support.slack import FakeSlack
 
 # Bounded waits: every fault below resolves (retry or message) well inside this.
 ANSWER_WITHIN = 15.0

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.schedules import Schedule, ScheduleRunner, ScheduleStore, post_cards
 from bot.storage import Database, FiringStatus
-from tests.fakes.slack import FakeSlack
+from tests.support.slack import FakeSlack
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -24,11 +24,11 @@ from bot.runtime.http import SignatureGate
 from bot.settings import SettingsError, load_settings
 from bot.slack.dedupe import MemoryReplayStore
 from engines import PortalSnapshot, SampleSource
-from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET, BotHarness, sign
-from tests.fakes.hubspot import FakeHubSpot
-from tests.fakes.slack import FakeSlack
-from tests.reliability.conftest import NOW
 from tests.reliability.support import PIPELINES, source_for
+from tests.support.clock import NOW
+from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, BotHarness, sign
+from tests.support.hubspot import FakeHubSpot
+from tests.support.slack import FakeSlack
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

@@ -21,10 +21,10 @@ import pytest
 
 from bot.cli import main
 from engines import SampleSource
-from tests.bot.harness import BotHarness
-from tests.fakes.slack import FakeSlack
-from tests.reliability.conftest import NOW
 from tests.reliability.support import scan, slack_payloads
+from tests.support.clock import NOW
+from tests.support.harness import BotHarness
+from tests.support.slack import FakeSlack
 
 CLI_VARIABLES = (
     "SLACK_BOT_TOKEN",

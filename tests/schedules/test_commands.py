@@ -10,9 +10,7 @@ import pytest
 from bot.schedules import ENV_SCHEDULE_ID, ScheduleReply, handle_schedule_command
 from bot.storage import Database, FiringStatus, ScheduleOrigin, ScheduleStore
 from engines import EngineName
-from tests.storage.helpers import FakeClock
-
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # a Wednesday
+from tests.support.clock import NOW, FakeClock
 
 
 @pytest.fixture

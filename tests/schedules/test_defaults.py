@@ -10,7 +10,7 @@ import pytest
 from bot.schedules import ENV_SCHEDULE_ID, ScheduleError, ensure_default_schedule
 from bot.storage import Database, ScheduleOrigin, ScheduleStore
 from engines import EngineName
-from tests.storage.helpers import FakeClock
+from tests.support.clock import FakeClock
 
 
 async def test_environment_schedule_is_created_once_across_restarts(data_dir: Path, clock: FakeClock) -> None:

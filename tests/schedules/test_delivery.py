@@ -1,4 +1,4 @@
-"""Delivery against the loopback Slack Web API (tests/fakes/slack.py): post, join, DM, 429."""
+"""Delivery against the loopback Slack Web API (tests/support/slack.py): post, join, DM, 429."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.schedules import DeliveryError, ScheduleRunner, ensure_rate_limit_retries, post_cards
 from bot.storage import Database, FiringStatus, Schedule, ScheduleStore
-from tests.fakes.slack import FakeSlack
-from tests.storage.helpers import FakeClock
+from tests.support.clock import FakeClock
+from tests.support.slack import FakeSlack
 
 BLOCKS = [SectionBlock(text=MarkdownTextObject(text="*Growth* 72 ▲ 8"))]
 

@@ -24,9 +24,9 @@ from bot.runtime import running_bot
 from bot.schedules import ScheduleRunner
 from bot.storage import Database, FiringStatus, Schedule, ScheduleStore
 from bot.storage.tables import Base
-from tests.bot.harness import BOT_TOKEN, make_settings
-from tests.fakes.slack import FakeSlack
-from tests.storage.helpers import FakeClock
+from tests.support.clock import FakeClock
+from tests.support.harness import BOT_TOKEN, make_settings
+from tests.support.slack import FakeSlack
 
 pytestmark = pytest.mark.postgres
 

@@ -12,7 +12,7 @@ from bot.schedules import ScheduleRunner
 from bot.schedules.delivery import DeliveryError
 from bot.storage import Database, FiringStatus, Schedule, ScheduleStore
 from bot.storage.tables import Base
-from tests.storage.helpers import FakeClock
+from tests.support.clock import FakeClock
 
 MONDAY_9_BERLIN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

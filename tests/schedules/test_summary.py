@@ -10,7 +10,8 @@ from bot.schedules import summary_blocks, weekly_summary_blocks
 from bot.schedules.summary import change_text
 from bot.storage import Database, ReportStore, ScheduleStore, ScoreChange
 from engines import EngineName
-from tests.storage.helpers import FakeClock, make_report
+from tests.storage.helpers import make_report
+from tests.support.clock import FakeClock
 
 
 def text_of(blocks: list) -> str:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Database
-from tests.storage.helpers import FakeClock
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Test helpers shared by tests/storage and tests/schedules: a hand-driven clock and tiny reports."""
+"""Test helpers shared by the storage and schedules tests: tiny reports (the clock is tests.support.clock)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from engines import EngineName, EngineReport, HealthLabel, Metric, Signal, SignalType
 
-__all__ = ["FakeClock", "make_report", "minutes"]
-
-
-class FakeClock:
-    """A clock the test moves by hand; call it to read the time, as the code under test does."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
-
-    def set(self, moment: datetime) -> datetime:
-        self.now = moment.astimezone(UTC)
-        return self.now
+__all__ = ["make_report", "minutes"]
 
 
 def make_report(

@@ -9,7 +9,7 @@ import pytest
 
 from bot.storage import Database, FiringStatus, ScheduleOrigin, ScheduleStore
 from engines import EngineName
-from tests.storage.helpers import FakeClock
+from tests.support.clock import FakeClock
 
 MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

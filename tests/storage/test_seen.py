@@ -20,9 +20,9 @@ from bot.slack.dedupe import MemoryEventDeduper
 from bot.storage import DEFAULT_DB_FILENAME, Database, DatabaseEventDeduper, DatabaseReplayStore
 from bot.storage.seen import SeenKeys
 from bot.storage.tables import SeenKeyRow
-from tests.bot.harness import make_settings
-from tests.fakes.slack import FakeSlack
-from tests.storage.helpers import FakeClock
+from tests.support.clock import FakeClock
+from tests.support.harness import make_settings
+from tests.support.slack import FakeSlack
 
 SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.storage import Database, DatabaseEventDeduper, DatabaseMentionDeduper
 from bot.storage.seen import SeenKeys
-from tests.storage.helpers import FakeClock
+from tests.support.clock import FakeClock
 
 
 async def test_a_message_is_claimed_once_across_replicas_for_a_day(db: Database, clock: FakeClock) -> None:

@@ -21,10 +21,9 @@ from bot.runtime import running_bot
 from bot.runtime.http import EVENTS_PATH
 from bot.storage import Database, DatabaseEventDeduper, DatabaseReplayStore
 from engines import SampleSource
-from tests.bot.conftest import NOW
-from tests.bot.harness import BOT_TOKEN, BotHarness, make_settings, sign
-from tests.fakes.slack import FakeSlack
-from tests.storage.helpers import FakeClock
+from tests.support.clock import NOW, FakeClock
+from tests.support.harness import BOT_TOKEN, BotHarness, make_settings, sign
+from tests.support.slack import FakeSlack
 
 pytestmark = pytest.mark.postgres
 

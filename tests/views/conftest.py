@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from engines import analyze_all
 from engines.models import AtRiskDeal, EngineName, EngineReport, PortalSnapshot, RiskReason
 from engines.sample import generate_portal
-
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+from tests.support.clock import NOW
 
 # Names a CRM can hold: mention and link forgeries, entities, emoji, formatting, controls, 500 chars.
 HOSTILE_NAMES = (

@@ -15,8 +15,8 @@ from bot.blocks.ids import DrilldownRef
 from bot.blocks.rows import at_risk_rows
 from bot.slack.owners import OwnerDirectory
 from engines.models import EngineName, EngineReport, PortalSnapshot
-from tests.fakes.slack import FakeSlack
-from tests.views.limits import check_message, check_view
+from tests.support.payloads import ANY_LINK, check_message, check_view
+from tests.support.slack import FakeSlack
 
 Sample = tuple[PortalSnapshot, list[EngineReport]]
 
@@ -45,7 +45,7 @@ async def test_drilldown_page_mentions_matched_owners_only(
 
     view = await compose_drilldown(ref, reports, snapshot, owners, as_modal=True)
     assert isinstance(view, View)
-    data = check_view(view, frozenset({"U0MATCH"}))
+    data = check_view(view, frozenset({"U0MATCH"}), links=ANY_LINK)
     assert "<@U0MATCH>" in str(data["blocks"])
 
     asked = {c.payload["email"] for c in slack.calls_to("users.lookupByEmail")}
@@ -55,7 +55,7 @@ async def test_drilldown_page_mentions_matched_owners_only(
         ref.at_page(1), reports, snapshot, owners, as_modal=False, replace_original=True
     )
     assert isinstance(message, dict)
-    check_message(message, frozenset({"U0MATCH"}))
+    check_message(message, frozenset({"U0MATCH"}), links=ANY_LINK)
     assert message["replace_original"] is True
 
 
@@ -64,7 +64,7 @@ async def test_a_vanished_signal_says_so(sample: Sample, owners: OwnerDirectory)
     ref = DrilldownRef(engine=EngineName.GROWTH, signal="ffffffffffff")
     message = await compose_drilldown(ref, reports, snapshot, owners, as_modal=False)
     assert isinstance(message, dict)
-    check_message(message)
+    check_message(message, links=ANY_LINK)
     assert "no longer available" in message["blocks"][0]["text"]["text"]
 
 
@@ -78,10 +78,10 @@ async def test_deal_card_mentions_the_owner(sample: Sample, slack: FakeSlack, ow
 
     message = (await compose_deal(deal.id, reports, snapshot, owners)).to_dict()
 
-    check_message(message, frozenset({"U0DEAL"}))
+    check_message(message, frozenset({"U0DEAL"}), links=ANY_LINK)
     assert "<@U0DEAL>" in str(message["blocks"])
     many = (await compose_deal("a", reports, snapshot, owners)).to_dict()
-    check_message(many)
+    check_message(many, links=ANY_LINK)
     assert len(slack.calls_to("users.lookupByEmail")) == 1  # a pick list resolves no owners
     assert "deal_none" in str((await compose_deal("no such deal", reports, snapshot, None)).to_dict())
 
@@ -97,11 +97,11 @@ async def test_home_for_a_matched_and_an_unknown_viewer(
     slack.add_user("U0REP", owner.email.upper())
     slack.add_user("U0NOMAIL", None)
 
-    mine = check_view(await compose_home("U0REP", reports, snapshot, owners, pipeline=None))
+    mine = check_view(await compose_home("U0REP", reports, snapshot, owners, pipeline=None), links=ANY_LINK)
     assert any(str(b.get("block_id")) == "home_mine_0" for b in mine["blocks"])
 
-    nobody = check_view(await compose_home("U0NOMAIL", reports, snapshot, owners))
+    nobody = check_view(await compose_home("U0NOMAIL", reports, snapshot, owners), links=ANY_LINK)
     assert "can't read an e-mail address" in str(nobody["blocks"])
-    offline = check_view(await compose_home("U0REP", reports, snapshot, None))
+    offline = check_view(await compose_home("U0REP", reports, snapshot, None), links=ANY_LINK)
     assert "can't read an e-mail address" in str(offline["blocks"])
     assert [c.payload["user"] for c in slack.calls_to("users.info")] == ["U0REP", "U0NOMAIL"]

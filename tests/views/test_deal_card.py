@@ -18,8 +18,8 @@ from bot.blocks.mrkdwn import escape, format_days
 from bot.blocks.rows import reason_texts
 from engines.deal_lookup import find_deals
 from engines.models import Deal, EngineReport, PortalSnapshot
+from tests.support.payloads import ANY_LINK, check_message
 from tests.views.conftest import HOSTILE_NAMES
-from tests.views.limits import check_message
 
 Sample = tuple[PortalSnapshot, list[EngineReport]]
 
@@ -44,7 +44,7 @@ def test_card_for_an_at_risk_deal_shows_the_engines_view(sample: Sample) -> None
 
     payload = deal_card(deal, snapshot, reports, slack_ids=ids).to_dict()
 
-    check_message(payload, frozenset({"U0OWNER"}))
+    check_message(payload, frozenset({"U0OWNER"}), links=ANY_LINK)
     facts = " ".join(f["text"] for f in _block(payload, "deal_facts")["fields"])
     assert "<@U0OWNER>" in facts
     average = stage_average_days(reports, flagged.stage_id)
@@ -80,7 +80,7 @@ def test_card_for_healthy_and_closed_deals(sample: Sample) -> None:
         if d.id not in flagged and d.id not in mentioned and stage_of(d) and not stage_of(d).is_closed
     )
     payload = deal_card(quiet, snapshot, reports).to_dict()
-    check_message(payload)
+    check_message(payload, links=ANY_LINK)
     assert "Not flagged at risk" in _block(payload, "deal_risk")["text"]["text"]
     assert "No risk flags or signals" in _block(payload, "deal_next_steps")["text"]["text"]
 
@@ -103,12 +103,15 @@ def test_hostile_deals_render_escaped_and_within_limits(sample: Sample) -> None:
     )
     hostile = snapshot.model_copy(update={"deals": deals, "owners": owners})
     for deal in deals:
-        check_message(deal_card(deal, hostile, reports).to_dict())
+        check_message(deal_card(deal, hostile, reports).to_dict(), links=ANY_LINK)
     check_message(
-        deal_reply("<!channel>", find_deals(hostile, "<!channel>", limit=11), hostile, reports).to_dict()
+        deal_reply("<!channel>", find_deals(hostile, "<!channel>", limit=11), hostile, reports).to_dict(),
+        links=ANY_LINK,
     )
-    check_message(deal_reply("&", find_deals(hostile, "&", limit=11), hostile, reports).to_dict())
-    check_message(deal_not_found("<!channel> & <@U1> " * 100).to_dict())
+    check_message(
+        deal_reply("&", find_deals(hostile, "&", limit=11), hostile, reports).to_dict(), links=ANY_LINK
+    )
+    check_message(deal_not_found("<!channel> & <@U1> " * 100).to_dict(), links=ANY_LINK)
 
 
 def test_several_matches_give_a_pick_list_with_buttons(sample: Sample) -> None:
@@ -118,7 +121,7 @@ def test_several_matches_give_a_pick_list_with_buttons(sample: Sample) -> None:
 
     payload = deal_reply("a", matches, snapshot, reports).to_dict()
 
-    check_message(payload)
+    check_message(payload, links=ANY_LINK)
     picks = [b["accessory"] for b in payload["blocks"] if b["block_id"].startswith("deal_match_")]
     assert [p["value"] for p in picks] == [d.id for d in matches[:MAX_MATCHES]]
     assert [p["action_id"] for p in picks] == [f"{DEAL_PICK}_{n}" for n in range(MAX_MATCHES)]
@@ -140,10 +143,10 @@ def test_exact_match_beats_partial_but_two_exact_names_are_ambiguous() -> None:
 def test_not_found_and_empty_query(sample: Sample) -> None:
     snapshot, reports = sample
     payload = deal_reply("zzz <!channel>", [], snapshot, reports).to_dict()
-    check_message(payload)
+    check_message(payload, links=ANY_LINK)
     assert "&lt;!channel&gt;" in payload["blocks"][0]["text"]["text"]
     empty = deal_not_found("   ").to_dict()
-    check_message(empty)
+    check_message(empty, links=ANY_LINK)
     assert "Which deal?" in empty["blocks"][0]["text"]["text"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engines.deal_lookup import find_deals, matches_exactly, normalize_query
 from engines.models import Deal, PortalSnapshot
-from tests.views.conftest import NOW
+from tests.support.clock import NOW
 
 
 def _snapshot(*deals: Deal) -> PortalSnapshot:

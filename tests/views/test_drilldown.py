@@ -26,8 +26,9 @@ from bot.blocks.ids import (
 )
 from bot.blocks.rows import ROW_MAX_CHARS, at_risk_rows, deal_row, render_row
 from engines.models import AtRiskDeal, EngineName, EngineReport, PortalSnapshot
-from tests.views.conftest import NOW, hostile_report, hostile_rows
-from tests.views.limits import check_message, check_view
+from tests.support.clock import NOW
+from tests.support.payloads import ANY_LINK, check_message, check_view
+from tests.views.conftest import hostile_report, hostile_rows
 
 Sample = tuple[PortalSnapshot, list[EngineReport]]
 SLACK_IDS = {"rep1@example.com": "U0REP1", "rep2@example.com": "W0REP2", "rep3@example.com": "<!channel>"}
@@ -53,8 +54,10 @@ def test_1000_hostile_deals_every_page_keeps_every_limit() -> None:
         page = drilldown_page(rows, number)
         kwargs = {"ref": ref.at_page(number), "heading": "<!channel> " * 40, "currency": report.currency}
         message = drilldown_message(page, **kwargs, time_zone=report.time_zone, slack_ids=SLACK_IDS)
-        check_message(message, MENTIONS)
-        modal = check_view(drilldown_modal(page, **kwargs, slack_ids=SLACK_IDS), MENTIONS, max_chars=10_000)
+        check_message(message, MENTIONS, links=ANY_LINK)
+        modal = check_view(
+            drilldown_modal(page, **kwargs, slack_ids=SLACK_IDS), MENTIONS, max_chars=10_000, links=ANY_LINK
+        )
         assert len(message["blocks"]) <= 50
         assert modal["callback_id"] == DRILLDOWN_MODAL
         assert DrilldownRef.decode(modal["private_metadata"]) == ref.at_page(number)
@@ -105,10 +108,10 @@ def test_a_page_past_the_end_shows_the_last_page_and_empty_lists_say_so() -> Non
     assert (empty.page, empty.pages, empty.total) == (0, 1, 0)
     ref = DrilldownRef(engine=EngineName.GROWTH)
     message = drilldown_message(empty, ref=ref, heading="Growth", currency="USD", replace_original=True)
-    check_message(message)
+    check_message(message, links=ANY_LINK)
     assert [b["block_id"] for b in message["blocks"]] == ["drilldown_title", "drilldown_empty"]
     assert message["replace_original"] is True
-    check_view(drilldown_modal(empty, ref=ref, heading="Growth", currency="USD"))
+    check_view(drilldown_modal(empty, ref=ref, heading="Growth", currency="USD"), links=ANY_LINK)
 
 
 def test_ref_round_trips_and_rejects_what_it_did_not_write() -> None:
@@ -145,7 +148,7 @@ def test_sample_at_risk_drilldown(sample: Sample) -> None:
     ids = {some.casefold(): "U0OWNER"}
     page = drilldown_page(rows, 0)
     message = drilldown_message(page, ref=ref, heading=heading, currency=growth.currency, slack_ids=ids)
-    check_message(message, frozenset({"U0OWNER"}))
+    check_message(message, frozenset({"U0OWNER"}), links=ANY_LINK)
     first = message["blocks"][2]["text"]["text"]
     assert rows[0].url is not None
     assert rows[0].url in first
@@ -172,7 +175,9 @@ def test_sample_signal_drilldown_uses_the_engines_reasons(sample: Sample) -> Non
             assert row == flagged[row.id]
         else:
             assert row.reasons == ()
-    check_view(drilldown_modal(drilldown_page(rows, 0), ref=ref, heading=heading, currency="USD"))
+    check_view(
+        drilldown_modal(drilldown_page(rows, 0), ref=ref, heading=heading, currency="USD"), links=ANY_LINK
+    )
 
     gone = ref.model_copy(update={"signal": "000000000000"})
     assert drilldown_rows(gone, reports, snapshot) is None

@@ -24,8 +24,9 @@ from bot.blocks.ids import (
 )
 from bot.storage.history import Trend
 from engines.models import EngineName, EngineReport, Owner, Pipeline, PortalSnapshot
-from tests.views.conftest import HOSTILE_NAMES, NOW, hostile_report, hostile_rows
-from tests.views.limits import check_view
+from tests.support.clock import NOW
+from tests.support.payloads import ANY_LINK, check_view
+from tests.views.conftest import HOSTILE_NAMES, hostile_report, hostile_rows
 
 Sample = tuple[PortalSnapshot, list[EngineReport]]
 
@@ -53,7 +54,8 @@ def test_scores_trends_and_my_deals_for_a_matched_owner(sample: Sample) -> None:
             owner=owner_for_email(snapshot, (owner.email or "").upper()),
             trends={EngineName.GROWTH: trend, EngineName.FULFILLMENT: None},
             pipelines=snapshot.pipelines,
-        )
+        ),
+        links=ANY_LINK,
     )
 
     assert view["type"] == "home"
@@ -81,16 +83,16 @@ def test_scores_trends_and_my_deals_for_a_matched_owner(sample: Sample) -> None:
 
 def test_viewer_without_email_without_owner_and_without_risk(sample: Sample) -> None:
     snapshot, reports = sample
-    no_email = check_view(home_view(reports, viewer_email=None, owner=None))
+    no_email = check_view(home_view(reports, viewer_email=None, owner=None), links=ANY_LINK)
     assert "can't read an e-mail address" in _note(no_email)
 
-    stranger = check_view(home_view(reports, viewer_email="<!channel>@x.io", owner=None))
+    stranger = check_view(home_view(reports, viewer_email="<!channel>@x.io", owner=None), links=ANY_LINK)
     assert "No HubSpot owner uses your e-mail address (&lt;!channel&gt;@x.io)" in _note(stranger)
 
     flagged_owners = {r.owner_id for r in reports[0].at_risk} | {r.owner_id for r in reports[1].at_risk}
     calm = next((o for o in snapshot.owners if o.id not in flagged_owners), None)
     calm = calm or Owner(id="nobody", email="calm@example.com")
-    relaxed = check_view(home_view(reports, viewer_email=calm.email, owner=calm))
+    relaxed = check_view(home_view(reports, viewer_email=calm.email, owner=calm), links=ANY_LINK)
     assert "None of your deals are at risk" in _note(relaxed)
 
 
@@ -105,6 +107,7 @@ def test_1000_hostile_deals_for_one_owner_stay_within_limits() -> None:
     view = check_view(
         home_view(reports, viewer_email="me@example.com", owner=me, pipelines=pipelines, pipeline="x" * 200),
         max_chars=30_000,
+        links=ANY_LINK,
     )
     # The pipeline picker can hold up to 100 options (Slack's cap); everything else stays within the
     # ~10k characters a message may have, so the tab is as light as a card.
@@ -124,7 +127,8 @@ def test_pipeline_choice_round_trips(sample: Sample) -> None:
     snapshot, reports = sample
     chosen = snapshot.pipelines[1]
     view = check_view(
-        home_view(reports, viewer_email=None, owner=None, pipelines=snapshot.pipelines, pipeline=chosen.id)
+        home_view(reports, viewer_email=None, owner=None, pipelines=snapshot.pipelines, pipeline=chosen.id),
+        links=ANY_LINK,
     )
     controls = _blocks(view, "home_controls")[0]["elements"]  # type: ignore[index]
     assert controls[0]["initial_option"]["value"] == chosen.id  # type: ignore[index]
@@ -136,9 +140,9 @@ def test_pipeline_choice_round_trips(sample: Sample) -> None:
 
 
 def test_loading_and_error_views() -> None:
-    loading = check_view(home_loading_view("default"))
+    loading = check_view(home_loading_view("default"), links=ANY_LINK)
     assert home_pipeline_from_metadata(loading["private_metadata"]) == "default"
-    error = check_view(home_error_view("HubSpot said <!channel> & no. " * 200, None))
+    error = check_view(home_error_view("HubSpot said <!channel> & no. " * 200, None), links=ANY_LINK)
     assert error["blocks"][1]["elements"][0]["value"] == ALL_PIPELINES
     assert "&lt;!channel&gt; &amp;" in error["blocks"][0]["text"]["text"]
 

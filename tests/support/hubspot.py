@@ -39,7 +39,7 @@ from aiohttp import web
 
 from engines.dates import to_utc
 from engines.models import Deal, PortalSnapshot, Stage
-from tests.fakes._runners import serve_in_subprocess, serve_in_thread
+from tests.support._runners import serve_in_subprocess, serve_in_thread
 
 __all__ = ["Call", "FakeHubSpot", "RemoteFakeHubSpot", "format_datetime", "hubspot_deal_properties"]
 

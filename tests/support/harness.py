@@ -29,8 +29,8 @@ from bot.runtime import build_owner_directory
 from bot.runtime.http import EVENTS_PATH, start_http
 from bot.settings import Settings
 from engines import SnapshotSource
-from tests.bot.checks import assert_valid_payload, assert_valid_view
-from tests.fakes.slack import FakeSlack
+from tests.support.payloads import check_message, check_view
+from tests.support.slack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -113,11 +113,11 @@ class BotHarness:
         assert self.slack.problems == []
         known = frozenset(self.slack.users.values()) | frozenset(self.slack.user_records)
         for call in self.slack.messages_sent():
-            assert_valid_payload(call.payload, allowed_mentions=known)
+            check_message(call.payload, allowed_mentions=known)
         for method in ("views.open", "views.update", "views.publish"):
             for call in self.slack.calls_to(method):
                 if call.error is None:
-                    assert_valid_view(call.payload["view"], allowed_mentions=known)
+                    check_view(call.payload["view"], allowed_mentions=known)
 
     # ------------------------------------------------------------------ raw sending
 

@@ -1,7 +1,7 @@
 """Signed ``/engine`` requests to a bot started with :func:`bot.runtime.running_bot`.
 
 ``BotHarness`` builds its own app; the serve-level tests need the app ``engine-bot serve`` builds, so
-they talk to its port with the same signing (``tests.bot.harness.sign``) Slack uses.
+they talk to its port with the same signing (``tests.support.harness.sign``) Slack uses.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.runtime.http import EVENTS_PATH, HEALTH_PATH
-from tests.bot.harness import sign
-from tests.fakes.slack import FakeSlack
+from tests.support.harness import sign
+from tests.support.slack import FakeSlack
 
 __all__ = ["SignedSlack"]
 

@@ -51,7 +51,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from tests.fakes._runners import serve_in_thread
+from tests.support._runners import serve_in_thread
 
 __all__ = ["Call", "FakeSlack", "block_problems"]
 
