@@ -16,7 +16,7 @@ from engines import (
 )
 from engines.models import Pipeline, PortalSnapshot, Stage
 from engines.sample import generate_portal
-from tests.engines.portals import NOW, ago, deal, hand_pipeline, hand_portal, portal, second_pipeline
+from tests.unit.engines.portals import NOW, ago, deal, hand_pipeline, hand_portal, portal, second_pipeline
 
 JSON_KEYS = {
     "engine",

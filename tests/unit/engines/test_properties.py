@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from engines import EngineName, MetricStatus, analyze_all
 from engines.models import Deal, PortalSnapshot
-from tests.engines.portals import NOW, hand_pipeline, portal, second_pipeline
+from tests.unit.engines.portals import NOW, hand_pipeline, portal, second_pipeline
 
 PIPELINES = (hand_pipeline(), second_pipeline())
 STAGE_IDS = ["A", "B", "C", "W", "L", "101", "102", "103", "104", "199", "ghost", ""]

@@ -1,4 +1,4 @@
-"""Every growth metric pinned on the hand-computed 8-deal portal (tests/engines/portals.py).
+"""Every growth metric pinned on the hand-computed 8-deal portal (tests/unit/engines/portals.py).
 
 Worked by hand (now = 2026-01-01, lookback 180 days):
 - open: d1 (A), d2 (B), d3 (C), d8 (stage "ghost", unlisted -> counted open) = 4
@@ -31,7 +31,7 @@ from engines import (
     SignalType,
     analyze,
 )
-from tests.engines.portals import NOW, ago, deal, hand_portal, portal
+from tests.unit.engines.portals import NOW, ago, deal, hand_portal, portal
 
 
 @pytest.fixture(scope="module")

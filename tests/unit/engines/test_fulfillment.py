@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from engines import AnalysisConfig, HealthLabel, MetricStatus, analyze
 from engines.sample import generate_portal
-from tests.engines.portals import ago, deal, hand_pipeline, hand_portal, portal, second_pipeline
+from tests.unit.engines.portals import ago, deal, hand_pipeline, hand_portal, portal, second_pipeline
 
 
 def test_fulfillment_metrics_by_hand() -> None:
