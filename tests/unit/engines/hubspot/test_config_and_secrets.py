@@ -9,9 +9,9 @@ import pytest
 
 from engines.errors import EngineError, HubSpotAuthError
 from engines.hubspot import DEFAULT_BASE_URL, HubSpotClient, HubSpotSource
-from tests.hubspot.conftest import FAST_RETRY
-from tests.hubspot.portal import make_portal
 from tests.support.hubspot import PIPELINES, SEARCH, FakeHubSpot
+from tests.unit.engines.hubspot.conftest import FAST_RETRY
+from tests.unit.engines.hubspot.portal import make_portal
 
 
 def test_from_env_reads_token_alias_and_base() -> None:

@@ -13,8 +13,8 @@ from engines.errors import HubSpotUnavailableError, UnknownPipelineError
 from engines.hubspot import HubSpotSource
 from engines.models import PortalSnapshot
 from engines.source import Progress
-from tests.hubspot.conftest import FAST_RETRY, RELAXED
 from tests.support.hubspot import PIPELINES, SEARCH, FakeHubSpot
+from tests.unit.engines.hubspot.conftest import FAST_RETRY, RELAXED
 
 PAGES = math.ceil(485 / 200)
 

@@ -13,9 +13,9 @@ from engines.hubspot import BASE_DEAL_PROPERTIES, HubSpotSource, RateLimits
 from engines.models import PortalSnapshot
 from engines.sample import generate_portal
 from engines.source import Progress, SnapshotSource
-from tests.hubspot.conftest import FAST_RETRY, RELAXED
-from tests.hubspot.portal import make_portal
 from tests.support.hubspot import SEARCH, FakeHubSpot
+from tests.unit.engines.hubspot.conftest import FAST_RETRY, RELAXED
+from tests.unit.engines.hubspot.portal import make_portal
 
 
 def _source(fake: FakeHubSpot, **options: object) -> HubSpotSource:

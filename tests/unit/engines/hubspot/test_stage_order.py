@@ -17,8 +17,8 @@ from engines.hubspot import HubSpotSource
 from engines.hubspot._mapping import parse_pipelines
 from engines.measures import ARROW
 from engines.models import Deal, Pipeline, PortalInfo, PortalSnapshot, Stage
-from tests.hubspot.conftest import FAST_RETRY
 from tests.support.hubspot import FakeHubSpot
+from tests.unit.engines.hubspot.conftest import FAST_RETRY
 
 # Listed by id, as HubSpot may list them; the ties (1 and 3) disagree between id and label order.
 TIED = Pipeline(

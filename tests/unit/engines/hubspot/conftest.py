@@ -8,8 +8,8 @@ import pytest
 
 from engines.hubspot import RateLimits, RetryPolicy
 from engines.models import PortalSnapshot
-from tests.hubspot.portal import make_portal
 from tests.support.hubspot import FakeHubSpot
+from tests.unit.engines.hubspot.portal import make_portal
 
 # Waits shrunk through the public knobs (never by patching sleeps): same logic, milliseconds not seconds.
 FAST_RETRY = RetryPolicy(

@@ -15,9 +15,9 @@ from engines.errors import (
     HubSpotUnavailableError,
 )
 from engines.hubspot import HubSpotClient, HubSpotSource, RetryPolicy
-from tests.hubspot.conftest import FAST_RETRY, RELAXED
-from tests.hubspot.portal import make_portal
 from tests.support.hubspot import ACCOUNT, PIPELINES, SEARCH, FakeHubSpot
+from tests.unit.engines.hubspot.conftest import FAST_RETRY, RELAXED
+from tests.unit.engines.hubspot.portal import make_portal
 
 
 def _source(fake: FakeHubSpot, **options: object) -> HubSpotSource:
