@@ -13,7 +13,7 @@ import yaml
 
 from bot.listeners.commands.engine import COMMAND
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 # CI puts a read-only copy of shared/ beside the clone; here it is /work/shared = /work/main/../shared.
 SCHEMA = REPO.parent / "shared" / "slack-manifest-schema" / "manifest.schema.1.0.0.json"
 

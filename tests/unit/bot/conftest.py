@@ -1,0 +1,8 @@
+"""Fixtures for the unit tests of bot/: a loopback fake Slack, the sample portal, and that portal with
+hostile names (tests/support/fixtures.py); subfolders add their own (blocks/, slack/, storage/, ...)."""
+
+from __future__ import annotations
+
+from tests.support.fixtures import hostile_portal, portal, slack
+
+__all__ = ["hostile_portal", "portal", "slack"]
