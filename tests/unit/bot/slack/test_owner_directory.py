@@ -14,8 +14,8 @@ from bot.blocks.mrkdwn import mention_or_name
 from bot.runtime import build_deps, build_owner_directory
 from bot.settings import Settings
 from bot.slack.owners import OwnerDirectory
-from tests.owners.conftest import TOKEN, FakeClock
 from tests.support.slack import FakeSlack
+from tests.unit.bot.slack.conftest import TOKEN, FakeClock
 
 
 async def _mention(directory: OwnerDirectory, name: str | None, email: str | None) -> str:
