@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.storage.conftest import clock, data_dir, db
+from tests.unit.bot.storage.conftest import clock, data_dir, db
 
 __all__ = ["clock", "data_dir", "db"]

@@ -10,8 +10,8 @@ from bot.schedules import summary_blocks, weekly_summary_blocks
 from bot.schedules.summary import change_text
 from bot.storage import Database, ReportStore, ScheduleStore, ScoreChange
 from engines import EngineName
-from tests.storage.helpers import make_report
 from tests.support.clock import FakeClock
+from tests.unit.bot.storage.helpers import make_report
 
 
 def text_of(blocks: list) -> str:  # type: ignore[type-arg]

@@ -8,8 +8,8 @@ from pathlib import Path
 from bot.storage import Database, ReportStore, scalar_metrics
 from bot.storage.history import ReportHistory, Trend
 from engines import EngineName, SignalType
-from tests.storage.helpers import make_report
 from tests.support.clock import FakeClock
+from tests.unit.bot.storage.helpers import make_report
 
 
 async def test_first_report_has_no_trend_and_the_second_has_one(db: Database, clock: FakeClock) -> None:
