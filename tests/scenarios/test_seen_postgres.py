@@ -3,7 +3,7 @@ request that reaches the other replica is still answered once.
 
 Runs against the real server on 127.0.0.1:5432 (database ``test``) in a schema of its own, dropped
 afterwards; skipped, with the reason shown, when that server is not reachable (as
-tests/schedules/test_postgres_replicas.py).
+tests/unit/bot/schedules/test_postgres_replicas.py).
 """
 
 from __future__ import annotations
