@@ -19,7 +19,7 @@ from bot.blocks.rows import reason_texts
 from engines.deal_lookup import find_deals
 from engines.models import Deal, EngineReport, PortalSnapshot
 from tests.support.payloads import ANY_LINK, check_message
-from tests.views.conftest import HOSTILE_NAMES
+from tests.unit.bot.blocks.conftest import HOSTILE_NAMES
 
 Sample = tuple[PortalSnapshot, list[EngineReport]]
 

@@ -26,7 +26,7 @@ from bot.storage.history import Trend
 from engines.models import EngineName, EngineReport, Owner, Pipeline, PortalSnapshot
 from tests.support.clock import NOW
 from tests.support.payloads import ANY_LINK, check_view
-from tests.views.conftest import HOSTILE_NAMES, hostile_report, hostile_rows
+from tests.unit.bot.blocks.conftest import HOSTILE_NAMES, hostile_report, hostile_rows
 
 Sample = tuple[PortalSnapshot, list[EngineReport]]
 

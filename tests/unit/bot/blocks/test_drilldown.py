@@ -28,7 +28,7 @@ from bot.blocks.rows import ROW_MAX_CHARS, at_risk_rows, deal_row, render_row
 from engines.models import AtRiskDeal, EngineName, EngineReport, PortalSnapshot
 from tests.support.clock import NOW
 from tests.support.payloads import ANY_LINK, check_message, check_view
-from tests.views.conftest import hostile_report, hostile_rows
+from tests.unit.bot.blocks.conftest import hostile_report, hostile_rows
 
 Sample = tuple[PortalSnapshot, list[EngineReport]]
 SLACK_IDS = {"rep1@example.com": "U0REP1", "rep2@example.com": "W0REP2", "rep3@example.com": "<!channel>"}
