@@ -1,4 +1,5 @@
-"""Fixtures for the Slack bot tests: a loopback fake Slack, sample data, and a portal with hostile names."""
+"""Fixtures for the scenarios (the app over HTTP): a loopback fake Slack, the sample portal, and that portal
+with hostile names (tests/support/fixtures.py)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Loopback HTTP servers that behave like HubSpot and the Slack Web API, for tests and benchmarks."""
+"""Test support, not tests: loopback fake Slack and HubSpot, the payload checker, NOW, the bot harness."""

@@ -1,4 +1,4 @@
-"""Schedule fixtures: the same migrated SQLite database and hand-driven clock as tests/storage."""
+"""Schedule fixtures: the same migrated SQLite database and hand-driven clock as tests/unit/bot/storage."""
 
 from __future__ import annotations
 
