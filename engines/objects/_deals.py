@@ -1,0 +1,111 @@
+"""The deal figures the object metrics need, in one more pass over the deals.
+
+Renewal rates are company-level (every pipeline, whatever pipeline a card is for); pipeline coverage
+and new-product adoption use the report's pipeline selection. Amounts count as in the deal statistics
+(missing, negative or implausible: 0); a stage the pipeline does not list, or has archived, is open
+and has no probability, as there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from engines.config import AnalysisConfig
+from engines.models import Pipeline, PortalSnapshot
+from engines.objects._common import Window
+
+__all__ = ["DealFigures", "deal_figures"]
+
+_OPEN, _WON, _LOST = 0, 1, 2
+_EXISTING_BUSINESS = "existingbusiness"
+
+
+@dataclass(slots=True)
+class DealFigures:
+    # renewals (all pipelines), closed in the window
+    renewal_won: float = 0.0
+    renewal_lost: float = 0.0
+    renewal_closed: int = 0
+    expansion_won_outside: float = 0.0
+    # coverage (selection), close date in [period_start, period_end)
+    period_open: float = 0.0
+    period_weighted: float = 0.0
+    period_won: float = 0.0
+    # adoption (selection), won in the window
+    won_ids: set[str] = field(default_factory=set)
+    won_value: float = 0.0
+
+
+def _kinds(pipelines: tuple[Pipeline, ...]) -> dict[tuple[str, str], tuple[int, float | None]]:
+    kinds: dict[tuple[str, str], tuple[int, float | None]] = {}
+    for p in pipelines:
+        for s in p.stages:
+            if s.archived:
+                continue  # counted as open without a probability, like an unlisted stage
+            if s.is_won:
+                kinds[(p.id, s.id)] = (_WON, s.probability)
+            elif s.is_closed:
+                kinds[(p.id, s.id)] = (_LOST, s.probability)
+            else:
+                kinds[(p.id, s.id)] = (_OPEN, s.probability)
+    return kinds
+
+
+def deal_figures(
+    snapshot: PortalSnapshot,
+    *,
+    selection: Pipeline | None,
+    renewal: Pipeline | None,
+    window: Window,
+    period: tuple[datetime, datetime] | None,
+    config: AnalysisConfig,
+) -> DealFigures:
+    """One pass: renewal sums, coverage sums for ``period`` (when there is one), won deals for adoption."""
+    out = DealFigures()
+    kinds = _kinds(snapshot.pipelines)
+    unlisted: tuple[int, float | None] = (_OPEN, None)
+    max_amount = config.max_plausible_amount
+    start, now = window.start, window.now
+    p_start, p_end = period if period is not None else (None, None)
+    selection_id = selection.id if selection is not None else None
+    renewal_id = renewal.id if renewal is not None else None
+    won_ids = out.won_ids
+    renewal_won = renewal_lost = outside = p_open = p_weighted = p_won = won_value = 0.0
+    renewal_closed = 0
+    for d in snapshot.deals:
+        if d.archived:
+            continue
+        pid = d.pipeline_id
+        sid = d.stage_id
+        kind, prob = kinds.get((pid, sid), unlisted) if pid is not None and sid is not None else unlisted
+        amount = d.amount
+        amt = amount if amount is not None and 0 < amount <= max_amount else 0.0
+        close = d.close_date
+        in_window = close is not None and start <= close <= now
+        if kind != _OPEN and in_window:
+            if pid == renewal_id and renewal_id is not None:
+                renewal_closed += 1
+                if kind == _WON:
+                    renewal_won += amt
+                else:
+                    renewal_lost += amt
+            elif kind == _WON and d.deal_type == _EXISTING_BUSINESS:
+                outside += amt
+        if selection_id is not None and pid != selection_id:
+            continue
+        if kind == _WON and in_window:
+            won_ids.add(d.id)
+            won_value += amt
+        if p_start is not None and p_end is not None and close is not None and p_start <= close < p_end:
+            if kind == _OPEN:
+                p_open += amt
+                if prob is not None:
+                    p_weighted += amt * prob
+            elif kind == _WON:
+                p_won += amt
+    out.renewal_won, out.renewal_lost, out.renewal_closed = renewal_won, renewal_lost, renewal_closed
+    out.expansion_won_outside = outside
+    out.period_open, out.period_weighted, out.period_won = p_open, p_weighted, p_won
+    out.won_value = won_value
+    return out
