@@ -35,6 +35,8 @@ class DealFigures:
     # adoption (selection), won in the window
     won_ids: set[str] = field(default_factory=set)
     won_value: float = 0.0
+    # deals outside the snapshot's own pipeline (a snapshot read for one pipeline holds none)
+    outside_snapshot_pipeline: int = 0
 
 
 def _kinds(pipelines: tuple[Pipeline, ...]) -> dict[tuple[str, str], tuple[int, float | None]]:
@@ -72,11 +74,14 @@ def deal_figures(
     renewal_id = renewal.id if renewal is not None else None
     won_ids = out.won_ids
     renewal_won = renewal_lost = outside = p_open = p_weighted = p_won = won_value = 0.0
-    renewal_closed = 0
+    renewal_closed = outside_snapshot = 0
+    snapshot_pipeline = snapshot.pipeline_id
     for d in snapshot.deals:
         if d.archived:
             continue
         pid = d.pipeline_id
+        if pid != snapshot_pipeline:
+            outside_snapshot += 1
         sid = d.stage_id
         kind, prob = kinds.get((pid, sid), unlisted) if pid is not None and sid is not None else unlisted
         amount = d.amount
@@ -108,4 +113,5 @@ def deal_figures(
     out.expansion_won_outside = outside
     out.period_open, out.period_weighted, out.period_won = p_open, p_weighted, p_won
     out.won_value = won_value
+    out.outside_snapshot_pipeline = outside_snapshot
     return out

@@ -41,11 +41,12 @@ _STAND_IN = "stands in for {what} revenue retention (HubSpot has no retention fi
 def _renewal_rates(facts: ObjectFacts) -> tuple[float | None, float | None]:
     if facts.renewal is None or not facts.snapshot.deals:
         return None, None
-    scoped = facts.snapshot.pipeline_id
     d = facts.deals
+    scoped = facts.snapshot.pipeline_id
+    every_pipeline = scoped is None or d.outside_snapshot_pipeline > 0  # else read for one pipeline
     denominator = d.renewal_won + d.renewal_lost
-    gross = rate(d.renewal_won, denominator) if scoped in (None, facts.renewal.id) else None
-    net = rate(d.renewal_won + d.expansion_won_outside, denominator) if scoped is None else None
+    gross = rate(d.renewal_won, denominator) if every_pipeline or scoped == facts.renewal.id else None
+    net = rate(d.renewal_won + d.expansion_won_outside, denominator) if every_pipeline else None
     return gross, net
 
 
@@ -279,7 +280,8 @@ def fulfillment_object_gaps(facts: ObjectFacts) -> list[DataGap]:
         gaps.append(DataGap(key="renewal_pipeline", missing=missing, unlocks=rates))
     else:
         gross, net = _renewal_rates(facts)
-        if snap.pipeline_id is not None and net is None and gross is None:
+        one_pipeline = snap.pipeline_id is not None and facts.deals.outside_snapshot_pipeline == 0
+        if one_pipeline and gross is None:
             gaps.append(
                 DataGap(
                     key="renewal_rates",
