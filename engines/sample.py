@@ -139,6 +139,7 @@ def generate_portal(
     now: datetime | None = None,
     tickets: int | None = None,
     surveys: int | None = None,
+    objects: bool = True,
 ) -> PortalSnapshot:
     """A snapshot of ``deals`` sample deals taken at ``now`` (default: the current time).
 
@@ -146,7 +147,7 @@ def generate_portal(
     ``deals // 2``) onboarding, feature-request and support tickets, ``surveys`` (default ``deals // 2``)
     NPS/CSAT/CES responses, 1 to 3 line items per deal (2 on average), one contact per deal, products
     old and new, and goal targets for the current quarter. They come from their own random stream, so
-    the deals of a seed are the same with or without them.
+    the deals of a seed are the same with or without them (``objects=False``: deals only).
     """
     taken = to_utc(now) if now is not None else None
     taken = taken or utc_now()
@@ -158,14 +159,18 @@ def generate_portal(
     default, renewals, partner = shapes
     rows = [_deal(i, rng, taken, default, renewals, partner, owner_ids) for i in range(max(0, deals))]
     count = max(0, deals)
-    others = sample_objects(
-        tuple(rows),
-        pipelines,
-        owner_ids,
-        now=taken,
-        seed=seed,
-        tickets=count // 2 if tickets is None else tickets,
-        surveys=count // 2 if surveys is None else surveys,
+    others = (
+        sample_objects(
+            tuple(rows),
+            pipelines,
+            owner_ids,
+            now=taken,
+            seed=seed,
+            tickets=count // 2 if tickets is None else tickets,
+            surveys=count // 2 if surveys is None else surveys,
+        )
+        if objects
+        else {}
     )
     return PortalSnapshot.model_construct(
         portal=PortalInfo(portal_id=PORTAL_ID, time_zone="America/New_York", currency="USD"),

@@ -97,6 +97,9 @@ def sample_ticket_pipelines() -> tuple[Pipeline, ...]:
 
 
 def _make(cls: Any, values: dict[str, Any]) -> Any:
+    for key, value in values.items():
+        if isinstance(value, datetime) and value.microsecond % 1000:
+            values[key] = value.replace(microsecond=value.microsecond // 1000 * 1000)  # HubSpot keeps ms
     return trusted(cls, values, _FIELDS[cls])
 
 
@@ -165,6 +168,8 @@ def _contacts(count: int, now: datetime, rng: random.Random) -> list[Contact]:
     for i in range(count):
         lead = now - timedelta(days=400.0 * r())
         created = lead - timedelta(days=3.0 * r())
+        lead = lead.replace(microsecond=lead.microsecond // 1000 * 1000)
+        created = created.replace(microsecond=created.microsecond // 1000 * 1000)
         entered: dict[str, datetime] = {"subscriber": created, "lead": lead}
         when = lead
         stage = "lead"
@@ -174,7 +179,7 @@ def _contacts(count: int, now: datetime, rng: random.Random) -> list[Contact]:
             when = when + timedelta(days=2.0 + 30.0 * r())
             if when > now:
                 break
-            entered[name] = when
+            entered[name] = when.replace(microsecond=when.microsecond // 1000 * 1000)
             stage = name
         out.append(
             _make(

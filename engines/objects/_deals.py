@@ -39,18 +39,16 @@ class DealFigures:
     outside_snapshot_pipeline: int = 0
 
 
-def _kinds(pipelines: tuple[Pipeline, ...]) -> dict[tuple[str, str], tuple[int, float | None]]:
-    kinds: dict[tuple[str, str], tuple[int, float | None]] = {}
+def _kinds(pipelines: tuple[Pipeline, ...]) -> dict[str | None, dict[str | None, tuple[int, float | None]]]:
+    """pipeline id -> stage id -> (kind, probability); archived and unlisted stages are not listed."""
+    kinds: dict[str | None, dict[str | None, tuple[int, float | None]]] = {}
     for p in pipelines:
+        table = kinds.setdefault(p.id, {})
         for s in p.stages:
             if s.archived:
                 continue  # counted as open without a probability, like an unlisted stage
-            if s.is_won:
-                kinds[(p.id, s.id)] = (_WON, s.probability)
-            elif s.is_closed:
-                kinds[(p.id, s.id)] = (_LOST, s.probability)
-            else:
-                kinds[(p.id, s.id)] = (_OPEN, s.probability)
+            kind = _WON if s.is_won else _LOST if s.is_closed else _OPEN
+            table[s.id] = (kind, s.probability)
     return kinds
 
 
@@ -63,32 +61,41 @@ def deal_figures(
     period: tuple[datetime, datetime] | None,
     config: AnalysisConfig,
 ) -> DealFigures:
-    """One pass: renewal sums, coverage sums for ``period`` (when there is one), won deals for adoption."""
+    """One pass: renewal sums, coverage sums for ``period`` (when there is one), won deals for adoption.
+
+    Every figure needs a close date, so a deal without one only counts toward "outside the snapshot's
+    pipeline"; the rest of the loop is ordered so the common cases leave early.
+    """
     out = DealFigures()
     kinds = _kinds(snapshot.pipelines)
     unlisted: tuple[int, float | None] = (_OPEN, None)
+    no_stages: dict[str | None, tuple[int, float | None]] = {}
     max_amount = config.max_plausible_amount
     start, now = window.start, window.now
-    p_start, p_end = period if period is not None else (None, None)
+    p_start, p_end = period if period is not None else (now, now)  # an empty period when none
     selection_id = selection.id if selection is not None else None
     renewal_id = renewal.id if renewal is not None else None
+    snapshot_pipeline = snapshot.pipeline_id
     won_ids = out.won_ids
     renewal_won = renewal_lost = outside = p_open = p_weighted = p_won = won_value = 0.0
     renewal_closed = outside_snapshot = 0
-    snapshot_pipeline = snapshot.pipeline_id
     for d in snapshot.deals:
         if d.archived:
             continue
         pid = d.pipeline_id
         if pid != snapshot_pipeline:
             outside_snapshot += 1
-        sid = d.stage_id
-        kind, prob = kinds.get((pid, sid), unlisted) if pid is not None and sid is not None else unlisted
+        close = d.close_date
+        if close is None:
+            continue
+        in_window = start <= close <= now
+        in_period = p_start <= close < p_end
+        if not in_window and not in_period:
+            continue
+        kind, prob = kinds.get(pid, no_stages).get(d.stage_id, unlisted)
         amount = d.amount
         amt = amount if amount is not None and 0 < amount <= max_amount else 0.0
-        close = d.close_date
-        in_window = close is not None and start <= close <= now
-        if kind != _OPEN and in_window:
+        if in_window and kind != _OPEN:
             if pid == renewal_id and renewal_id is not None:
                 renewal_closed += 1
                 if kind == _WON:
@@ -99,16 +106,16 @@ def deal_figures(
                 outside += amt
         if selection_id is not None and pid != selection_id:
             continue
-        if kind == _WON and in_window:
-            won_ids.add(d.id)
-            won_value += amt
-        if p_start is not None and p_end is not None and close is not None and p_start <= close < p_end:
-            if kind == _OPEN:
-                p_open += amt
-                if prob is not None:
-                    p_weighted += amt * prob
-            elif kind == _WON:
+        if kind == _WON:
+            if in_window:
+                won_ids.add(d.id)
+                won_value += amt
+            if in_period:
                 p_won += amt
+        elif kind == _OPEN and in_period:
+            p_open += amt
+            if prob is not None:
+                p_weighted += amt * prob
     out.renewal_won, out.renewal_lost, out.renewal_closed = renewal_won, renewal_lost, renewal_closed
     out.expansion_won_outside = outside
     out.period_open, out.period_weighted, out.period_won = p_open, p_weighted, p_won
