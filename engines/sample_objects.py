@@ -38,7 +38,7 @@ from engines.models import (
     Ticket,
 )
 from engines.objects.facts import quarter_of
-from engines.trusted import field_names, trusted
+from engines.trusted import trusted_maker
 
 __all__ = ["ONBOARDING_PIPELINE_ID", "SUPPORT_PIPELINE_ID", "sample_objects", "sample_ticket_pipelines"]
 
@@ -46,8 +46,8 @@ SUPPORT_PIPELINE_ID = "0"
 ONBOARDING_PIPELINE_ID = "8412345"
 _TIME_ZONE = "America/New_York"
 
-_FIELDS = {
-    cls: field_names(cls) for cls in (Contact, Ticket, FeedbackSubmission, Product, LineItem, GoalTarget)
+_MAKERS: dict[type, Any] = {
+    cls: trusted_maker(cls) for cls in (Contact, Ticket, FeedbackSubmission, Product, LineItem, GoalTarget)
 }
 _OLD_PRODUCTS = ("Platform", "Analytics add-on", "Enterprise plan", "Seats expansion", "Onboarding package")
 _NEW_PRODUCTS = (("AI Forecasting", 45.0), ("Revenue Insights", 160.0), ("Slack Connector", 290.0))
@@ -100,7 +100,7 @@ def _make(cls: Any, values: dict[str, Any]) -> Any:
     for key, value in values.items():
         if isinstance(value, datetime) and value.microsecond % 1000:
             values[key] = value.replace(microsecond=value.microsecond // 1000 * 1000)  # HubSpot keeps ms
-    return trusted(cls, values, _FIELDS[cls])
+    return _MAKERS[cls](values)
 
 
 def _products(now: datetime) -> list[Product]:
