@@ -41,9 +41,7 @@ class EngineContext:
     def objects(self) -> ObjectFacts:
         """The counts behind the metrics of contacts, tickets, surveys, products, line items and
         goals (each computed on first use, shared by the engines)."""
-        return ObjectFacts(
-            self.snapshot, selection=self.pipeline, now=self.stats.now, config=self.stats.config
-        )
+        return ObjectFacts(self.snapshot, self.stats, selection=self.pipeline)
 
     @property
     def currency(self) -> str:

@@ -116,6 +116,7 @@ def _walk(
     risk = st.at_risk
     risk_rows, risk_amounts, risk_flags = risk.rows, risk.amounts, risk.flags
     note = st.note_issue
+    won_ids = st.won_ids
     unlisted: tuple[int, int, float | None] = (StageKind.UNLISTED, -1, None)
 
     n = archived = 0
@@ -203,14 +204,19 @@ def _walk(
                 continue
             if close < window_start or close > now:
                 continue
+            ps.window_closed += 1
             if kind == LOST:
                 lost += 1
+                ps.window_lost_value += amt
                 continue
             won += 1
             won_value += amt
+            won_ids.append(did)
+            ps.window_won_value += amt
             if d.deal_type == _EXISTING_BUSINESS:
                 exp_n += 1
                 exp_value += amt
+                ps.window_expansion_value += amt
             if created is not None:
                 if close >= created:
                     cycle_seconds += (close - created).total_seconds()

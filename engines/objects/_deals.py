@@ -14,6 +14,7 @@ from datetime import datetime
 from engines.config import AnalysisConfig
 from engines.models import Pipeline, PortalSnapshot
 from engines.objects._common import Window
+from engines.records import SnapshotStats
 
 __all__ = ["DealFigures", "deal_figures"]
 
@@ -54,6 +55,7 @@ def _kinds(pipelines: tuple[Pipeline, ...]) -> dict[str | None, dict[str | None,
 
 def deal_figures(
     snapshot: PortalSnapshot,
+    stats: SnapshotStats,
     *,
     selection: Pipeline | None,
     renewal: Pipeline | None,
@@ -61,38 +63,53 @@ def deal_figures(
     period: tuple[datetime, datetime] | None,
     config: AnalysisConfig,
 ) -> DealFigures:
-    """One pass: renewal sums, coverage sums for ``period`` (when there is one), won deals for adoption.
+    """Renewal sums, coverage sums for ``period`` and the deals won in the window.
 
-    Every figure needs a close date, so a deal without one only counts toward "outside the snapshot's
-    pipeline"; the rest of the loop is ordered so the common cases leave early.
+    The one-pass statistics already hold the won deals of the window and, per pipeline, the won, lost
+    and existing-business amounts closed in it; when they cover every pipeline (no selection), the
+    renewal sums come from there. What remains - the coverage period, and renewals when the report is
+    for one pipeline - takes one more loop over the deals, ordered so most deals leave at once.
     """
-    out = DealFigures()
+    out = DealFigures(won_ids=set(stats.won_ids), won_value=stats.won_value)
+    renewal_id = renewal.id if renewal is not None else None
+    walked = selection is None  # the statistics saw every deal
+    if walked and renewal_id is not None:
+        ps = stats.pipelines.get(renewal_id)
+        if ps is not None:
+            out.renewal_won, out.renewal_lost = ps.window_won_value, ps.window_lost_value
+            out.renewal_closed = ps.window_closed
+            out.expansion_won_outside = stats.expansion_won_value - ps.window_expansion_value
+        else:
+            out.expansion_won_outside = stats.expansion_won_value
+    snapshot_pipeline = snapshot.pipeline_id
+    if period is None and walked and snapshot_pipeline is None:
+        return out
     kinds = _kinds(snapshot.pipelines)
     unlisted: tuple[int, float | None] = (_OPEN, None)
     no_stages: dict[str | None, tuple[int, float | None]] = {}
     max_amount = config.max_plausible_amount
     start, now = window.start, window.now
     p_start, p_end = period if period is not None else (now, now)  # an empty period when none
+    renewals_here = not walked
     selection_id = selection.id if selection is not None else None
-    renewal_id = renewal.id if renewal is not None else None
-    snapshot_pipeline = snapshot.pipeline_id
-    won_ids = out.won_ids
-    renewal_won = renewal_lost = outside = p_open = p_weighted = p_won = won_value = 0.0
+    renewal_won = renewal_lost = outside = p_open = p_weighted = p_won = 0.0
     renewal_closed = outside_snapshot = 0
     for d in snapshot.deals:
         if d.archived:
             continue
         pid = d.pipeline_id
-        if pid != snapshot_pipeline:
+        if snapshot_pipeline is not None and pid != snapshot_pipeline:
             outside_snapshot += 1
         close = d.close_date
         if close is None:
             continue
-        in_window = start <= close <= now
         in_period = p_start <= close < p_end
+        in_window = renewals_here and start <= close <= now
         if not in_window and not in_period:
             continue
         kind, prob = kinds.get(pid, no_stages).get(d.stage_id, unlisted)
+        if kind == _LOST and not in_window:
+            continue
         amount = d.amount
         amt = amount if amount is not None and 0 < amount <= max_amount else 0.0
         if in_window and kind != _OPEN:
@@ -104,21 +121,17 @@ def deal_figures(
                     renewal_lost += amt
             elif kind == _WON and d.deal_type == _EXISTING_BUSINESS:
                 outside += amt
-        if selection_id is not None and pid != selection_id:
+        if not in_period or (selection_id is not None and pid != selection_id):
             continue
         if kind == _WON:
-            if in_window:
-                won_ids.add(d.id)
-                won_value += amt
-            if in_period:
-                p_won += amt
-        elif kind == _OPEN and in_period:
+            p_won += amt
+        elif kind == _OPEN:
             p_open += amt
             if prob is not None:
                 p_weighted += amt * prob
-    out.renewal_won, out.renewal_lost, out.renewal_closed = renewal_won, renewal_lost, renewal_closed
-    out.expansion_won_outside = outside
+    if renewals_here:
+        out.renewal_won, out.renewal_lost, out.renewal_closed = renewal_won, renewal_lost, renewal_closed
+        out.expansion_won_outside = outside
     out.period_open, out.period_weighted, out.period_won = p_open, p_weighted, p_won
-    out.won_value = won_value
     out.outside_snapshot_pipeline = outside_snapshot
     return out

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engines.config import AnalysisConfig
 from engines.models import ObjectType, Pipeline, PortalSnapshot, ReadState, Ticket
 from engines.objects._common import (
     Window,
@@ -22,6 +21,7 @@ from engines.objects._common import (
     window_for,
 )
 from engines.objects._deals import DealFigures, deal_figures
+from engines.records import SnapshotStats
 
 __all__ = [
     "CoverageTarget",
@@ -108,19 +108,13 @@ class ProductFigures:
 class ObjectFacts:
     """Everything the object metrics count, for one analysis (see the module docstring)."""
 
-    def __init__(
-        self,
-        snapshot: PortalSnapshot,
-        *,
-        selection: Pipeline | None,
-        now: datetime,
-        config: AnalysisConfig,
-    ) -> None:
+    def __init__(self, snapshot: PortalSnapshot, stats: SnapshotStats, *, selection: Pipeline | None) -> None:
         self.snapshot = snapshot
+        self.stats = stats
         self.selection = selection
-        self.now = now
-        self.config = config
-        self.window: Window = window_for(snapshot, now, config)
+        self.now = stats.now
+        self.config = stats.config
+        self.window: Window = window_for(snapshot, self.now, self.config)
 
     def read(self, object_type: ObjectType) -> bool:
         return self.snapshot.object_read(object_type).state is ReadState.READ
@@ -176,6 +170,7 @@ class ObjectFacts:
         target = self.target
         return deal_figures(
             self.snapshot,
+            self.stats,
             selection=self.selection,
             renewal=self.renewal,
             window=self.window,
