@@ -32,8 +32,8 @@ from typing import Any
 
 from pydantic import Field
 
-from engines.errors import HubSpotResponseError, HubSpotScopeError
-from engines.hubspot._http import HubSpotBadRequestError, HubSpotClient
+from engines.errors import HubSpotBadRequestError, HubSpotResponseError, HubSpotScopeError
+from engines.hubspot._http import HubSpotClient
 from engines.hubspot._mapping import (
     ASSOCIATED_DEAL,
     CONTACT_STAGE_PREFIX,
