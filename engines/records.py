@@ -198,6 +198,11 @@ class SnapshotStats:
     expansion_won_value: float = 0.0
     expansion_won_deals: int = 0
     won_ids: list[str] = field(default_factory=list)  # deals won in the window (new-product adoption)
+    # the pipeline-coverage period ([start, end), when there is a target) and its sums
+    period: tuple[datetime, datetime] | None = None
+    period_open_value: float = 0.0
+    period_weighted_value: float = 0.0
+    period_won_value: float = 0.0
     cycle_days_total: float = 0.0
     cycle_count: int = 0
     closed_total: int = 0

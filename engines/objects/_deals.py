@@ -9,7 +9,6 @@ and has no probability, as there.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from engines.config import AnalysisConfig
 from engines.models import Pipeline, PortalSnapshot
@@ -60,17 +59,23 @@ def deal_figures(
     selection: Pipeline | None,
     renewal: Pipeline | None,
     window: Window,
-    period: tuple[datetime, datetime] | None,
     config: AnalysisConfig,
 ) -> DealFigures:
-    """Renewal sums, coverage sums for ``period`` and the deals won in the window.
+    """Renewal sums, the coverage period's sums and the deals won in the window.
 
-    The one-pass statistics already hold the won deals of the window and, per pipeline, the won, lost
-    and existing-business amounts closed in it; when they cover every pipeline (no selection), the
-    renewal sums come from there. What remains - the coverage period, and renewals when the report is
-    for one pipeline - takes one more loop over the deals, ordered so most deals leave at once.
+    The one-pass statistics hold the won deals of the window, the coverage period's sums (it was
+    given to them) and, per pipeline, the won, lost and existing-business amounts closed in the
+    window; when they cover every pipeline (no selection), the renewal sums come from there too. Only a
+    report for one pipeline (renewals are company-level) or a snapshot read for one pipeline takes one
+    more loop over the deals.
     """
-    out = DealFigures(won_ids=set(stats.won_ids), won_value=stats.won_value)
+    out = DealFigures(
+        won_ids=set(stats.won_ids),
+        won_value=stats.won_value,
+        period_open=stats.period_open_value,
+        period_weighted=stats.period_weighted_value,
+        period_won=stats.period_won_value,
+    )
     renewal_id = renewal.id if renewal is not None else None
     walked = selection is None  # the statistics saw every deal
     if walked and renewal_id is not None:
@@ -82,17 +87,15 @@ def deal_figures(
         else:
             out.expansion_won_outside = stats.expansion_won_value
     snapshot_pipeline = snapshot.pipeline_id
-    if period is None and walked and snapshot_pipeline is None:
+    renewals_here = not walked and renewal_id is not None
+    if not renewals_here and snapshot_pipeline is None:
         return out
     kinds = _kinds(snapshot.pipelines)
     unlisted: tuple[int, float | None] = (_OPEN, None)
     no_stages: dict[str | None, tuple[int, float | None]] = {}
     max_amount = config.max_plausible_amount
     start, now = window.start, window.now
-    p_start, p_end = period if period is not None else (now, now)  # an empty period when none
-    renewals_here = not walked
-    selection_id = selection.id if selection is not None else None
-    renewal_won = renewal_lost = outside = p_open = p_weighted = p_won = 0.0
+    renewal_won = renewal_lost = outside = 0.0
     renewal_closed = outside_snapshot = 0
     for d in snapshot.deals:
         if d.archived:
@@ -101,37 +104,23 @@ def deal_figures(
         if snapshot_pipeline is not None and pid != snapshot_pipeline:
             outside_snapshot += 1
         close = d.close_date
-        if close is None:
+        if not renewals_here or close is None or not start <= close <= now:
             continue
-        in_period = p_start <= close < p_end
-        in_window = renewals_here and start <= close <= now
-        if not in_window and not in_period:
-            continue
-        kind, prob = kinds.get(pid, no_stages).get(d.stage_id, unlisted)
-        if kind == _LOST and not in_window:
+        kind = kinds.get(pid, no_stages).get(d.stage_id, unlisted)[0]
+        if kind == _OPEN:
             continue
         amount = d.amount
         amt = amount if amount is not None and 0 < amount <= max_amount else 0.0
-        if in_window and kind != _OPEN:
-            if pid == renewal_id and renewal_id is not None:
-                renewal_closed += 1
-                if kind == _WON:
-                    renewal_won += amt
-                else:
-                    renewal_lost += amt
-            elif kind == _WON and d.deal_type == _EXISTING_BUSINESS:
-                outside += amt
-        if not in_period or (selection_id is not None and pid != selection_id):
-            continue
-        if kind == _WON:
-            p_won += amt
-        elif kind == _OPEN:
-            p_open += amt
-            if prob is not None:
-                p_weighted += amt * prob
+        if pid == renewal_id:
+            renewal_closed += 1
+            if kind == _WON:
+                renewal_won += amt
+            else:
+                renewal_lost += amt
+        elif kind == _WON and d.deal_type == _EXISTING_BUSINESS:
+            outside += amt
     if renewals_here:
         out.renewal_won, out.renewal_lost, out.renewal_closed = renewal_won, renewal_lost, renewal_closed
         out.expansion_won_outside = outside
-    out.period_open, out.period_weighted, out.period_won = p_open, p_weighted, p_won
     out.outside_snapshot_pipeline = outside_snapshot
     return out

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engines.config import AnalysisConfig
 from engines.models import ObjectType, Pipeline, PortalSnapshot, ReadState, Ticket
 from engines.objects._common import (
     Window,
@@ -30,6 +31,7 @@ __all__ = [
     "ObjectFacts",
     "ProductFigures",
     "TicketFigures",
+    "coverage_target",
     "quarter_of",
 ]
 
@@ -105,6 +107,32 @@ class ProductFigures:
     line_items_on_won: int = 0
 
 
+def coverage_target(snapshot: PortalSnapshot, now: datetime, config: AnalysisConfig) -> CoverageTarget | None:
+    """The ``revenue_target`` setting for the current calendar quarter in the portal's time zone, else
+    the goal targets whose ``[start, end)`` contains ``now`` (earliest start to latest end, amounts
+    summed); ``None`` when there is neither."""
+    if config.revenue_target is not None:
+        start, end = quarter_of(now, snapshot.portal.time_zone)
+        return CoverageTarget(start, end, config.revenue_target, "revenue_target")
+    current = [
+        g
+        for g in snapshot.goals
+        if g.start_at is not None
+        and g.end_at is not None
+        and g.target_amount is not None
+        and g.start_at <= now < g.end_at
+    ]
+    if not current:
+        return None
+    return CoverageTarget(
+        start=min(g.start_at for g in current if g.start_at is not None),
+        end=max(g.end_at for g in current if g.end_at is not None),
+        amount=sum(g.target_amount for g in current if g.target_amount is not None),
+        source="goal_targets",
+        goals=len(current),
+    )
+
+
 class ObjectFacts:
     """Everything the object metrics count, for one analysis (see the module docstring)."""
 
@@ -142,39 +170,16 @@ class ObjectFacts:
     @cached_property
     def target(self) -> CoverageTarget | None:
         """The revenue target setting (current quarter), else the goal targets covering now."""
-        cfg = self.config
-        if cfg.revenue_target is not None:
-            start, end = quarter_of(self.now, self.snapshot.portal.time_zone)
-            return CoverageTarget(start, end, cfg.revenue_target, "revenue_target")
-        now = self.now
-        current = [
-            g
-            for g in self.snapshot.goals
-            if g.start_at is not None
-            and g.end_at is not None
-            and g.target_amount is not None
-            and g.start_at <= now < g.end_at
-        ]
-        if not current:
-            return None
-        return CoverageTarget(
-            start=min(g.start_at for g in current if g.start_at is not None),
-            end=max(g.end_at for g in current if g.end_at is not None),
-            amount=sum(g.target_amount for g in current if g.target_amount is not None),
-            source="goal_targets",
-            goals=len(current),
-        )
+        return coverage_target(self.snapshot, self.now, self.config)
 
     @cached_property
     def deals(self) -> DealFigures:
-        target = self.target
         return deal_figures(
             self.snapshot,
             self.stats,
             selection=self.selection,
             renewal=self.renewal,
             window=self.window,
-            period=(target.start, target.end) if target is not None else None,
             config=self.config,
         )
 
