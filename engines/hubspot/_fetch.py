@@ -347,6 +347,7 @@ async def fetch_snapshot(
     read = len(reader.deals)
     announced = reader.announced if reader.announced is not None else read
     warnings.extend(reader.warnings)
+    warnings.extend(others.warnings)
     truncated = read < announced
     if truncated:
         warnings.append(

@@ -18,8 +18,9 @@ What each read asks HubSpot for (``lookback`` is the analysis window ``L``, ``no
 Every search sorts by ``hs_object_id`` and continues past HubSpot's 10,000-results-per-query cap with a
 new query for ``hs_object_id > last id read``, like the deal search. A 403 on one object type becomes
 that type's :class:`~engines.models.ObjectRead` (``scope_refused`` with the scopes HubSpot named), so
-the report shows a data gap naming the scope while everything else still arrives. Any other error
-fails the read, as it does for deals.
+the report shows a data gap naming the scope while everything else still arrives; a 400 or 404 (a
+property or object type this portal does not have) marks the type not read, with a warning. Any other
+error fails the read, as it does for deals.
 """
 
 from __future__ import annotations
@@ -400,17 +401,35 @@ class ObjectsRead:
     goals: list[GoalTarget] = field(default_factory=list)
     line_items: list[LineItem] = field(default_factory=list)
     reads: dict[ObjectType, ObjectRead] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _refused(object_type: ObjectType, exc: HubSpotScopeError) -> ObjectRead:
     return ObjectRead(state=ReadState.SCOPE_REFUSED, scopes=exc.scopes or (READ_SCOPES[object_type],))
 
 
+_NAMES = {
+    ObjectType.CONTACTS: "contacts",
+    ObjectType.TICKETS: "tickets",
+    ObjectType.FEEDBACK_SUBMISSIONS: "survey responses",
+    ObjectType.PRODUCTS: "products",
+    ObjectType.LINE_ITEMS: "line items",
+    ObjectType.GOAL_TARGETS: "goal targets",
+}
+
+
 async def _guarded(out: ObjectsRead, object_type: ObjectType, read: Callable[[], Any]) -> None:
+    """Run one object type's read. A 403 marks it refused; a 400 or 404 (a property or object this
+    portal lacks) marks it not read, with a warning; anything else fails the read as for deals."""
     try:
         await read()
     except HubSpotScopeError as exc:
         out.reads[object_type] = _refused(object_type, exc)
+    except HubSpotResponseError as exc:
+        if exc.status not in (400, 404):
+            raise
+        out.reads[object_type] = ObjectRead(state=ReadState.NOT_READ)
+        out.warnings.append(f"Could not read the HubSpot {_NAMES[object_type]}: {exc.user_message}")
     else:
         out.reads[object_type] = ObjectRead(state=ReadState.READ)
 

@@ -182,3 +182,19 @@ async def test_associations_are_read_in_batches_of_1000_and_paged_per_deal() -> 
     reads = fake.calls_to("/crm/v3/objects/line_items/batch/read")
     assert max(len(c.body["inputs"]) for c in reads) == 100
     assert len(reads) == -(-len(expected) // 100)
+
+
+async def test_an_object_the_portal_lacks_is_a_warning_not_a_failed_read() -> None:
+    """A 400 on the survey search (say the portal has no feedback object): the report still arrives,
+    surveys are marked not read and the warning says what HubSpot answered."""
+    portal = _portal(200)
+    fake = FakeHubSpot(portal, search_per_second=None, app_limit=None)
+    fake.fail("status", status=400, path="/feedback_submissions/", message="Unknown object type")
+    async with fake, _source(fake) as source:
+        snap = await source.snapshot()
+    assert snap.object_read(ObjectType.FEEDBACK_SUBMISSIONS).state is ReadState.NOT_READ
+    assert snap.object_read(ObjectType.TICKETS).state is ReadState.READ
+    assert any("survey responses" in w and "Unknown object type" in w for w in snap.warnings)
+    _, fulfillment, _ = analyze_all(snap)
+    assert "surveys" in {g.key for g in fulfillment.data_gaps}
+    assert "time_to_first_value_days" in fulfillment.metrics
