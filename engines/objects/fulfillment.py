@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engines.models import DataGap, Metric, MetricStatus, ObjectType, OverdueTicket
+from engines.models import DataGap, Metric, MetricStatus, ObjectType, OverdueTicket, Pipeline
 from engines.objects._common import DAY_SECONDS, half_up, median_days, object_gap, rate
 from engines.objects.facts import ObjectFacts
 from engines.scoring import Deduction, above_status, below_status
@@ -254,8 +254,8 @@ def fulfillment_object_deductions(facts: ObjectFacts) -> list[Deduction]:
     return out
 
 
-def _names(pipelines: tuple[object, ...]) -> str:
-    return ", ".join(f"'{getattr(p, 'label', p)}'" for p in pipelines)
+def _names(pipelines: tuple[Pipeline, ...]) -> str:
+    return ", ".join(f"'{p.label}'" for p in pipelines)
 
 
 def fulfillment_object_gaps(facts: ObjectFacts) -> list[DataGap]:
