@@ -52,9 +52,16 @@ def _decimal(value: float | int | Decimal) -> Decimal:
     )  # the shortest text of the float: 0.1 is 0.1, not 0.1000000000000000055
 
 
+_HUGE = Decimal("1e300")
+
+
 def half_up(value: float | int | Decimal) -> float:
-    """One decimal, half-up (away from zero)."""
-    return float(_decimal(value).quantize(_TENTH, rounding=ROUND_HALF_UP))
+    """One decimal, half-up (away from zero). Absurd magnitudes (a ratio over a near-zero amount)
+    stay finite instead of overflowing: no report ever carries an infinity."""
+    d = _decimal(value)
+    if d.adjusted() >= 15:  # no tenth left to round in a float; keep it within a float's range
+        return float(max(-_HUGE, min(_HUGE, d)))
+    return float(d.quantize(_TENTH, rounding=ROUND_HALF_UP))
 
 
 def rate(part: float | int, whole: float | int) -> float | None:

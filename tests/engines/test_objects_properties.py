@@ -24,7 +24,8 @@ from engines.models import (
     ReadState,
     Ticket,
 )
-from tests.engines.objects_portals import object_portal
+from tests.engines.objects_portals import line_item, object_portal, product
+from tests.engines.portals import NOW, ago, deal
 from tests.engines.test_properties import amounts, dates, raw_deals
 
 PROPORTIONS = (
@@ -118,3 +119,19 @@ def test_object_metrics_stay_in_range(snap: PortalSnapshot, target: float | None
             assert -100.0 <= nps <= 100.0
         assert report.score is None or 0 <= report.score <= 100
         assert all(t.days_open is None or t.days_open >= 0 for t in report.overdue_onboardings)
+
+
+def test_absurd_ratios_stay_finite() -> None:
+    """A target of 5e-324 and a won deal of 1e-300 make ratios beyond a float's range: they are
+    capped (1e300), never infinite, so the JSON form stays valid."""
+    snap = object_portal(
+        deal("o", stage_id="B", amount="1e12", close_date=NOW),
+        deal("w", stage_id="W", amount="1e-300", close_date=ago(1)),
+        products=(product("p", created_at=ago(1)),),
+        line_items=(line_item("l", deal_id="w", product_id="p", amount="1e12"),),
+    )
+    for report in analyze_all(snap, config=AnalysisConfig(revenue_target=5e-324)):
+        json.dumps(report.to_json_dict(), allow_nan=False)
+    growth, _, innovation = analyze_all(snap, config=AnalysisConfig(revenue_target=5e-324))
+    assert growth.metrics["pipeline_coverage"].value == 1e300
+    assert innovation.metrics["new_product_revenue_share"].value == 1e300
