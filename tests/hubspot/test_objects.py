@@ -8,7 +8,7 @@ from datetime import timedelta
 from engines import EngineName, analyze_all
 from engines.dates import utc_now
 from engines.hubspot import HubSpotSource
-from engines.models import ObjectType, PortalSnapshot, ReadState
+from engines.models import Contact, ObjectType, PortalSnapshot, ReadState
 from engines.sample import generate_portal
 from tests.fakes.hubspot import FakeHubSpot
 from tests.hubspot.conftest import FAST_RETRY, RELAXED
@@ -198,3 +198,31 @@ async def test_an_object_the_portal_lacks_is_a_warning_not_a_failed_read() -> No
     _, fulfillment, _ = analyze_all(snap)
     assert "surveys" in {g.key for g in fulfillment.data_gaps}
     assert "time_to_first_value_days" in fulfillment.metrics
+
+
+async def test_contacts_search_only_new_leads_with_every_lifecycle_stage_of_the_portal() -> None:
+    """The contacts search filters on hs_v2_date_entered_lead from the window's start and asks for the
+    entry date of every lifecycle stage the portal lists, custom numeric stages included."""
+    base = _portal(50)
+    now = base.taken_at
+    custom = Contact(
+        id="77", stage_entered_at={"lead": now - timedelta(days=3), "2444598513": now - timedelta(days=1)}
+    )
+    old = Contact(id="78", stage_entered_at={"lead": now - timedelta(days=400)})
+    portal = base.model_copy(update={"contacts": (custom, old)})
+    fake = FakeHubSpot(portal, search_per_second=None, app_limit=None)
+    async with fake, _source(fake, objects=(ObjectType.CONTACTS,)) as source:
+        snap = await source.snapshot()
+    assert [c.id for c in snap.contacts] == ["77"]
+    assert snap.contacts[0].stage_entered_at == custom.stage_entered_at
+    [search] = fake.calls_to("/crm/v3/objects/contacts/search")
+    [group] = search.body["filterGroups"]
+    assert group["filters"] == [
+        {
+            "propertyName": "hs_v2_date_entered_lead",
+            "operator": "GTE",
+            "value": str(int((snap.taken_at - timedelta(days=LOOKBACK)).timestamp() * 1000)),
+        }
+    ]
+    assert "hs_v2_date_entered_2444598513" in search.body["properties"]
+    assert "hs_v2_date_entered_customer" in search.body["properties"]
