@@ -213,11 +213,14 @@ def test_the_injection_scan_itself_catches_what_it_must() -> None:
     """The checks above are only as good as ``control_problems``: it must flag each kind, pass ours."""
     ours = "<https://app.hubspot.com/contacts/1/record/0-3/42|Acme &amp; co>"
     assert control_problems({"text": f"at risk: {ours} owned by <@U0OWNER>"}, {"U0OWNER"}) == []
+    ticket = "<https://app.hubspot.com/contacts/1/record/0-5/43|Onboarding: Acme>"
+    assert control_problems({"text": f"overdue: {ticket}"}) == []
     for hostile in (
         "<!channel>",
         "<@U0STRANGER>",
         "<https://evil.example|click>",
         "<https://app.hubspot.com.evil.example/contacts/1/record/0-3/42|x>",
+        "<https://app.hubspot.com/contacts/1/record/0-7/42|another object type>",
         "<#C0GENERAL>",
         "Tom & Jerry",
     ):

@@ -5,7 +5,7 @@ and must come back unchanged; then the renderer's :func:`bot.blocks.limit_proble
 the ~12k characters Slack accepts), the loopback Slack's :func:`tests.support.slack.block_problems`,
 and unique action ids. Every string Slack parses as mrkdwn (each ``text`` outside a ``plain_text``
 object, the fallback text included) is scanned: the only ``<…>`` sequences allowed are the HubSpot
-deal links the bot built to the portal's UI domain (``links=ANY_LINK``: any well-formed https link,
+deal and ticket links the bot built to the portal's UI domain (``links=ANY_LINK``: any well-formed https link,
 for builders a test feeds arbitrary URLs) and mentions of Slack user ids we resolved ourselves;
 anything a user typed or the CRM held must arrive as ``&lt;`` / ``&gt;`` / ``&amp;``.
 
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 HUBSPOT_UI = "app.hubspot.com"
-DEAL_LINKS = "deal links"  # what the bot sends: links to deal records (0-3) on the portal's HubSpot UI domain
+DEAL_LINKS = "deal links"  # what the bot sends: deal (0-3) and ticket (0-5) records on the portal's UI domain
 ANY_LINK = "any https link"  # builders fed arbitrary URLs: any well-formed https link with a label is ours
 _ANY_LINK = re.compile(r"<https://[^\s|<>]+\|[^<>]*>")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
@@ -47,11 +47,11 @@ _BARE_AMP = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
 def _allowed_link(links: str, ui_domain: str) -> re.Pattern[str]:
-    """The links a payload may carry: our own deal (object type 0-3) links unless told otherwise."""
+    """The links a payload may carry: our own deal (0-3) and ticket (0-5) links unless told otherwise."""
     if links == ANY_LINK:
         return _ANY_LINK
     assert links == DEAL_LINKS, links
-    return re.compile(r"<https://" + re.escape(ui_domain) + r"/contacts/\d+/record/0-3/\d+\|[^<>]*>")
+    return re.compile(r"<https://" + re.escape(ui_domain) + r"/contacts/\d+/record/0-[35]/\d+\|[^<>]*>")
 
 
 def mrkdwn_strings(payload: Any) -> list[str]:

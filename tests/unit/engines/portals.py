@@ -10,9 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engines.models import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot, Stage
-from tests.support.clock import NOW
+from tests.support.clock import NEW_YEAR
 
 __all__ = ["NOW", "ago", "deal", "hand_pipeline", "hand_portal", "portal", "second_pipeline"]
+
+
+NOW = NEW_YEAR  # the hand-built portals are dated from the turn of the year (tests.support.clock)
 
 
 def ago(days: float) -> datetime:

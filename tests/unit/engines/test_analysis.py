@@ -34,6 +34,7 @@ JSON_KEYS = {
     "signals",
     "data_gaps",
     "at_risk",
+    "overdue_onboardings",
     "warnings",
 }
 
@@ -159,7 +160,7 @@ def test_json_form_is_stable_and_strict() -> None:
         for metric in data["metrics"].values():
             assert set(metric) == {"label", "value", "unit", "status", "note", "benchmark"}
     growth = analyze(hand_portal(), "growth").to_json_dict()
-    assert growth["as_of"] == "2026-11-25T09:00:00Z"  # NOW, to the second, in UTC
+    assert growth["as_of"] == "2026-01-01T00:00:00Z"
     assert growth["metrics"]["avg_days_in_stage"]["value"] == {"A": 10.0, "B": 40.0, "C": 20.0}
     assert growth["at_risk"][0]["reasons"] == ["no_recent_activity", "past_close_date", "open_too_long"]
 
