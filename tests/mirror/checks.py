@@ -47,9 +47,9 @@ async def assert_mirror_is_fresh_read(mirror: Mirror, hubspot: FakeHubSpot) -> N
     expected = await fresh_read(hubspot, list(state.properties))
     rows = mirror.store.rows(portal, "deals", live_only=True)
     stored = {object_id: row.properties for object_id, row in rows.items()}
-    assert stored.keys() == expected.keys(), (
-        f"missing {sorted(expected.keys() - stored.keys())[:10]}, extra {sorted(stored.keys() - expected.keys())[:10]}"
-    )
+    missing, extra = sorted(expected.keys() - stored.keys()), sorted(stored.keys() - expected.keys())
+    assert not missing, f"missing {missing[:10]}"
+    assert not extra, f"extra {extra[:10]}"
     differing = [i for i in expected if stored[i] != expected[i]]
     assert not differing, f"{len(differing)} deals differ, e.g. {differing[:5]}"
     assert mirror.memory is not None

@@ -169,7 +169,8 @@ async def test_mutation_rounds_keep_the_mirror_equal_to_a_fresh_read(
 ) -> None:
     mirror = make_mirror(db)
     first = await mirror.sync()
-    assert first is not None and first.results[0].kind == "full"
+    assert first is not None
+    assert first.results[0].kind == "full"
     await assert_mirror_is_fresh_read(mirror, hubspot)
     portal = await mirror.portal()
     assert portal == "4242"
