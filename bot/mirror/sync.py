@@ -125,8 +125,13 @@ class _Apply:
             if old.get(name) != new.get(name):
                 self.changes.append(Change(object_id, name, old.get(name), new.get(name), when))
 
-    def fresh(self, object_id: str, props: Props, row: ObjectRow | None) -> bool:
-        """Take one object as read now; ``True`` when the mirror's row differs (and is rewritten)."""
+    def fresh(self, object_id: str, read: Props, row: ObjectRow | None) -> bool:
+        """Take one object as read now; ``True`` when the mirror's row differs (and is rewritten).
+
+        Only properties with a value are kept: HubSpot answers ``null`` for a property it knows and
+        omits one it does not, and both mean "no value" (a new stage's property then changes no row).
+        """
+        props = {name: value for name, value in read.items() if value is not None}
         modified = _when(props.get(self.type.modified), self.now)
         if row is None:
             self.created += 1

@@ -35,7 +35,11 @@ async def fresh_read(hubspot: FakeHubSpot, properties: list[str]) -> dict[str, P
     """What a complete read returns now: the reference the mirror must equal."""
     async with HubSpotClient(hubspot.token, base_url=hubspot.base_url, limits=RELAXED) as client:
         objects, _ = await search_objects(client, "deals", properties=properties)
-    return {object_id: dict(raw.properties) for object_id, raw in objects.items()}
+    # As the mirror stores them: the properties that have a value (null and absent are the same).
+    return {
+        object_id: {k: v for k, v in raw.properties.items() if v is not None}
+        for object_id, raw in objects.items()
+    }
 
 
 async def assert_mirror_is_fresh_read(mirror: Mirror, hubspot: FakeHubSpot) -> None:
