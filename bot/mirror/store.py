@@ -100,18 +100,19 @@ class MirrorStore:
             }
             for object_id, props in rows.items()
         ]
+        statement = self._insert(MirrorObjectRow)
+        statement = statement.on_conflict_do_update(
+            index_elements=["portal", "object_type", "object_id"],
+            set_={
+                "properties": statement.excluded.properties,
+                "deleted_at": None,
+                "synced_at": statement.excluded.synced_at,
+            },
+        )
         with self.db.sessions.begin() as session:
-            for chunk in _chunks(values):
-                statement = self._insert(MirrorObjectRow).values(list(chunk))
-                statement = statement.on_conflict_do_update(
-                    index_elements=["portal", "object_type", "object_id"],
-                    set_={
-                        "properties": statement.excluded.properties,
-                        "deleted_at": None,
-                        "synced_at": statement.excluded.synced_at,
-                    },
-                )
-                session.execute(statement)
+            for chunk in _chunks(values, 5_000):
+                # One compiled statement, executed for many rows ("insertmanyvalues" batching).
+                session.execute(statement, list(chunk))
             for object_id, when in (deleted or {}).items():
                 session.execute(
                     update(MirrorObjectRow)

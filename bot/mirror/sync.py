@@ -57,6 +57,7 @@ __all__ = [
 log = logging.getLogger("bot.mirror")
 
 ACCOUNT_KIND = "account"
+_FIRST_WRITE_BATCH = 2_000
 OWNERS_KIND = "owners"
 Props = dict[str, str | None]
 
@@ -131,7 +132,7 @@ class _Apply:
         Only properties with a value are kept: HubSpot answers ``null`` for a property it knows and
         omits one it does not, and both mean "no value" (a new stage's property then changes no row).
         """
-        props = {name: value for name, value in read.items() if value is not None}
+        props: Props = {name: value for name, value in read.items() if value is not None}
         modified = _when(props.get(self.type.modified), self.now)
         if row is None:
             self.created += 1
@@ -296,10 +297,7 @@ class Syncer:
         if state is None or state.cursor is None:
             state = SyncState(log_from=started)
             result = TypeResult(name, "full")
-            objects, _ = await search_objects(
-                client, name, properties=properties, filters=scope, report=progress
-            )
-            await self._full(portal, object_type, objects, result, started, log_changes=False)
+            await self._first(client, portal, object_type, properties, result, started, progress)
             state.last_full_at = started
         else:
             sweep = full or state.last_full_at is None or started - state.last_full_at >= self.sweep_every
@@ -403,6 +401,55 @@ class Syncer:
                 result.drift,
             )
         await self._write(portal, object_type, apply, result, now)
+
+    async def _first(
+        self,
+        client: HubSpotClient,
+        portal: str,
+        object_type: ObjectType,
+        properties: list[str],
+        result: TypeResult,
+        now: datetime,
+        progress: Callable[[int, int | None], None],
+    ) -> None:
+        """The first read of a type: pages are written while the next ones are read (the database
+        work hides behind HubSpot's rate limit), and nothing is logged: this is the baseline."""
+        pending: list[RawDeal] = []
+        writes: list[asyncio.Task[None]] = []
+        rows_before: dict[str, ObjectRow] = await self._db(self.store.rows, portal, object_type.name)
+
+        async def write(batch: list[RawDeal], previous: asyncio.Task[None] | None) -> None:
+            if previous is not None:
+                await previous  # in order: one writer at a time
+            fresh = {raw.id: raw for raw in batch}
+            apply = _Apply(object_type, log_changes=False, now=now)
+            for object_id, raw in fresh.items():
+                apply.fresh(object_id, raw.properties, rows_before.get(object_id))
+            await self._write(portal, object_type, apply, result, now)
+
+        def on_page(results: list[RawDeal]) -> None:
+            pending.extend(results)
+            if len(pending) >= _FIRST_WRITE_BATCH:
+                writes.append(asyncio.create_task(write(pending[:], writes[-1] if writes else None)))
+                pending.clear()
+
+        objects, _ = await search_objects(
+            client,
+            object_type.name,
+            properties=properties,
+            filters=object_type.scope,
+            report=progress,
+            on_page=on_page,
+        )
+        writes.append(asyncio.create_task(write(pending[:], writes[-1] if writes else None)))
+        await writes[-1]
+        result.read += len(objects)
+        # Rows a previous, reset-less mirror held that the scope no longer has (a re-run first read).
+        gone = _Apply(object_type, log_changes=False, now=now)
+        for object_id, row in rows_before.items():
+            if row.deleted_at is None and object_id not in objects:
+                gone.gone(object_id, now)
+        await self._write(portal, object_type, gone, result, now)
 
     async def _deletions(
         self, client: HubSpotClient, portal: str, object_type: ObjectType, result: TypeResult, now: datetime

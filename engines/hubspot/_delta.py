@@ -62,6 +62,7 @@ __all__ = [
 
 Filter = Mapping[str, Any]
 ReadProgress = Callable[[int, int | None], None]
+PageSink = Callable[[list[RawDeal]], None]
 
 LIST_PAGE_SIZE = 100  # HubSpot's maximum for the object list endpoints
 MAX_STREAMS = 8
@@ -183,8 +184,10 @@ class _KeysetReader:
         filters: Sequence[Filter],
         properties: Sequence[str],
         report: ReadProgress | None,
+        on_page: PageSink | None = None,
     ) -> None:
         self._client = client
+        self._on_page = on_page
         self._path = client.paths.search(object_type)
         self._filters = list(filters)
         self._properties = list(properties)
@@ -198,6 +201,8 @@ class _KeysetReader:
     def _take(self, page: RawSearchPage) -> None:
         for raw in page.results:
             self.objects[raw.id] = raw
+        if self._on_page is not None and page.results:
+            self._on_page(page.results)
         if self._report is not None:
             self._report(len(self.objects), self.total)
 
@@ -291,12 +296,14 @@ async def search_objects(
     properties: Sequence[str],
     filters: Sequence[Filter] = (),
     report: ReadProgress | None = None,
+    on_page: PageSink | None = None,
 ) -> tuple[dict[str, RawDeal], int | None]:
     """Every object matching ``filters`` (AND), by keyset paging; and HubSpot's announced total.
 
-    ``report(read, total)`` is called after each page.
+    ``report(read, total)`` is called after each page, ``on_page(results)`` with each page's objects
+    (to store them while the read goes on).
     """
-    reader = _KeysetReader(client, object_type, filters, properties, report)
+    reader = _KeysetReader(client, object_type, filters, properties, report, on_page)
     await reader.read()
     return reader.objects, reader.total
 
