@@ -56,8 +56,8 @@ class Settings(BaseSettings):
     engine_source: Literal["hubspot", "sample"] | None = None
 
     # --- analysis: every threshold of engines.AnalysisConfig, as ANALYSIS__<FIELD> (for example
-    # ANALYSIS__RENEWAL_PIPELINE="Renewals" or ANALYSIS__STALE_ACTIVITY_DAYS=21); see the README's
-    # "How the numbers are computed" for each field and its default.
+    # ANALYSIS__RENEWAL_PIPELINE="Renewals" or ANALYSIS__STALE_ACTIVITY_DAYS=21); see docs/metrics.md
+    # ("How the numbers are computed") for each field and its default.
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
 
     # --- serving
@@ -103,7 +103,7 @@ class Settings(BaseSettings):
             plural = "s are" if len(missing) > 1 else " is"
             raise SettingsError(
                 f"Setting{plural} missing: {', '.join(missing)}. "
-                "Set it in the environment or in a .env file (see the configuration table in README.md)."
+                "Set it in the environment or in a .env file (see docs/configuration.md)."
             )
         self._check_token_shapes(names)
 

@@ -3,7 +3,7 @@
 Every number the analysis compares against lives here, so a RevOps lead can read (and override) the
 rules behind a score without reading the code. The defaults keep the thresholds of the analysis this
 bot descends from (volume 5/10, conversion 25/40 %, cycle 90/180 days, 70 % early-stage share, 30 days
-per stage, 50 % conversion benchmark); the README section "How the numbers are computed" documents
+per stage, 50 % conversion benchmark); docs/metrics.md ("How the numbers are computed") documents
 each one and the point deductions of the scores.
 """
 

@@ -1,7 +1,7 @@
 """Typed models: the portal snapshot that goes into an analysis and the report that comes out.
 
 These models are the contract between the HubSpot source, the analysis and every renderer (Slack,
-terminal, JSON). The report's JSON form (``EngineReport.to_json_dict``) is documented in the README
+terminal, JSON). The report's JSON form (``EngineReport.to_json_dict``) is documented in docs/json.md
 and consumed by other tools, so field names here are stable API.
 """
 
@@ -323,5 +323,5 @@ class EngineReport(_Model):
     warnings: tuple[str, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The stable JSON form documented in the README (datetimes as ISO-8601 UTC strings)."""
+        """The stable JSON form documented in docs/json.md (datetimes as ISO-8601 UTC strings)."""
         return self.model_dump(mode="json")

@@ -2,7 +2,7 @@
 
 A score starts at 100 and loses the points of each failing rule (``AnalysisConfig.points_*``); a rule
 whose metric cannot be computed deducts nothing (missing data is reported as a data gap instead of
-being punished twice). The README section "How the numbers are computed" lists every rule.
+being punished twice). docs/metrics.md ("How the numbers are computed") lists every rule.
 """
 
 from __future__ import annotations
