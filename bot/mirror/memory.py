@@ -20,13 +20,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engines.dates import to_utc
-from engines.hubspot._mapping import RawDeal, StageKeys, stage_keys, to_deal
+from engines.hubspot._mapping import CURRENT_STAGE_ENTERED, StageKeys, _text, stage_keys
 from engines.models import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot
 
 __all__ = ["MemoryPortal"]
 
 Props = Mapping[str, Any]
-_INTERNED = ("pipeline", "dealstage", "hubspot_owner_id", "dealtype", "deal_currency_code", "hs_is_closed")
+# Repeated across deals: one string object each (sys.intern), not one per deal.
+_TEXT = ("pipeline", "dealstage", "hubspot_owner_id", "dealtype", "deal_currency_code")
+_DEAL_FIELDS = set(Deal.model_fields)  # shared by every deal instead of a set per deal
+_DATE_CACHE = 200_000
+_MISSING = object()
+
+
+def _interned_text(value: Any) -> str | None:
+    found = _text(value) if isinstance(value, str) else None
+    return sys.intern(found) if found is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +57,10 @@ class MemoryPortal:
         self.watermark: datetime | None = None  # start of the newest sync applied
         self._deals: dict[str, _Entry] = {}
         self._stage_keys: StageKeys = ()
+        self._entry_properties: dict[str, tuple[str, bool]] = {}
         self._version = 0
         self._answers: dict[tuple[str | None, int, int], tuple[datetime, tuple[Deal, ...]]] = {}
+        self._dates: dict[str, object] = {}
 
     def __len__(self) -> int:
         return len(self._deals)
@@ -61,24 +72,69 @@ class MemoryPortal:
             return
         self.account, self.pipelines, self.owners = account, pipelines, owners
         self._stage_keys = stage_keys(dict.fromkeys(s.id for p in pipelines for s in p.stages))
+        # property name -> (stage id, is the v2 name): one lookup per property a deal has.
+        self._entry_properties = {v1: (sid, False) for sid, _, v1 in self._stage_keys}
+        self._entry_properties.update({v2: (sid, True) for sid, v2, _ in self._stage_keys})
         self._changed()
 
     def _changed(self) -> None:
         self._version += 1
         self._answers.clear()
 
+    def _when(self, value: Any) -> datetime | None:
+        """A date property as the Deal validator reads it, one object per distinct text (close
+        dates, stage dates and bulk-edit stamps repeat across deals)."""
+        if not isinstance(value, str):
+            return to_utc(value)
+        cached = self._dates.get(value, _MISSING)
+        if cached is _MISSING:
+            if len(self._dates) >= _DATE_CACHE:
+                self._dates.clear()
+            cached = self._dates[value] = to_utc(value)
+        return cached  # type: ignore[return-value]
+
     def _entry(self, object_id: str, props: Props) -> _Entry:
-        interned = dict(props)
-        for name in _INTERNED:
-            value = interned.get(name)
-            if isinstance(value, str):
-                interned[name] = sys.intern(value)
-        deal = to_deal(
-            RawDeal.model_construct(id=sys.intern(object_id), properties=interned), self._stage_keys
+        """The deal ``to_deal`` makes of these properties, built without re-validating: the same
+        parsers, shared strings and dates, one shared fields-set. (The mirror tests compare every
+        deal with ``to_deal``'s.)"""
+        text = {name: _interned_text(props.get(name)) for name in _TEXT}
+        when = self._when
+        # As to_deal: per stage the v2 value if it has one (even unreadable), else the older one.
+        raw: dict[str, str] = {}
+        entry_properties = self._entry_properties
+        for name, value in props.items():
+            found = entry_properties.get(name)
+            if found is not None and value and (found[1] or found[0] not in raw):
+                raw[found[0]] = value
+        current = text["dealstage"]
+        if current is not None and current not in raw and props.get(CURRENT_STAGE_ENTERED):
+            raw[current] = props[CURRENT_STAGE_ENTERED]
+        entered: dict[str, datetime] = {}
+        for stage_id, value in raw.items():
+            parsed = when(value)
+            if parsed is not None:
+                entered[stage_id] = parsed
+        close_date = when(props.get("closedate"))
+        deal = Deal.model_construct(
+            _fields_set=_DEAL_FIELDS,
+            id=sys.intern(object_id),
+            name=_text(props.get("dealname")),
+            amount=Deal._parse_amount(props.get("amount")),
+            pipeline_id=text["pipeline"],
+            stage_id=current,
+            owner_id=text["hubspot_owner_id"],
+            deal_type=text["dealtype"],
+            currency=text["deal_currency_code"],
+            created_at=when(props.get("createdate")),
+            close_date=close_date,
+            last_activity_at=when(props.get("notes_last_updated")),
+            last_modified_at=when(props.get("hs_lastmodifieddate")),
+            stage_entered_at=entered,
+            archived=False,
         )
-        closed_text = (interned.get("hs_is_closed") or "").strip().lower()
+        closed_text = (props.get("hs_is_closed") or "").strip().lower()
         closed = True if closed_text == "true" else False if closed_text == "false" else None
-        return _Entry(deal, closed, to_utc(interned.get("closedate")))
+        return _Entry(deal, closed, close_date)
 
     def apply(self, object_type: str, upserts: Mapping[str, Props], removed: Iterable[str] = ()) -> None:
         """Take one sync's writes: ``upserts`` (id -> properties as stored) and ``removed`` ids."""

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +27,14 @@ from pydantic import SecretStr
 
 from bot.mirror.memory import MemoryPortal
 from bot.mirror.store import MirrorStore, ObjectRow, SyncState
-from bot.mirror.sync import ACCOUNT_KIND, OWNERS_KIND, Syncer, SyncOutcome, pipelines_kind
+from bot.mirror.sync import (
+    ACCOUNT_KIND,
+    OWNERS_KIND,
+    PortalRead,
+    Syncer,
+    SyncOutcome,
+    pipelines_kind,
+)
 from bot.storage.database import Database
 from engines.dates import utc_now
 from engines.hubspot import HubSpotClient, RateLimits, RetryPolicy
@@ -41,6 +48,7 @@ __all__ = ["Mirror", "MirrorStatus"]
 
 log = logging.getLogger("bot.mirror")
 
+Props = Mapping[str, Any]
 PORTAL_KIND = "portal"  # token digest -> portal id, so a replica can load before any HubSpot call
 
 
@@ -108,6 +116,7 @@ class Mirror:
         self._pacer: Pacer | None = None
         self._pacer_loop: asyncio.AbstractEventLoop | None = None
         self._flight: asyncio.Task[MemoryPortal] | None = None
+        self._syncing = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"Mirror(base_url={self.base_url!r}, token=SecretStr('**********'))"
@@ -182,18 +191,6 @@ class Mirror:
             tuple(Owner.model_validate(r.properties) for r in owners.values()),
         )
 
-    def _apply(self, outcome: SyncOutcome) -> MemoryPortal:
-        memory = self.memory
-        if memory is None or memory.portal != outcome.portal:
-            memory = MemoryPortal(outcome.portal)
-        read = outcome.portal_read
-        memory.set_portal(read.account, read.pipelines.get("deals", ()), read.owners)
-        for result in outcome.results:
-            memory.apply(result.object_type, result.upserts, result.removed)
-        memory.watermark = outcome.started_at
-        self.memory = memory
-        return memory
-
     # ------------------------------------------------------------------ syncing
 
     async def sync(
@@ -203,8 +200,10 @@ class Mirror:
 
         Returns the outcome of the sync this process ran, or ``None`` when another replica synced.
         """
-        if self.memory is None:
-            await self.load()  # after a restart: the database first, so the sync is a delta
+        async with self._syncing:
+            return await self._sync(full, progress)
+
+    async def _sync(self, full: bool, progress: ProgressCallback | None) -> SyncOutcome | None:
         if not await self._db(
             self.store.acquire_lease, self.key, self.holder, self.lease_seconds, self._clock()
         ):
@@ -213,7 +212,11 @@ class Mirror:
             return None
         renew = asyncio.create_task(self._renew())
         try:
-            outcome = await self.syncer.run(full=full, progress=progress)
+            # The database first: after a restart (so this sync is a delta), and for the rows other
+            # replicas wrote since this copy was last loaded (older than what this sync writes).
+            await self.load()
+            feed = _Feed(self.memory)
+            outcome = await self.syncer.run(full=full, progress=progress, listener=feed)
             await self._db(
                 self.store.replace_all,
                 self.key,
@@ -226,11 +229,9 @@ class Mirror:
             with contextlib.suppress(asyncio.CancelledError):
                 await renew
             await self._db(self.store.release_lease, self.key, self.holder)
-        if self.memory is not None and self.memory.portal == outcome.portal:
-            # This sync's rows and any another replica wrote since the copy was last loaded.
-            await self.load()
-        else:
-            self._apply(outcome)
+        assert feed.memory is not None  # the sync read the portal first
+        feed.memory.watermark = outcome.started_at
+        self.memory = feed.memory
         self.last_outcome = outcome
         return outcome
 
@@ -275,6 +276,23 @@ class Mirror:
         portal = await self.portal()
         states: dict[str, SyncState] = await self._db(self.store.states, portal) if portal is not None else {}
         return MirrorStatus(portal, states, len(self.memory) if self.memory is not None else 0)
+
+
+class _Feed:
+    """Applies a sync's writes to the in-memory copy as they happen: in place to the copy answers
+    read (a delta), or to a new copy swapped in at the end (the first read, another portal)."""
+
+    def __init__(self, memory: MemoryPortal | None) -> None:
+        self.memory = memory
+
+    def portal(self, portal: str, read: PortalRead) -> None:
+        if self.memory is None or self.memory.portal != portal:
+            self.memory = MemoryPortal(portal)
+        self.memory.set_portal(read.account, read.pipelines.get("deals", ()), read.owners)
+
+    def rows(self, object_type: str, upserts: Mapping[str, Props], removed: Iterable[str]) -> None:
+        assert self.memory is not None
+        self.memory.apply(object_type, upserts, removed)
 
 
 class _CountingClient(HubSpotClient):

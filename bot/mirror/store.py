@@ -165,12 +165,16 @@ class MirrorStore:
         *,
         ids: Iterable[str] | None = None,
         since: datetime | None = None,
+        before: datetime | None = None,
         live_only: bool = False,
     ) -> dict[str, ObjectRow]:
-        """Stored rows of a type: all, those with the given ids, or those written after ``since``."""
+        """Stored rows of a type: all, those with the given ids, or those written after ``since``
+        (and before ``before``)."""
         where = [MirrorObjectRow.portal == portal, MirrorObjectRow.object_type == object_type]
         if since is not None:
             where.append(MirrorObjectRow.synced_at > since)
+        if before is not None:
+            where.append(MirrorObjectRow.synced_at < before)
         if live_only:
             where.append(MirrorObjectRow.deleted_at.is_(None))
         columns = (
@@ -280,9 +284,10 @@ class MirrorStore:
             }
             for c in changes
         ]
+        statement = self._insert(MirrorChangeRow)
         with self.db.sessions.begin() as session:
-            for chunk in _chunks(values):
-                session.execute(self._insert(MirrorChangeRow).values(list(chunk)))
+            for chunk in _chunks(values, 5_000):
+                session.execute(statement, list(chunk))
 
     def changes(
         self,

@@ -22,10 +22,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.mirror.store import Change, MirrorStore, ObjectRow, SyncState
 from engines.dates import to_utc, utc_now
@@ -48,6 +48,7 @@ __all__ = [
     "ACCOUNT_KIND",
     "OWNERS_KIND",
     "PortalRead",
+    "SyncListener",
     "SyncOutcome",
     "Syncer",
     "TypeResult",
@@ -80,8 +81,14 @@ class TypeResult:
     drift: int = 0
     calls: int = 0
     archived_listing: bool = False
-    upserts: dict[str, Props] = field(default_factory=dict)
-    removed: set[str] = field(default_factory=set)
+
+
+class SyncListener(Protocol):
+    """Told what a sync writes, as it writes it (the mirror's in-memory copy follows along)."""
+
+    def portal(self, portal: str, read: PortalRead) -> None: ...
+
+    def rows(self, object_type: str, upserts: Mapping[str, Props], removed: Iterable[str]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +194,7 @@ class Syncer:
         self.change_log_days = change_log_days
         self._fallback_portal = fallback_portal
         self._clock = clock
+        self._listener: SyncListener | None = None
 
     async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(call, *args, **kwargs)
@@ -212,7 +220,21 @@ class Syncer:
     def portal_key(self, account: PortalInfo) -> str:
         return str(account.portal_id) if account.portal_id is not None else self._fallback_portal
 
-    async def run(self, *, full: bool = False, progress: ProgressCallback | None = None) -> SyncOutcome:
+    async def run(
+        self,
+        *,
+        full: bool = False,
+        progress: ProgressCallback | None = None,
+        listener: SyncListener | None = None,
+    ) -> SyncOutcome:
+        """One sync (not to be run twice at once on one syncer: the mirror's lock and lease see to it)."""
+        self._listener = listener
+        try:
+            return await self._run(full, progress)
+        finally:
+            self._listener = None
+
+    async def _run(self, full: bool, progress: ProgressCallback | None) -> SyncOutcome:
         started = self._clock()
         report = progress or (lambda _: None)
         report(Progress("starting"))
@@ -221,6 +243,8 @@ class Syncer:
             portal_read = await self._read_portal(client)
             portal = self.portal_key(portal_read.account)
             await self._store_portal(portal, portal_read, started)
+            if self._listener is not None:
+                self._listener.portal(portal, portal_read)
             results: list[TypeResult] = []
             states: list[SyncState] = []
             for object_type in self.object_types:
@@ -333,12 +357,8 @@ class Syncer:
     ) -> None:
         await self._db(self.store.upsert, portal, object_type.name, apply.upserts, now, deleted=apply.deleted)
         await self._db(self.store.log, portal, object_type.name, apply.changes, now)
-        result.upserts.update(apply.upserts)
-        for object_id in apply.upserts:
-            result.removed.discard(object_id)
-        result.removed.update(apply.deleted)
-        for object_id in apply.deleted:
-            result.upserts.pop(object_id, None)
+        if self._listener is not None:
+            self._listener.rows(object_type.name, apply.upserts, apply.deleted)
         result.changed += apply.changed
         result.created += apply.created
         result.restored += apply.restored

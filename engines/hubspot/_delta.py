@@ -222,16 +222,18 @@ class _KeysetReader:
         left = (first.total or 0) - len(first.results)
         pages_left = math.ceil(left / SEARCH_PAGE_SIZE) if first.total is not None else 1
         rate = self._client.limits.search_per_second
-        streams = max(1, min(MAX_STREAMS, pages_left, math.ceil(round_trip * rate) + 1))
+        # One stream already keeps the search limit busy when a page answers within 1/rate s (the
+        # pacer, not the round trip, sets the pace); slower answers need that many pages in flight.
+        streams = max(1, min(MAX_STREAMS, pages_left, math.ceil(round_trip * rate * 1.25)))
         if low is None or streams == 1:
-            await self._follow(last)
+            await self._follow(last, first.total)
             return
         top = await _search_page(
             self._client, self._path, self._filters, ["hs_object_id"], limit=1, descending=True
         )
         high = _id_number(top.results[0].id) if top.results else None
         if high is None or high <= low:
-            await self._follow(last)
+            await self._follow(last, first.total)
             return
         width = (high - low) / streams
         bounds = [low + round(width * i) for i in range(streams)] + [high]
@@ -244,9 +246,13 @@ class _KeysetReader:
         except BaseExceptionGroup as group_error:
             raise unwrap_group(group_error) from None
 
-    async def _follow(self, last: str) -> None:
-        """A single stream over ids above ``last`` (non-numeric ids, or a read too small to split)."""
-        while True:
+    async def _follow(self, last: str, total: int | None) -> None:
+        """A single stream over ids above ``last`` (non-numeric ids, or one stream is enough).
+
+        It stops once it holds the ``total`` HubSpot announced: a full last page asks for no empty
+        one. (An object created meanwhile, past the end, is newer than this read: the next delta.)
+        """
+        while total is None or len(self.objects) < total:
             page = await self._page([_above(last)])
             self._take(page)
             if len(page.results) < SEARCH_PAGE_SIZE or not page.results:

@@ -785,16 +785,27 @@ class RemoteFakeHubSpot:
         calls: list[Call] = self._conn.recv()
         return calls
 
+    def mutate(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run ``PortalMutator.<name>(*args, **kwargs)`` on the fake in the child; return its result."""
+        self._conn.send(("mutate", name, args, kwargs))
+        return self._conn.recv()
+
 
 def _serve_in_child(portal: PortalSnapshot, options: dict[str, Any], conn: Connection) -> None:
     async def serve() -> None:
+        from tests.fakes.hubspot_mutations import PortalMutator  # it builds on this module
+
         fake = FakeHubSpot(portal, **options)
+        mutator = PortalMutator(fake)
         await fake.start()
         conn.send((fake.base_url, fake.token))
         loop = asyncio.get_running_loop()
         while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
             if command == "calls":
                 conn.send(fake.calls)
+            elif isinstance(command, tuple) and command[0] == "mutate":
+                _, name, args, kwargs = command
+                conn.send(getattr(mutator, name)(*args, **kwargs))
         await fake.stop()
 
     asyncio.run(serve())
