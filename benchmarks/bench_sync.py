@@ -227,6 +227,64 @@ def million(url: str | None) -> None:
     db.dispose()
 
 
+def shapes(url: str | None, deals: int = 50_000) -> None:
+    """Storage shape: one JSON column per object (what the mirror uses) against one row per property
+    (the generic alternative: HubSpot properties differ per portal and per pipeline stage, so fixed
+    columns cannot hold them). Write all, read all back, and the database size."""
+    from sqlalchemy import JSON, Column, MetaData, String, Table, create_engine, func, insert, select
+
+    portal = generate_portal(deals=deals, seed=3, now=NOW)
+    stages = {(p.id, s.id): s for p in portal.pipelines for s in portal.pipelines[0].stages}
+    rows = {}
+    for deal in portal.deals:
+        props = hubspot_deal_properties(deal, stages.get((deal.pipeline_id or "", deal.stage_id or "")))
+        rows[deal.id] = {k: v for k, v in props.items() if v is not None}
+    folder = tempfile.mkdtemp(prefix="bench-shapes-")
+    engine = create_engine(url or f"sqlite:///{folder}/shapes.db")
+    meta = MetaData()
+    as_json = Table(
+        "shape_json", meta, Column("id", String(40), primary_key=True), Column("properties", JSON)
+    )
+    as_rows = Table(
+        "shape_rows",
+        meta,
+        Column("id", String(40), primary_key=True),
+        Column("name", String(100), primary_key=True),
+        Column("value", String(200)),
+    )
+    meta.drop_all(engine)
+    meta.create_all(engine)
+    for table, values in (
+        (as_json, [{"id": i, "properties": p} for i, p in rows.items()]),
+        (as_rows, [{"id": i, "name": n, "value": v} for i, p in rows.items() for n, v in p.items()]),
+    ):
+        start = time.perf_counter()
+        with engine.begin() as connection:
+            connection.execute(insert(table), values)
+        wrote = time.perf_counter() - start
+        start = time.perf_counter()
+        with engine.connect() as connection:
+            loaded: dict[str, dict[str, Any]] = {}
+            if table is as_json:
+                for object_id, props in connection.execute(select(table.c.id, table.c.properties)):
+                    loaded[object_id] = props
+            else:
+                for object_id, name, value in connection.execute(
+                    select(table.c.id, table.c.name, table.c.value)
+                ):
+                    loaded.setdefault(object_id, {})[name] = value
+            count = connection.scalar(select(func.count()).select_from(table))
+        read = time.perf_counter() - start
+        assert loaded == rows
+        print(
+            f"{table.name}: {count:,} rows for {deals:,} deals; write {wrote:5.2f} s, read all {read:5.2f} s"
+        )
+    if url is None:
+        print(f"SQLite file: {Path(folder, 'shapes.db').stat().st_size / 1e6:.0f} MB for both tables")
+    meta.drop_all(engine)
+    engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -235,7 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per response (default 0.1)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite in a temp dir)")
     parser.add_argument("--million", action="store_true", help="also load a 1,000,000-deal mirror")
+    parser.add_argument("--shapes", action="store_true", help="only compare the storage shapes")
     args = parser.parse_args(argv)
+    if args.shapes:
+        shapes(args.database_url)
+        return 0
     print(
         f"Mirror vs FakeHubSpot: latency {args.latency * 1000:.0f} ms, search {SEARCH_PER_SECOND}/s, "
         f"app 100/10 s, database {'PostgreSQL' if args.database_url else 'SQLite'}"

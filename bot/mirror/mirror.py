@@ -167,12 +167,11 @@ class Mirror:
             return memory
         await self._load_portal_rows(memory)
         for object_type in self.syncer.object_types:
-            rows: dict[str, ObjectRow] = await self._db(
-                self.store.rows, portal, object_type.name, since=memory.watermark
-            )
-            upserts = {i: r.properties for i, r in rows.items() if r.deleted_at is None}
-            removed = [i for i, r in rows.items() if r.deleted_at is not None]
-            memory.apply(object_type.name, upserts, removed)
+            batches = self.store.iter_rows(portal, object_type.name, since=memory.watermark)
+            while (batch := await self._db(next, batches, None)) is not None:
+                upserts = {r.object_id: r.properties for r in batch if r.deleted_at is None}
+                removed = [r.object_id for r in batch if r.deleted_at is not None]
+                memory.apply(object_type.name, upserts, removed)
         memory.watermark = through
         self.memory = memory
         return memory

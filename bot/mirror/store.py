@@ -197,6 +197,24 @@ class MirrorStore:
                     found[object_id] = ObjectRow(object_id, props, deleted_at, synced_at)
         return found
 
+    def iter_rows(
+        self, portal: str, object_type: str, *, since: datetime | None = None, batch: int = 5_000
+    ) -> Iterator[list[ObjectRow]]:
+        """Rows of a type (written after ``since``), a batch at a time: loading a large mirror
+        never holds every row's properties at once."""
+        query = select(
+            MirrorObjectRow.object_id,
+            MirrorObjectRow.properties,
+            MirrorObjectRow.deleted_at,
+            MirrorObjectRow.synced_at,
+        ).where(MirrorObjectRow.portal == portal, MirrorObjectRow.object_type == object_type)
+        if since is not None:
+            query = query.where(MirrorObjectRow.synced_at > since)
+        with self.db.engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=batch).execute(query)
+            for part in result.partitions(batch):
+                yield [ObjectRow(i, p, d, s) for i, p, d, s in part]
+
     def count_live(self, portal: str, object_type: str) -> int:
         with self.db.sessions() as session:
             return int(

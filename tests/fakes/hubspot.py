@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import functools
 import json
 import time
 import uuid
@@ -158,6 +159,15 @@ def _id_key(value: str) -> tuple[int, int | str]:
 
 
 def _as_millis(value: Any) -> float | None:
+    if isinstance(value, str):
+        return _text_millis(value)
+    when = to_utc(value)
+    return when.timestamp() * 1000 if when is not None else None
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def _text_millis(value: str) -> float | None:
+    """Dates repeat across scans of a large portal: parse each text once."""
     when = to_utc(value)
     return when.timestamp() * 1000 if when is not None else None
 
