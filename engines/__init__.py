@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from engines.analysis import analyze, analyze_all
 from engines.config import AnalysisConfig
+from engines.dates import days_between, to_utc, utc_now
+from engines.deal_lookup import find_deals, matches_exactly
 from engines.errors import (
     EngineError,
     HubSpotAuthError,
+    HubSpotBadRequestError,
     HubSpotError,
     HubSpotRateLimitError,
     HubSpotResponseError,
@@ -54,6 +57,7 @@ __all__ = [
     "EngineReport",
     "HealthLabel",
     "HubSpotAuthError",
+    "HubSpotBadRequestError",
     "HubSpotError",
     "HubSpotRateLimitError",
     "HubSpotResponseError",
@@ -77,4 +81,9 @@ __all__ = [
     "UnknownPipelineError",
     "analyze",
     "analyze_all",
+    "days_between",
+    "find_deals",
+    "matches_exactly",
+    "to_utc",
+    "utc_now",
 ]

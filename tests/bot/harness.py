@@ -1,7 +1,7 @@
 """Drive the real Bolt app over HTTP on loopback with requests signed exactly as Slack signs them.
 
 ``BotHarness`` builds the app the way ``engine-bot serve`` does (settings -> deps -> ``build_app`` ->
-``bot.server.http_app``), serves it on an ephemeral 127.0.0.1 port and sends slash commands,
+``bot.runtime.http.http_app``), serves it on an ephemeral 127.0.0.1 port and sends slash commands,
 ``app_mention`` and ``app_home_opened`` events and ``block_actions`` (from messages, modals and the
 Home tab) the way Slack does: form-encoded bodies for commands and interactions, JSON for events,
 ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` = ``v0=`` + hex HMAC-SHA256 of
@@ -22,10 +22,11 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.answering import BotDeps
-from bot.app import build_app, build_owner_directory
-from bot.server import EVENTS_PATH, start_http
-from bot.service import ReportService
+from bot.answers.answering import BotDeps
+from bot.answers.service import ReportService
+from bot.app import build_app
+from bot.runtime import build_owner_directory
+from bot.runtime.http import EVENTS_PATH, start_http
 from bot.settings import Settings
 from engines import SnapshotSource
 from tests.bot.checks import assert_valid_payload, assert_valid_view
@@ -45,6 +46,12 @@ def make_settings(slack: FakeSlack, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+def message_ts(event_id: str) -> str:
+    """A message ``ts`` (``1764000000.xxxxxx``) that is the same for the same event id."""
+    digits = int(hashlib.sha256(event_id.encode()).hexdigest(), 16) % 1_000_000
+    return f"1764000000.{digits:06d}"
 
 
 def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
@@ -180,9 +187,12 @@ class BotHarness:
         *,
         event_id: str,
         channel: str = "C0SALES",
-        ts: str = "1764000000.000100",
+        ts: str | None = None,
         **event: Any,
     ) -> str:
+        """An ``app_mention`` envelope. Without ``ts``, each event id is its own message (Slack's
+        retries of one event share it; another event with the same ``ts`` would be an edit of it)."""
+        ts = ts or message_ts(event_id)
         return json.dumps(
             {
                 "token": "legacy-verification-token",
