@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from engines.dates import to_utc
-from engines.hubspot._mapping import CURRENT_STAGE_ENTERED, StageKeys, _text, stage_keys
-from engines.models import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot
+from engines import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot, to_utc
+from engines.hubspot import CURRENT_STAGE_ENTERED, StageKeys, stage_keys
+from engines.hubspot import property_text as _text
 
 __all__ = ["MemoryPortal"]
 
@@ -146,6 +146,7 @@ class MemoryPortal:
                 self._deals.pop(object_id, None)
             for object_id, props in upserts.items():
                 self._deals[object_id] = self._entry(object_id, props)
+            self._dates.clear()  # shared within one batch; kept, it would pin every date's text
         else:
             held = self.objects.setdefault(object_type, {})
             for object_id in removed:

@@ -36,13 +36,20 @@ from bot.mirror.sync import (
     pipelines_kind,
 )
 from bot.storage.database import Database
-from engines.dates import utc_now
-from engines.hubspot import HubSpotClient, RateLimits, RetryPolicy
-from engines.hubspot._delta import DEALS, ObjectType
-from engines.hubspot._http import BorrowedTransport, ClientStats, Pacer
-from engines.hubspot._paths import DEFAULT_API_VERSION, ApiPaths, ApiVersion
-from engines.models import Owner, Pipeline, PortalInfo
-from engines.source import ProgressCallback
+from engines import Owner, Pipeline, PortalInfo, ProgressCallback, utc_now
+from engines.hubspot import (
+    DEALS,
+    DEFAULT_API_VERSION,
+    ApiPaths,
+    ApiVersion,
+    BorrowedTransport,
+    ClientStats,
+    HubSpotClient,
+    ObjectType,
+    Pacer,
+    RateLimits,
+    RetryPolicy,
+)
 
 __all__ = ["Mirror", "MirrorStatus"]
 
@@ -199,7 +206,14 @@ class Mirror:
 
         Returns the outcome of the sync this process ran, or ``None`` when another replica synced.
         """
-        async with self._syncing:
+        return await self._locked_sync(full=full, progress=progress, only_if_stale=False)
+
+    async def _locked_sync(
+        self, *, full: bool, progress: ProgressCallback | None, only_if_stale: bool
+    ) -> SyncOutcome | None:
+        async with self._syncing:  # one sync at a time in this process (the lease: across processes)
+            if only_if_stale and self._is_fresh(self.memory):
+                return None  # a sync that finished while this one waited made the copy fresh
             return await self._sync(full, progress)
 
     async def _sync(self, full: bool, progress: ProgressCallback | None) -> SyncOutcome | None:
@@ -266,7 +280,7 @@ class Mirror:
         if self._is_fresh(memory):
             assert memory is not None
             return memory
-        await self.sync(progress=progress)
+        await self._locked_sync(full=False, progress=progress, only_if_stale=True)
         if self.memory is None:
             raise RuntimeError("the mirror sync finished without data")  # pragma: no cover
         return self.memory

@@ -6,10 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.mirror.mirror import Mirror
-from engines.dates import utc_now
-from engines.errors import UnknownPipelineError
-from engines.models import PortalSnapshot
-from engines.source import Progress, ProgressCallback
+from engines import PortalSnapshot, Progress, ProgressCallback, UnknownPipelineError, utc_now
 
 __all__ = ["MirrorSource"]
 

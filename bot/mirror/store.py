@@ -198,7 +198,7 @@ class MirrorStore:
         return found
 
     def iter_rows(
-        self, portal: str, object_type: str, *, since: datetime | None = None, batch: int = 5_000
+        self, portal: str, object_type: str, *, since: datetime | None = None, batch: int = 2_000
     ) -> Iterator[list[ObjectRow]]:
         """Rows of a type (written after ``since``), a batch at a time: loading a large mirror
         never holds every row's properties at once."""

@@ -28,21 +28,20 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.mirror.store import Change, MirrorStore, ObjectRow, SyncState
-from engines.dates import to_utc, utc_now
-from engines.hubspot import HubSpotClient
-from engines.hubspot._delta import (
+from engines import Owner, Pipeline, PortalInfo, Progress, ProgressCallback, to_utc, utc_now
+from engines.hubspot import (
     MERGED_IDS,
+    HubSpotClient,
     ObjectType,
+    RawDeal,
     count_objects,
     merged_ids,
     millis,
     read_archived,
+    read_portal_details,
     search_objects,
+    stage_entry_properties,
 )
-from engines.hubspot._fetch import read_account, read_all_owners, read_pipelines, unwrap_group
-from engines.hubspot._mapping import RawDeal, stage_entry_properties
-from engines.models import Owner, Pipeline, PortalInfo
-from engines.source import Progress, ProgressCallback
 
 __all__ = [
     "ACCOUNT_KIND",
@@ -200,22 +199,11 @@ class Syncer:
         return await asyncio.to_thread(call, *args, **kwargs)
 
     async def _read_portal(self, client: HubSpotClient) -> PortalRead:
-        warnings: list[str] = []
         kinds = sorted({t.pipelines for t in self.object_types if t.pipelines is not None})
-        try:
-            async with asyncio.TaskGroup() as group:
-                account = group.create_task(read_account(client, warnings))
-                owners = group.create_task(read_all_owners(client))
-                pipelines = {kind: group.create_task(read_pipelines(client, kind)) for kind in kinds}
-        except BaseExceptionGroup as group_error:
-            raise unwrap_group(group_error) from None
+        account, owners, pipelines, warnings = await read_portal_details(client, kinds)
         for warning in warnings:
             log.warning("%s", warning)
-        return PortalRead(
-            account=account.result(),
-            pipelines={kind: task.result() for kind, task in pipelines.items()},
-            owners=owners.result(),
-        )
+        return PortalRead(account=account, pipelines=pipelines, owners=owners)
 
     def portal_key(self, account: PortalInfo) -> str:
         return str(account.portal_id) if account.portal_id is not None else self._fallback_portal

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,7 @@ __all__ = [
     "read_account",
     "read_all_owners",
     "read_pipelines",
+    "read_portal_details",
     "unwrap_group",
 ]
 
@@ -118,6 +119,22 @@ async def read_all_owners(client: HubSpotClient) -> tuple[Owner, ...]:
 async def read_pipelines(client: HubSpotClient, object_type: str = "deals") -> tuple[Pipeline, ...]:
     path = client.paths.pipelines(object_type)
     return parse_pipelines(await client.get_json(path), f"GET {path}")
+
+
+async def read_portal_details(
+    client: HubSpotClient, pipeline_types: Sequence[str] = ("deals",)
+) -> tuple[PortalInfo, tuple[Owner, ...], dict[str, tuple[Pipeline, ...]], list[str]]:
+    """Account details, owners and the pipelines of each object type, read concurrently; and the
+    warnings (a missing account-details scope is one, not a failure)."""
+    warnings: list[str] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            account = group.create_task(read_account(client, warnings))
+            owners = group.create_task(read_all_owners(client))
+            pipelines = {kind: group.create_task(read_pipelines(client, kind)) for kind in pipeline_types}
+    except BaseExceptionGroup as group_error:
+        raise unwrap_group(group_error) from None
+    return account.result(), owners.result(), {k: t.result() for k, t in pipelines.items()}, warnings
 
 
 def _resolve(pipelines: tuple[Pipeline, ...], wanted: str | None) -> Pipeline | None:

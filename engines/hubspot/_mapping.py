@@ -28,6 +28,7 @@ __all__ = [
     "parse_account",
     "parse_owners",
     "parse_pipelines",
+    "property_text",
     "stage_entry_properties",
     "stage_keys",
     "to_deal",
@@ -182,6 +183,9 @@ def _text(value: str | None) -> str | None:
         return None
     stripped = value.strip()
     return stripped or None
+
+
+property_text = _text  # public name: the bot's in-memory mirror reads text properties the same way
 
 
 def parse_pipelines(body: Mapping[str, Any], endpoint: str) -> tuple[Pipeline, ...]:
