@@ -40,6 +40,7 @@ from engines import Owner, Pipeline, PortalInfo, ProgressCallback, utc_now
 from engines.hubspot import (
     DEALS,
     DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
     ApiPaths,
     ApiVersion,
     BorrowedTransport,
@@ -81,7 +82,7 @@ class Mirror:
         db: Database,
         token: str,
         *,
-        base_url: str = "https://api.hubapi.com",
+        base_url: str = DEFAULT_BASE_URL,
         api_version: ApiVersion = DEFAULT_API_VERSION,
         limits: RateLimits | None = None,
         retry: RetryPolicy | None = None,
