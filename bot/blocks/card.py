@@ -23,18 +23,16 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 
 from bot.blocks.drilldown import drilldown_open_button
 from bot.blocks.format import (
-    LABEL_EMOJI,
-    STATUS_EMOJI,
     count_text,
     engine_title,
     format_metric,
     format_money,
+    light,
     pipeline_text,
     reason_text,
     source_text,
@@ -42,10 +40,11 @@ from bot.blocks.format import (
     trend_text,
 )
 from bot.blocks.ids import ENGINE_REFRESH, ENGINE_SHOW_PREFIX, CardTarget, DrilldownRef
+from bot.blocks.kit import context, header, section
 from bot.blocks.message import MAX_BLOCKS, MAX_MESSAGE_CHARS, SlackMessage
 from bot.blocks.mrkdwn import clip, escape, format_date, link, plain
 from bot.storage.history import Trend
-from engines import AtRiskDeal, EngineName, EngineReport, Signal
+from engines import AtRiskDeal, EngineName, EngineReport, OverdueTicket, Signal
 
 __all__ = [
     "card_message",
@@ -57,9 +56,11 @@ __all__ = [
 _SIGNALS_BUDGET = 1500
 _GAPS_BUDGET = 700
 _AT_RISK_BUDGET = 2200
+_OVERDUE_BUDGET = 1000
 _TOP_SIGNALS = 3
 _TOP_GAPS = 3
 _TOP_AT_RISK = 5
+_TOP_OVERDUE = 3
 _FULL_METRICS = 10
 _COMPACT_METRICS = 4
 
@@ -110,7 +111,7 @@ def _drilldown_button(
 def _full_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, Block]]:
     parts: list[tuple[int, Block]] = [
         (0, _header(report)),
-        (0, SectionBlock(text=MarkdownTextObject(text=_score_line(report, trend, purpose_limit=300)))),
+        (0, section(_score_line(report, trend, purpose_limit=300))),
     ]
     fields = _metric_fields(report, _FULL_METRICS)
     if fields:
@@ -118,7 +119,7 @@ def _full_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, Blo
     hidden = len(report.metrics) - len(fields)
     if hidden > 0:
         more = count_text(hidden, "more metric")
-        parts.append((5, _context(f"+{more}: `engine-bot report {report.engine.value}`")))
+        parts.append((5, context(f"+{more}: `engine-bot report {report.engine.value}`")))
     if report.signals:
         parts.append((0, DividerBlock()))
         parts.extend((2, block) for block in _signal_sections(report))
@@ -127,6 +128,8 @@ def _full_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, Blo
     if report.at_risk:
         button = _drilldown_button(report, text="Show at-risk deals")
         parts.append((2, _section(_at_risk_text(report), "*At-risk deals*", accessory=button)))
+    if report.overdue_onboardings:
+        parts.append((2, _section(_overdue_text(report), "*Overdue onboardings*")))
     if report.warnings:
         parts.append((4, _warnings(report.warnings)))
     return parts
@@ -143,7 +146,7 @@ def _compact_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, 
     button = _drilldown_button(report, text="Show at-risk deals", suffix=report.engine.value)
     parts: list[tuple[int, Block]] = [
         (0, _header(report)),
-        (0, SectionBlock(text=MarkdownTextObject(text="\n".join(lines)), accessory=button)),
+        (0, section("\n".join(lines), accessory=button)),
     ]
     fields = _metric_fields(report, _COMPACT_METRICS)
     if fields:
@@ -155,16 +158,16 @@ def _compact_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, 
         summary.append(f"{at_risk} ({format_money(value, report.currency)})")
     else:
         summary.append("no at-risk deals")
-    parts.append((3, _context(" · ".join(summary))))
+    if report.overdue_onboardings:
+        summary.append(count_text(len(report.overdue_onboardings), "overdue onboarding"))
+    parts.append((3, context(" · ".join(summary))))
     return parts
 
 
 def _header(report: EngineReport) -> HeaderBlock:
-    emoji = LABEL_EMOJI.get(report.label, "⚪")
+    emoji = light(report.label).emoji
     score = f"{report.score}/100" if report.score is not None else "no score"
-    return HeaderBlock(
-        text=PlainTextObject(text=f"{emoji} {engine_title(report.engine)} · {score}", emoji=True)
-    )
+    return header(f"{emoji} {engine_title(report.engine)} · {score}", emoji=True)
 
 
 def _score_line(report: EngineReport, trend: Trend | None, *, purpose_limit: int) -> str:
@@ -182,7 +185,7 @@ def _score_line(report: EngineReport, trend: Trend | None, *, purpose_limit: int
 def _metric_fields(report: EngineReport, limit: int) -> list[MarkdownTextObject]:
     fields = []
     for metric in list(report.metrics.values())[:limit]:
-        marker = STATUS_EMOJI.get(metric.status, "⚪")
+        marker = light(metric.status).emoji
         text = f"*{escape(metric.label, 60)}*\n{marker} {escape(format_metric(metric), 80)}"
         fields.append(MarkdownTextObject(text=text))
     return fields
@@ -232,7 +235,7 @@ def _signal_sections(report: EngineReport) -> list[SectionBlock]:
         if index == len(kept) - 1 and more:
             text += f"\n{more}"
         button = _drilldown_button(report, signal, suffix=str(index))
-        sections.append(SectionBlock(text=MarkdownTextObject(text=text), accessory=button))
+        sections.append(section(text, accessory=button))
     return sections
 
 
@@ -262,12 +265,26 @@ def _at_risk_text(report: EngineReport) -> str:
     return _lines_within(lines, _AT_RISK_BUDGET, len(ranked), "at-risk deal")
 
 
+def _ticket_line(ticket: OverdueTicket) -> str:
+    bits = [link(ticket.url, ticket.subject or f"Ticket {ticket.id}", 60)]
+    if ticket.days_open is not None:
+        bits.append(f"open {ticket.days_open:.0f} d")
+    if ticket.stage_label or ticket.stage_id:
+        bits.append(escape(ticket.stage_label or ticket.stage_id, 40))
+    if ticket.owner_name:
+        bits.append(escape(ticket.owner_name, 40))
+    return "• " + " · ".join(bits)
+
+
+def _overdue_text(report: EngineReport) -> str:
+    """The longest-open onboarding tickets (the report lists them longest first), linked to HubSpot."""
+    tickets = report.overdue_onboardings
+    lines = (_ticket_line(t) for t in tickets[:_TOP_OVERDUE])
+    return _lines_within(lines, _OVERDUE_BUDGET, len(tickets), "overdue onboarding")
+
+
 def _section(body: str, title: str, *, accessory: ButtonElement | None = None) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=f"{title}\n{body}"), accessory=accessory)
-
-
-def _context(mrkdwn: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn)])
+    return section(f"{title}\n{body}", accessory=accessory)
 
 
 def _warnings(warnings: Sequence[str]) -> ContextBlock:
@@ -286,7 +303,7 @@ def _footer(report: EngineReport) -> ContextBlock:
         f"source: {source_text(report.source)}",
         f"pipeline: {escape(pipeline_text(report), 60)}",
     ]
-    return _context(" · ".join(items))
+    return context(" · ".join(items))
 
 
 def _buttons(target: CardTarget, extra: Sequence[ButtonElement] = ()) -> list[Block]:

@@ -7,18 +7,19 @@ same words ("USD 1.2M", "31 %", "42 days", "Growth engine"). Dates are :func:`bo
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from bot.blocks.mrkdwn import format_date
 from bot.storage.history import Trend
 from engines import EngineName, EngineReport, HealthLabel, Metric, MetricStatus, RiskReason, Signal
 
 __all__ = [
-    "LABEL_EMOJI",
-    "STATUS_EMOJI",
+    "Light",
     "count_text",
     "engine_title",
     "format_metric",
     "format_money",
+    "light",
     "pipeline_text",
     "reason_text",
     "source_text",
@@ -26,18 +27,28 @@ __all__ = [
     "trend_text",
 ]
 
-LABEL_EMOJI = {
-    HealthLabel.HEALTHY: "🟢",
-    HealthLabel.WARNING: "🟡",
-    HealthLabel.CRITICAL: "🔴",
-    HealthLabel.INSUFFICIENT_DATA: "⚪",
+
+class Light(NamedTuple):
+    """How a health label or a metric status looks: on a card (emoji), in a terminal (colour, mark)."""
+
+    emoji: str
+    colour: str
+    mark: str
+
+
+_LIGHTS = {
+    "HEALTHY": Light("🟢", "green", "●"),
+    "WARNING": Light("🟡", "yellow", "▲"),
+    "CRITICAL": Light("🔴", "red", "✖"),
 }
-STATUS_EMOJI = {
-    MetricStatus.HEALTHY: "🟢",
-    MetricStatus.WARNING: "🟡",
-    MetricStatus.CRITICAL: "🔴",
-    MetricStatus.UNKNOWN: "⚪",
-}
+_NO_LIGHT = Light("⚪", "grey", "○")  # insufficient data, unknown
+
+
+def light(level: HealthLabel | MetricStatus) -> Light:
+    """The traffic light of an engine's label or a metric's status (the same three colours)."""
+    return _LIGHTS.get(level.name, _NO_LIGHT)
+
+
 _TITLES = {
     EngineName.GROWTH: "Growth engine",
     EngineName.FULFILLMENT: "Fulfillment engine",
@@ -95,13 +106,19 @@ def count_text(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (plural or noun + 's')}"
 
 
+# Counts shown as bare numbers (the label says what is counted).
+_COUNTS = frozenset({"deals", "tickets", "contacts", "responses", "items", "products"})
+
+
 def _number(value: float | int, unit: str) -> str:
     if unit == "%":
         return f"{value:.0f} %"
     if unit == "days":
         return f"{value:.0f} days" if abs(value) >= 10 else f"{value:.1f} days"
-    if unit == "deals":
+    if unit in _COUNTS:
         return f"{value:,.0f}"
+    if unit == "x":  # coverage: open value / what is left to win
+        return f"{value:,.1f}x"
     if unit.isalpha() and unit.isupper() and len(unit) == 3:
         return format_money(float(value), unit)
     text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -112,7 +129,9 @@ def format_metric(metric: Metric) -> str:
     """The metric's value in words; a per-stage dict becomes a one-line summary."""
     value = metric.value
     if value is None:
-        return "not enough data"
+        # A measured "nothing to compute" is healthy only for pipeline coverage with the target met;
+        # every other missing value has status unknown.
+        return "target met" if metric.status is MetricStatus.HEALTHY else "not enough data"
     if isinstance(value, dict):
         if not value:
             return "not enough data"
