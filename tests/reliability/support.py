@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from engines.hubspot import HubSpotSource, RetryPolicy
+from tests.support.hubspot import ACCOUNT as ACCOUNT
+from tests.support.hubspot import PIPELINES as PIPELINES
+from tests.support.hubspot import SEARCH as SEARCH
 from tests.support.payloads import message_problems
 from tests.support.slack import FakeSlack
 
@@ -25,9 +28,6 @@ FAST_RETRY = RetryPolicy(
     secondly_wait=0.02,
     ten_secondly_wait=0.02,
 )
-SEARCH = "/crm/v3/objects/deals/search"
-PIPELINES = "/crm/v3/pipelines/deals"
-ACCOUNT = "/account-info/v3/details"
 
 
 class HubSpotEndpoint(Protocol):
