@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,7 +37,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.answers import BotDeps
 from bot.app import build_app
-from bot.mirror import Mirror
+from bot.mirror import Mirror, MirrorSource
 from bot.runtime.deps import build_deps
 from bot.runtime.http import start_http
 from bot.runtime.socket_mode import connect_socket_mode
@@ -95,7 +95,9 @@ async def running_bot(
             mirror=mirror,
         )
         if mirror is not None and settings.sync_interval > 0:
-            syncing = asyncio.create_task(sync_forever(mirror, settings.sync_interval))
+            source = deps.service.source
+            warm = source.warm if isinstance(source, MirrorSource) else None
+            syncing = asyncio.create_task(sync_forever(mirror, settings.sync_interval, warm))
         client = web_client(settings)
         scheduling = Scheduling(
             settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval
@@ -134,13 +136,17 @@ async def running_bot(
         storage.close()
 
 
-async def sync_forever(mirror: Mirror, interval: float) -> None:
+async def sync_forever(
+    mirror: Mirror, interval: float, warm: Callable[[], Awaitable[None]] | None = None
+) -> None:
     """Sync the mirror now and every ``interval`` seconds, unless another replica just did (then its
     rows are loaded); a failed sync is logged and retried at the next tick (answers meanwhile sync on
     demand, and say what went wrong)."""
     while True:
         try:
             await mirror.sync_if_older(interval * 0.9)
+            if warm is not None:
+                await warm()  # the object types besides deals, so answers find them read
         except asyncio.CancelledError:
             raise
         except Exception as exc:
