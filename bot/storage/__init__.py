@@ -9,6 +9,7 @@ Start-up (``Storage.open(settings)`` does all of this)::
     schedules = ScheduleStore(db)    # schedules + firing claims for bot.schedules
     DatabaseEventDeduper(db), DatabaseReplayStore(db)   # Slack retries/replays, shared by replicas
     DatabaseMentionDeduper(db)       # one answer per mentioning message (edits re-send it)
+    WorkspaceSettingsStore(db)       # settings changed from Slack, per workspace, and their log
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.storage.reports import ReportSnapshot, ReportStore, ScoreChange, scalar
 from bot.storage.schedules import Firing, FiringStatus, Schedule, ScheduleOrigin, ScheduleStore
 from bot.storage.seen import DatabaseEventDeduper, DatabaseMentionDeduper, DatabaseReplayStore
 from bot.storage.stores import Storage
+from bot.storage.workspace import SettingsChange, WorkspaceSettingsStore
 
 __all__ = [
     "DEFAULT_DB_FILENAME",
@@ -35,8 +37,10 @@ __all__ = [
     "ScheduleOrigin",
     "ScheduleStore",
     "ScoreChange",
+    "SettingsChange",
     "Storage",
     "Trend",
+    "WorkspaceSettingsStore",
     "resolve_url",
     "scalar_metrics",
     "trend_between",

@@ -1,10 +1,12 @@
 """The database tables, as typed SQLAlchemy 2 declarative models.
 
-Four tables: ``schedules`` (what to post where and when), ``schedule_firings`` (one row per firing
-a replica claimed: the unique key on schedule id + fire time is what makes several replicas post each
-firing exactly once), ``report_snapshots`` (a compact copy of every report, for trends) and
-``seen_keys`` (Slack event ids and signed requests already handled, shared by replicas; see
-:mod:`bot.storage.seen`). The Alembic migrations in :mod:`bot.storage.migrations` create exactly
+``schedules`` (what to post where and when), ``schedule_firings`` (one row per firing a replica
+claimed: the unique key on schedule id + fire time is what makes several replicas post each firing
+exactly once), ``report_snapshots`` (a compact copy of every report, for trends), ``seen_keys``
+(Slack event ids and signed requests already handled, shared by replicas; see
+:mod:`bot.storage.seen`), ``workspace_settings`` (a workspace's overrides of the environment's
+settings, changed from Slack) and ``settings_changes`` (who changed which setting, old -> new; see
+:mod:`bot.storage.workspace`). The Alembic migrations in :mod:`bot.storage.migrations` create exactly
 these; a test compares the two.
 """
 
@@ -17,7 +19,16 @@ from sqlalchemy import JSON, DateTime, Dialect, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "FiringRow", "ReportSnapshotRow", "ScheduleRow", "SeenKeyRow", "UtcDateTime"]
+__all__ = [
+    "Base",
+    "FiringRow",
+    "ReportSnapshotRow",
+    "ScheduleRow",
+    "SeenKeyRow",
+    "SettingsChangeRow",
+    "UtcDateTime",
+    "WorkspaceSettingsRow",
+]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -127,3 +138,31 @@ class SeenKeyRow(Base):
     # Short keys as sent; 64 characters and more as their SHA-256 (hex, 64), so the two never collide.
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime]
+
+
+class WorkspaceSettingsRow(Base):
+    """One workspace's overrides of the environment's settings: ``values`` maps a setting's name to
+    its value (JSON: numbers, strings, lists); a setting not in it takes the environment's value."""
+
+    __tablename__ = "workspace_settings"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class SettingsChangeRow(Base):
+    """One setting changed from Slack: who, which setting, the effective value before and after (as
+    shown to people, never a secret: only workspace settings are ever written here)."""
+
+    __tablename__ = "settings_changes"
+    __table_args__ = (Index("ix_settings_changes_team_id", "team_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(120))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime]
