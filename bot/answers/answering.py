@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,9 +29,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answers.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
 from bot.answers.replies import Reply, in_place_reply
 from bot.answers.service import ReportService
+from bot.answers.workspace import Workspaces
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
 from bot.blocks.mrkdwn import escape
 from bot.errors import user_text
+from bot.settings import WorkspaceSettings
 from bot.slack import MENTION_MEMORY, EventDeduper, MemoryEventDeduper, OwnerDirectory
 from bot.slack.text import SlackText
 from engines import PortalSnapshot, Progress
@@ -147,6 +150,7 @@ class Invocation:
     channel_id: str | None = None
     team_id: str | None = None
     client: AsyncWebClient | None = None  # the Web API client Bolt authorised for this request
+    trigger_id: str | None = None  # a slash command's: opens a modal within 3 s
 
     @classmethod
     def of(
@@ -159,6 +163,7 @@ class Invocation:
         channel_id: str | None = None,
         team_id: str | None = None,
         client: AsyncWebClient | None = None,
+        trigger_id: str | None = None,
     ) -> Invocation:
         """The invocation answering ``request`` through ``reply`` (on behalf of ``user_id`` in
         ``channel_id``, when the surface says)."""
@@ -171,6 +176,7 @@ class Invocation:
             channel_id=channel_id,
             team_id=team_id,
             client=client,
+            trigger_id=trigger_id,
         )
 
 
@@ -206,6 +212,16 @@ class BotDeps:
     answers: AnswerGate = field(default_factory=AnswerGate)
     # engine-bot serve's scheduler (``/engine schedule``); None: no storage, no schedules.
     scheduler: Scheduler | None = None
+    # The environment's workspace settings: every answer's, unless the workspace changed them.
+    defaults: WorkspaceSettings = field(default_factory=WorkspaceSettings)
+    # Settings changed from Slack (``/engine settings``); None: no storage, environment only.
+    workspaces: Workspaces | None = None
+
+    async def settings_for(self, team_id: str | None) -> WorkspaceSettings:
+        """The settings an answer in ``team_id`` uses: its workspace's, or the environment's."""
+        if self.workspaces is None:
+            return self.defaults
+        return await self.workspaces.settings_for(team_id)
 
     def add_subcommand(self, subcommand: Subcommand) -> None:
         """Teach ``/engine`` and mentions a new first word (the built-in ones are registered beside the
@@ -289,10 +305,14 @@ async def _answer(request: Request, invocation: Invocation) -> None:
         elif isinstance(request, SubcommandRequest):
             await deps.subcommands[request.name].handler(invocation)
         else:
+            settings = await deps.settings_for(invocation.team_id)
+            if request.pipeline is None and request.use_default_pipeline and settings.default_pipeline:
+                request = dataclasses.replace(request, pipeline=settings.default_pipeline)
+            config = settings.analysis
             snapshot = await _read_with_progress(request, reply, deps)
-            await deps.service.analysed(snapshot, request.engines)  # shared by all: no turn held
+            await deps.service.analysed(snapshot, request.engines, config=config)  # shared: no turn held
             async with deps.answers.turn():  # this answer's own work - record, render, post
-                bundle = await deps.service.report(snapshot, request.engines)  # analysis: memo hit
+                bundle = await deps.service.report(snapshot, request.engines, config=config)  # memo hit
                 await raw.send(card_message(bundle.reports, bundle.trends), private=request.private)
     except Exception as exc:
         text = user_text(exc, doing=f"answering {type(request).__name__}", logger=log)

@@ -19,6 +19,10 @@ id                           drawn by                        value
 ``drilldown_modal``          drill-down modal (callback id)  ``private_metadata``: :class:`DrilldownRef`
 ``home_pipeline``            Home tab (static select)        pipeline id, or :data:`ALL_PIPELINES`
 ``home_refresh``             Home tab                        pipeline id, or :data:`ALL_PIPELINES`
+``settings_open``            Home tab, help replies          none
+``settings_advanced_<n>``    settings modal                  the page of thresholds (``1``, ``2``...)
+``settings_modal``           settings modal (callback id)    none; inputs in blocks ``settings.<name>``
+``settings_value``           each settings input             what was typed or chosen
 ===========================  ==============================  =========================================
 
 The engine card's ids keep their dotted spelling: cards already posted in channels carry them.
@@ -53,12 +57,22 @@ __all__ = [
     "HOME_PIPELINE",
     "HOME_REFRESH",
     "MAX_HOME_PIPELINE",
+    "SETTINGS_ADVANCED",
+    "SETTINGS_ADVANCED_PATTERN",
+    "SETTINGS_BLOCK_PREFIX",
+    "SETTINGS_MODAL",
+    "SETTINGS_NOT_SET",
+    "SETTINGS_OPEN",
+    "SETTINGS_VALUE",
     "CardTarget",
     "DrilldownRef",
     "home_metadata",
     "home_pipeline_from_metadata",
     "home_pipeline_from_value",
     "home_pipeline_value",
+    "settings_advanced_action",
+    "settings_block_id",
+    "settings_name_from_block",
     "signal_key",
 ]
 
@@ -193,3 +207,31 @@ def home_pipeline_from_metadata(private_metadata: str | None) -> str | None:
         return None
     pipeline = data.get("p") if isinstance(data, dict) else None
     return pipeline if isinstance(pipeline, str) and pipeline else None
+
+
+# --------------------------------------------------------------------------- settings modal
+
+SETTINGS_OPEN = "settings_open"
+SETTINGS_ADVANCED = "settings_advanced"
+SETTINGS_ADVANCED_PATTERN = re.compile(r"^settings_advanced_\d+$")
+SETTINGS_MODAL = "settings_modal"
+SETTINGS_VALUE = "settings_value"
+SETTINGS_BLOCK_PREFIX = "settings."
+SETTINGS_NOT_SET = "*"  # the "not set" option of a pipeline select
+
+
+def settings_block_id(name: str) -> str:
+    """The input block of setting ``name``: ``response_action: errors`` is keyed by it."""
+    return SETTINGS_BLOCK_PREFIX + name
+
+
+def settings_name_from_block(block_id: str) -> str | None:
+    """The setting an input block holds, or ``None`` for any other block."""
+    if not block_id.startswith(SETTINGS_BLOCK_PREFIX):
+        return None
+    return block_id.removeprefix(SETTINGS_BLOCK_PREFIX) or None
+
+
+def settings_advanced_action(page: int) -> str:
+    """The button opening page ``page`` of the advanced thresholds (ids are unique in a view)."""
+    return f"{SETTINGS_ADVANCED}_{page}"

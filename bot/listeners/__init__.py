@@ -2,7 +2,9 @@
 
 - ``commands/``: the ``/engine`` slash command and the registry of its subcommands (``engine.py``).
 - ``events/``: ``app_mention`` replies in threads, the App Home tab being opened.
-- ``actions/``: the card's buttons (switch engine, refresh, drill-downs), deal picks, Home controls.
+- ``actions/``: the card's buttons (switch engine, refresh, drill-downs), deal picks, Home controls,
+  the Settings buttons.
+- ``views/``: modal submissions (the settings modal's Save).
 - ``retries.py``: the middleware that drops Slack's repeated event deliveries.
 
 Listeners are thin: acknowledge, then hand the work to :mod:`bot.answers`; no listener imports
@@ -14,7 +16,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.answers import BotDeps
-from bot.listeners import actions, commands, events
+from bot.listeners import actions, commands, events, views
 from bot.listeners.binder import bind
 from bot.listeners.retries import drop_repeated_events
 
@@ -27,3 +29,4 @@ def register_listeners(app: AsyncApp, deps: BotDeps) -> None:
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)
+    views.register(app, deps)

@@ -8,7 +8,8 @@ alone. One process, in order:
 1. open the database (SQLite in ``DATA_DIR`` or ``DATABASE_URL``) and apply migrations;
 2. upsert the default schedule from ``REPORT_*`` (a value that cannot be used stops the start,
    naming its variable);
-3. build the app with report history (trend lines on every card) and ``/engine schedule``; with
+3. build the app with report history (trend lines on every card), ``/engine schedule`` and
+   ``/engine settings`` (each workspace's settings over the environment's); with
    ``DATABASE_URL`` (replicas) Slack's event retries and replayed requests are remembered in the
    database too, since a repeat may reach another replica (SQLite alone is one process: memory);
 4. start the :class:`~bot.schedules.ScheduleRunner`, then serve HTTP or Socket Mode;
@@ -33,6 +34,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.answers import BotDeps
+from bot.answers.workspace import Workspaces
 from bot.app import build_app
 from bot.runtime.deps import build_deps
 from bot.runtime.http import start_http
@@ -91,6 +93,7 @@ async def running_bot(
             settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval
         )
         deps.scheduler = scheduling  # /engine schedule (registered beside /engine)
+        deps.workspaces = Workspaces.from_settings(settings, storage.workspaces)  # /engine settings
         app = build_app(settings, deps, client=client)
         await scheduling.start()
         running = RunningBot(app=app, deps=deps, scheduling=scheduling, storage=storage)

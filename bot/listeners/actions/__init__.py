@@ -1,6 +1,6 @@
-"""Interactive components: the engine card's buttons, deal picks, drill-downs and the Home tab's
-controls. Every handler acknowledges first (Slack allows 3 seconds) and then does the work. The ids
-and the codecs of the buttons' values are in :mod:`bot.blocks.ids`."""
+"""Interactive components: the engine card's buttons, deal picks, drill-downs, the Home tab's
+controls and the Settings buttons. Every handler acknowledges first (Slack allows 3 seconds) and then
+does the work. The ids and the codecs of the buttons' values are in :mod:`bot.blocks.ids`."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ from bot.blocks.ids import (
     DRILLDOWN_PAGES,
     ENGINE_BUTTONS,
     HOME_CONTROLS,
+    SETTINGS_ADVANCED_PATTERN,
+    SETTINGS_OPEN,
 )
 from bot.listeners.actions.deal_buttons import handle_deal_pick, handle_open_in_hubspot
 from bot.listeners.actions.drilldown_buttons import handle_drilldown_open, handle_drilldown_page
 from bot.listeners.actions.engine_buttons import handle_engine_button
 from bot.listeners.actions.home_buttons import handle_home_control
+from bot.listeners.actions.settings_buttons import handle_settings_advanced, handle_settings_open
 from bot.listeners.binder import bind
 
 __all__ = ["register"]
@@ -31,3 +34,5 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
     app.action(DRILLDOWN_OPEN_PATTERN)(bind(handle_drilldown_open, deps))
     app.action(DRILLDOWN_PAGES)(bind(handle_drilldown_page, deps))
     app.action(HOME_CONTROLS)(bind(handle_home_control, deps))
+    app.action(SETTINGS_OPEN)(bind(handle_settings_open, deps))
+    app.action(SETTINGS_ADVANCED_PATTERN)(bind(handle_settings_advanced, deps))

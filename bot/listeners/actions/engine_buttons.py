@@ -30,5 +30,6 @@ async def handle_engine_button(
         log.warning("ignored a card button with a value we did not write")
         return
     refresh = action.get("action_id") == ENGINE_REFRESH
-    request = ReportRequest(target.engine, target.pipeline, refresh=refresh)
+    # The card's own pipeline (None: it showed all of them), never the default pipeline.
+    request = ReportRequest(target.engine, target.pipeline, refresh=refresh, use_default_pipeline=False)
     await answer_click(request, body, client, deps, what="a card button")
