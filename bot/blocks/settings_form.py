@@ -40,6 +40,7 @@ __all__ = [
     "display_value",
     "effective_settings",
     "read_submission",
+    "setting_field",
     "setting_fields",
 ]
 
@@ -135,7 +136,9 @@ def _label(name: str) -> str:
     return MAIN_SETTINGS.get(name) or name.replace("_", " ").capitalize()
 
 
-def _field(name: str, info: FieldInfo) -> SettingField | None:
+def setting_field(name: str, info: FieldInfo) -> SettingField | None:
+    """The form field for setting ``name`` (a pydantic field), or ``None`` when it cannot be edited
+    from Slack: a secret, or a type the form has no input for."""
     if _is_secret(info.annotation):
         return None
     annotation, optional = _unwrap(info.annotation)
@@ -161,7 +164,7 @@ def setting_fields() -> tuple[SettingField, ...]:
     analysis thresholds in the order :class:`~engines.AnalysisConfig` declares them."""
     infos: dict[str, FieldInfo] = {"default_pipeline": WorkspaceSettings.model_fields["default_pipeline"]}
     infos.update(AnalysisConfig.model_fields)
-    built = [f for f in (_field(name, info) for name, info in infos.items()) if f is not None]
+    built = [f for f in (setting_field(name, info) for name, info in infos.items()) if f is not None]
     main = sorted((f for f in built if f.main), key=lambda f: list(MAIN_SETTINGS).index(f.name))
     return (*main, *(f for f in built if not f.main))
 
@@ -315,8 +318,6 @@ def read_submission(
             parsed[name] = _parse(fields[name], raw)
         except ValueError as exc:
             errors[fields[name].block_id] = str(exc)
-    if errors:
-        return Submission(errors=errors)
     current, _ = effective_settings(defaults, overrides)
     base = defaults.flat()
     merged = current.flat()
@@ -328,6 +329,8 @@ def read_submission(
             name = str(err["loc"][-1]) if err["loc"] else ""
             block = fields[name].block_id if name in typed else fields[next(iter(typed))].block_id
             errors.setdefault(block, _pydantic_message(err["msg"]))
+        return Submission(errors=errors)
+    if errors:
         return Submission(errors=errors)
     if lookback_limit is not None and "lookback_days" in typed:
         days = settings.analysis.lookback_days

@@ -173,7 +173,7 @@ def _changes_block(changes: Sequence[SettingsChange], time_zone: str) -> list[Bl
         who = f"<@{change.user_id}>" if slack_user_id_ok(change.user_id) else escape(change.user_id, 40)
         lines.append(
             f"{who} {escape(when)}: {escape(labels.get(change.name, change.name), 80)} "
-            f"{escape(change.old or 'not set', 60)} → {escape(change.new or 'not set', 60)}"
+            f"{escape(change.old or 'not set', 40)} → {escape(change.new or 'not set', 40)}"
         )
     return [
         ContextBlock(
@@ -266,13 +266,19 @@ def settings_saved_modal(changes: Sequence[SettingsChange]) -> View:
     if not changes:
         return settings_notice_modal("Nothing changed.")
     labels = {f.name: f.label for f in setting_fields()}
-    lines = [
-        f"• *{escape(labels.get(c.name, c.name), 80)}*: {escape(c.old or 'not set', 80)} → "
-        f"{escape(c.new or 'not set', 80)}"
-        for c in changes[:40]
-    ]
-    more = f"\n…and {len(changes) - 40} more." if len(changes) > 40 else ""
     head = f":white_check_mark: Saved. The next answer uses {'it' if len(changes) == 1 else 'them'}:\n"
+    lines: list[str] = []
+    budget = 2800 - len(head)  # whole lines only: a cut could split an escaped entity
+    for change in changes:
+        line = (
+            f"• *{escape(labels.get(change.name, change.name), 80)}*: {escape(change.old or 'not set', 80)}"
+            f" → {escape(change.new or 'not set', 80)}"
+        )
+        if len(line) + 1 > budget:
+            break
+        lines.append(line)
+        budget -= len(line) + 1
+    more = f"\n…and {len(changes) - len(lines)} more." if len(lines) < len(changes) else ""
     return settings_notice_modal(head + "\n".join(lines) + more)
 
 
