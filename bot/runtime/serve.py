@@ -89,11 +89,17 @@ async def running_bot(
             seen_mentions=DatabaseMentionDeduper(storage.database) if shared else None,
         )
         client = web_client(settings)
+        deps.workspaces = Workspaces.from_settings(settings, storage.workspaces)  # /engine settings
         scheduling = Scheduling(
-            settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval
+            settings,
+            storage,
+            deps.service,
+            client,
+            clock=clock,
+            poll_interval=poll_interval,
+            workspaces=deps.workspaces,
         )
         deps.scheduler = scheduling  # /engine schedule (registered beside /engine)
-        deps.workspaces = Workspaces.from_settings(settings, storage.workspaces)  # /engine settings
         app = build_app(settings, deps, client=client)
         await scheduling.start()
         running = RunningBot(app=app, deps=deps, scheduling=scheduling, storage=storage)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from tests.fakes.slack_payloads import (
     view_submission,
 )
 from tests.schedules.signed import SignedSlack
+from tests.storage.helpers import FakeClock
 
 ADMIN = "U0ADMIN"  # a workspace admin, as users.info says
 OWNER = "U0OWNER"  # the workspace owner
@@ -344,3 +346,27 @@ async def test_a_mention_asking_for_settings_gets_a_button(people: FakeSlack, bo
     sent = (people.calls_to("chat.postEphemeral") or people.calls_to("chat.postMessage"))[-1]
     assert SETTINGS_OPEN in json.dumps(sent.payload)
     assert people.calls_to("views.open") == []
+
+
+async def test_a_scheduled_report_uses_the_workspace_thresholds(people: FakeSlack, tmp_path: Path) -> None:
+    """The schedule posts into the bot token's workspace (auth.test): its settings apply there too."""
+    clock = FakeClock(datetime(2026, 11, 23, 7, 58, tzinfo=UTC))  # 08:58 in Berlin, a Monday
+    settings = _settings(
+        people,
+        tmp_path / "data",
+        report_channel="C0REVOPS",
+        report_schedule="weekly mon 09:00",
+        report_timezone="Europe/Berlin",
+        report_engines="growth",
+    )
+    async with running_bot(settings, clock=clock, poll_interval=timedelta(milliseconds=50)) as bot:
+        await _submit(people, bot, ADMIN, {"healthy_from": number("100"), "warning_from": number("99")})
+        clock.set(datetime(2026, 11, 23, 8, 0, 3, tzinfo=UTC))
+        await people.wait_for(
+            lambda s: any(c.payload.get("channel") == "C0REVOPS" for c in s.calls_to("chat.postMessage"))
+        )
+    [card] = [c for c in people.calls_to("chat.postMessage") if c.payload.get("channel") == "C0REVOPS"]
+    headline = str(card.payload["text"]).split(" · ")[0]
+    assert headline.startswith("Growth engine: ")
+    assert int(headline.removeprefix("Growth engine: ").split("/")[0]) < 99
+    assert headline.endswith("(Critical)")
