@@ -14,7 +14,6 @@ Every text that came from people or the CRM (pipeline labels, typed values) is e
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,14 +77,13 @@ _HINT_MAX = 300
 Pipelines = Sequence[tuple[str, str]]  # (id, label)
 
 
-def _modal(blocks: Sequence[Block], *, page: int = 0, editable: bool = False) -> View:
+def _modal(blocks: Sequence[Block], *, editable: bool = False) -> View:
     return View(
         type="modal",
         callback_id=SETTINGS_MODAL,
         title=PlainTextObject(text=_TITLE),
         close=PlainTextObject(text="Cancel" if editable else "Close"),
         submit=PlainTextObject(text="Save") if editable else None,
-        private_metadata=json.dumps({"page": page}),
         blocks=list(blocks),
     )
 
@@ -234,7 +232,7 @@ def settings_modal(
             )
             blocks.append(ActionsBlock(block_id="settings_advanced_buttons", elements=buttons))
         blocks.extend(_changes_block(changes, time_zone))
-    return _modal(blocks, page=page, editable=True)
+    return _modal(blocks, editable=True)
 
 
 def settings_readonly_modal(

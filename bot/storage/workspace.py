@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.storage.database import Database
@@ -75,30 +76,31 @@ class WorkspaceSettingsStore:
             row = session.get(WorkspaceSettingsRow, team_id)
             return dict(row.values) if row is not None else {}
 
-    def _locked_row(self, session: Session, team_id: str) -> WorkspaceSettingsRow | None:
+    def _locked_row(self, session: Session, team_id: str, now: datetime) -> WorkspaceSettingsRow:
+        """The team's row, created empty if missing, locked for this transaction: the insert (a
+        write) makes SQLite serialise concurrent changes, ``FOR UPDATE`` makes PostgreSQL do so."""
+        insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
+        session.execute(
+            insert(WorkspaceSettingsRow)
+            .values(team_id=team_id, values={}, updated_by=None, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["team_id"])
+        )
         query = select(WorkspaceSettingsRow).where(WorkspaceSettingsRow.team_id == team_id)
         if self.db.dialect == "postgresql":
             query = query.with_for_update()
-        return session.scalars(query).one_or_none()
+        return session.scalars(query).one()
 
     def _update(self, team_id: str, user_id: str, plan: Plan) -> list[SettingsChange]:
         now = self.clock()
         with self.db.sessions.begin() as session:
-            row = self._locked_row(session, team_id)
-            current = dict(row.values) if row is not None else {}
+            row = self._locked_row(session, team_id, now)
+            current = dict(row.values)
             new_values, changes = plan(current)
             if not changes and new_values == current:
                 return []
-            if row is None:
-                session.add(
-                    WorkspaceSettingsRow(
-                        team_id=team_id, values=new_values, updated_by=user_id, updated_at=now
-                    )
-                )
-            else:
-                row.values = new_values
-                row.updated_by = user_id
-                row.updated_at = now
+            row.values = new_values
+            row.updated_by = user_id
+            row.updated_at = now
             session.add_all(
                 SettingsChangeRow(
                     team_id=team_id,
