@@ -194,6 +194,8 @@ class Subcommand:
     name: str
     handler: Callable[[Invocation], Awaitable[None]]
     examples: tuple[tuple[str, str], ...] = ()
+    # What the slash command's acknowledgement says (None: nothing, e.g. when a modal opens instead).
+    ack_text: str | None = "⏳ Working on it…"
 
 
 @dataclass

@@ -37,12 +37,13 @@ from bot.settings import Settings, WorkspaceSettings
 from bot.slack import AdminDirectory, slack_error_code
 from bot.storage import SettingsChange, WorkspaceSettingsStore
 
-__all__ = ["PIPELINES_WAIT", "Workspaces"]
+__all__ = ["PIPELINES_WAIT", "SUBMIT_PIPELINES_WAIT", "Workspaces"]
 
 log = logging.getLogger(__name__)
 
 # How long the open modal waits for the portal's pipelines before offering typed ids instead.
 PIPELINES_WAIT = 8.0
+SUBMIT_PIPELINES_WAIT = 1.5
 _SLACK_FAILURES = (SlackClientError, OSError, TimeoutError)
 
 
@@ -170,7 +171,9 @@ class Workspaces:
 
     # ------------------------------------------------------------------ saving
 
-    async def submit(self, client: AsyncWebClient, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def submit(
+        self, client: AsyncWebClient, body: Mapping[str, Any], service: ReportService
+    ) -> dict[str, Any]:
         """What to acknowledge a submitted settings modal with (``ack(**result)``): ``errors`` by
         block id for values that cannot be used, else the changes saved (``response_action:
         update``). Refused, with the read-only view, for anyone who may not change settings."""
@@ -186,7 +189,13 @@ class Workspaces:
         state = ((body.get("view") or {}).get("state") or {}).get("values") or {}
         try:
             overrides = await self.store.overrides(team_id)
-            submission = read_submission(state, self.defaults, overrides, lookback_limit=self.lookback_limit)
+            submission = read_submission(
+                state,
+                self.defaults,
+                overrides,
+                lookback_limit=self.lookback_limit,
+                pipelines=await self._known_pipelines(service),
+            )
             if submission.errors:
                 return {"response_action": "errors", "errors": submission.errors}
             changes = await self.store.update(
@@ -208,6 +217,17 @@ class Workspaces:
                 json.dumps(change.new),
             )
         return {"response_action": "update", "view": settings_saved_modal(changes)}
+
+    @staticmethod
+    async def _known_pipelines(service: ReportService) -> list[tuple[str, str]] | None:
+        """The portal's pipelines when they can be had within the 3 s Slack gives a submission (the
+        open modal read them, so usually from the cache); ``None``: typed pipelines are taken as is."""
+        try:
+            snapshot = await asyncio.wait_for(service.read(None), SUBMIT_PIPELINES_WAIT)
+        except Exception as exc:
+            log.info("settings saved without checking pipelines: %s", type(exc).__name__)
+            return None
+        return [(p.id, p.label) for p in snapshot.pipelines]
 
     def _plan(
         self, current: Mapping[str, Any], values: Mapping[str, Any]

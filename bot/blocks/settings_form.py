@@ -292,6 +292,11 @@ def _typed_inputs(state_values: Mapping[str, Any]) -> dict[str, str | None]:
     return typed
 
 
+def _names_pipeline(wanted: str, pipelines: Sequence[tuple[str, str]]) -> bool:
+    folded = wanted.casefold()
+    return any(wanted == pid or folded == label.strip().casefold() for pid, label in pipelines)
+
+
 def _pydantic_message(message: str) -> str:
     return message.removeprefix("Value error, ").rstrip(".") + "."
 
@@ -302,25 +307,34 @@ def read_submission(
     overrides: Mapping[str, Any],
     *,
     lookback_limit: int | None = None,
+    pipelines: Sequence[tuple[str, str]] | None = None,
 ) -> Submission:
     """Read a submitted form (``view.state.values``) against the workspace's current ``overrides``.
 
     Every setting on the form is checked on its own (type) and then together with the rest (the
     analysis model's bounds); ``lookback_limit`` is how many days back the CRM is read, beyond which
-    a lookback window would silently shrink.
+    a lookback window would silently shrink. ``pipelines`` (id, label), when known, are what a
+    typed pipeline must name (by id, or label in any case), so a typo never breaks every answer.
     """
     fields = _fields_by_name()
     typed = {name: raw for name, raw in _typed_inputs(state_values).items() if name in fields}
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
+    current, _ = effective_settings(defaults, overrides)
+    merged = current.flat()
     for name, raw in typed.items():
         try:
             parsed[name] = _parse(fields[name], raw)
         except ValueError as exc:
             errors[fields[name].block_id] = str(exc)
-    current, _ = effective_settings(defaults, overrides)
+            continue
+        new = parsed[name]
+        # A pipeline newly typed must exist (one already set is left alone: it may be the
+        # environment's, and the card already says when the portal lacks it).
+        newly_typed = fields[name].kind is Kind.PIPELINE and new not in (None, merged[name])
+        if newly_typed and pipelines is not None and not _names_pipeline(str(new), pipelines):
+            errors[fields[name].block_id] = "No deal pipeline has this id or label."
     base = defaults.flat()
-    merged = current.flat()
     merged.update({name: base[name] if value is None else value for name, value in parsed.items()})
     try:
         settings = WorkspaceSettings.from_flat(merged)

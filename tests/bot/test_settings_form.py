@@ -137,3 +137,23 @@ def test_admin_user_ids_are_read_from_a_comma_list(monkeypatch: pytest.MonkeyPat
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.admin_user_ids == frozenset({"U012AB3CD", "U045EF6GH"})
     assert settings.workspace().default_pipeline == "Enterprise"
+
+
+def test_a_typed_pipeline_must_exist_when_the_pipelines_are_known() -> None:
+    pipelines = [("default", "Sales Pipeline"), ("777", "Renewals & Expansion")]
+    typo = read_submission(
+        _typed(default_pipeline="Renewals and Expansion"), DEFAULTS, {}, pipelines=pipelines
+    )
+    assert typo.errors == {"settings.default_pipeline": "No deal pipeline has this id or label."}
+    by_label = read_submission(
+        _typed(default_pipeline="renewals & expansion"), DEFAULTS, {}, pipelines=pipelines
+    )
+    assert by_label.values == {"default_pipeline": "renewals & expansion"}
+    # One already set is left alone (the environment's may name a pipeline the portal lacks).
+    kept = read_submission(
+        _typed(renewal_pipeline="Old renewals", lookback_days="90"),
+        WorkspaceSettings(analysis=AnalysisConfig(renewal_pipeline="Old renewals")),
+        {},
+        pipelines=pipelines,
+    )
+    assert kept.errors == {}

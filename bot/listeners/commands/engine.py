@@ -56,8 +56,10 @@ async def handle_engine_command(
         return
     if isinstance(request, ReportRequest):
         await ack(response_type="ephemeral", text=working_text(request))
+    elif (said := deps.subcommands[request.name].ack_text) is not None:
+        await ack(response_type="ephemeral", text=said)
     else:
-        await ack(response_type="ephemeral", text="⏳ Working on it…")
+        await ack()
     reply = CommandReply(str(command.get("response_url", "")))
     invocation = Invocation.of(
         request,

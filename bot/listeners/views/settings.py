@@ -21,4 +21,4 @@ async def handle_settings_submission(
     if deps.workspaces is None:
         await ack()
         return
-    await ack(**await deps.workspaces.submit(client, body))
+    await ack(**await deps.workspaces.submit(client, body, deps.service))
