@@ -73,6 +73,7 @@ __all__ = [
     "settings_advanced_action",
     "settings_block_id",
     "settings_name_from_block",
+    "settings_page_from_value",
     "signal_key",
 ]
 
@@ -235,3 +236,8 @@ def settings_name_from_block(block_id: str) -> str | None:
 def settings_advanced_action(page: int) -> str:
     """The button opening page ``page`` of the advanced thresholds (ids are unique in a view)."""
     return f"{SETTINGS_ADVANCED}_{page}"
+
+
+def settings_page_from_value(value: str) -> int | None:
+    """The page an "Advanced thresholds" button opens, or ``None`` for a value we did not write."""
+    return int(value) if value.isdigit() and 1 <= int(value) <= 25 else None

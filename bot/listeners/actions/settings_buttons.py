@@ -36,14 +36,12 @@ async def handle_settings_open(
 
 
 async def handle_settings_advanced(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
+    page: int, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
 ) -> None:
-    await ack()
-    value = str(action.get("value", ""))
-    if deps.workspaces is None or not value.isdigit() or not 1 <= int(value) <= 25:
-        log.warning("ignored an advanced-settings button with a value we did not write")
+    if deps.workspaces is None:
+        log.warning("an advanced-settings button was clicked, but this process keeps no settings")
         return
     user_id, team_id = _who(body)
     await deps.workspaces.push_advanced(
-        client, body.get("trigger_id"), page=int(value), user_id=user_id, team_id=team_id
+        client, body.get("trigger_id"), page=page, user_id=user_id, team_id=team_id
     )
