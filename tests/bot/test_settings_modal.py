@@ -370,3 +370,16 @@ async def test_a_scheduled_report_uses_the_workspace_thresholds(people: FakeSlac
     assert headline.startswith("Growth engine: ")
     assert int(headline.removeprefix("Growth engine: ").split("/")[0]) < 99
     assert headline.endswith("(Critical)")
+
+
+async def test_a_change_saved_on_one_replica_is_used_by_the_other_on_its_next_answer(
+    people: FakeSlack, tmp_path: Path, pg_url: str
+) -> None:
+    """Two ``engine-bot serve`` replicas on one PostgreSQL: nothing is cached, so the next answer on
+    the replica that did not save already uses the new settings."""
+    first_settings = _settings(people, tmp_path / "one", database_url=pg_url)
+    second_settings = _settings(people, tmp_path / "two", database_url=pg_url)
+    async with running_bot(first_settings) as first, running_bot(second_settings) as second:
+        assert "/100 (Healthy)" in (await _card(people, second, "growth")).split(" · ")[0]
+        await _submit(people, first, ADMIN, {"healthy_from": number("100"), "warning_from": number("99")})
+        assert "/100 (Critical)" in (await _card(people, second, "growth")).split(" · ")[0]
