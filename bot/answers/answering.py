@@ -33,6 +33,7 @@ from bot.answers.workspace import Workspaces
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
 from bot.blocks.mrkdwn import escape
 from bot.errors import user_text
+from bot.mirror import Mirror
 from bot.settings import WorkspaceSettings
 from bot.slack import MENTION_MEMORY, EventDeduper, MemoryEventDeduper, OwnerDirectory
 from bot.slack.text import SlackText
@@ -224,6 +225,9 @@ class BotDeps:
         if self.workspaces is None:
             return self.defaults
         return await self.workspaces.settings_for(team_id)
+
+    # The CRM mirror answers come from (engine-bot serve with HubSpot); None: read live or sample.
+    mirror: Mirror | None = None
 
     def add_subcommand(self, subcommand: Subcommand) -> None:
         """Teach ``/engine`` and mentions a new first word (the built-in ones are registered beside the

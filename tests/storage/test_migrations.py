@@ -19,6 +19,10 @@ from bot.storage.tables import Base
 
 TABLES = {
     "alembic_version",
+    "mirror_changes",
+    "mirror_leases",
+    "mirror_objects",
+    "mirror_state",
     "report_snapshots",
     "schedule_firings",
     "schedules",
