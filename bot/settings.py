@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     sync_fresh_seconds: float = Field(default=60.0, ge=0.0)  # an answer syncs first when older
     sync_sweep_hours: float = Field(default=24.0, gt=0.0)  # full read that fixes what deltas missed
     change_log_days: int = Field(default=400, ge=1)
+    # --- alerts (engine-bot serve with the CRM mirror): a digest per channel at most every this many
+    # minutes, and at most this many alerts shown a day per channel (the rest fold into "and N more")
+    alert_digest_minutes: float = Field(default=15.0, gt=0.0, le=1440.0)
+    alert_daily_budget: int = Field(default=20, ge=1, le=40)
 
     # --- analysis: every threshold of engines.AnalysisConfig, as ANALYSIS__<FIELD> (for example
     # ANALYSIS__RENEWAL_PIPELINE="Renewals" or ANALYSIS__STALE_ACTIVITY_DAYS=21); see docs/metrics.md

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
@@ -31,6 +32,7 @@ from bot.answers.replies import Reply, in_place_reply
 from bot.answers.service import ReportService
 from bot.answers.workspace import Workspaces
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
+from bot.blocks.ids import AlertItemAction
 from bot.blocks.mrkdwn import escape
 from bot.errors import user_text
 from bot.mirror import Mirror
@@ -43,6 +45,7 @@ __all__ = [
     "BUSY",
     "DEFAULT_ANSWER_WORKERS",
     "MAX_PENDING_ANSWERS",
+    "AlertsHub",
     "AnswerGate",
     "BotDeps",
     "GatedReply",
@@ -188,6 +191,23 @@ class Scheduler(Protocol):
     def subcommand(self) -> Subcommand: ...
 
 
+class AlertsHub(Protocol):
+    """What :class:`BotDeps` needs from the alerts of ``engine-bot serve`` (:class:`bot.alerts.Alerts`):
+    ``/engine alerts``, the digest's menus and buttons, and the App Home's part."""
+
+    def subcommand(self) -> Subcommand: ...
+
+    async def on_item(
+        self, choice: AlertItemAction, body: dict[str, Any], client: AsyncWebClient
+    ) -> None: ...
+
+    async def show_folded(self, digest_id: int, trigger_id: str | None, client: AsyncWebClient) -> None: ...
+
+    async def home_blocks(self, user_id: str) -> list[Block]: ...
+
+    async def set_optin(self, user_id: str, mode: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Subcommand:
     """A first word after ``/engine`` (``schedule``, ``deal``) with its handler and help examples."""
@@ -219,6 +239,8 @@ class BotDeps:
     defaults: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     # Settings changed from Slack (``/engine settings``); None: no storage, environment only.
     workspaces: Workspaces | None = None
+    # engine-bot serve's alerts (``/engine alerts``, digests); None: no mirror, no alerts.
+    alerts: AlertsHub | None = None
 
     async def settings_for(self, team_id: str | None) -> WorkspaceSettings:
         """The settings an answer in ``team_id`` uses: its workspace's, or the environment's."""

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 
 from slack_sdk.errors import SlackClientError
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+from slack_sdk.models.blocks import ContextBlock, DividerBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -68,6 +68,11 @@ async def publish_home(
     if deps.mirror is not None:
         line = await mirror_line(deps.mirror)
         view.blocks.append(ContextBlock(block_id="home_mirror", elements=[MarkdownTextObject(text=line)]))
+    if deps.alerts is not None:
+        try:
+            view.blocks.extend([DividerBlock(), *await deps.alerts.home_blocks(user_id)])
+        except Exception:
+            log.exception("could not read the alert rules; the Home tab goes out without them")
     await _publish(client, user_id, view)
 
 

@@ -36,6 +36,7 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot.alerts import Alerts
 from bot.answers import BotDeps
 from bot.answers.workspace import Workspaces
 from bot.app import build_app
@@ -85,6 +86,7 @@ async def running_bot(
     http: web.AppRunner | None = None
     socket: AsyncSocketModeHandler | None = None
     scheduling: Scheduling | None = None
+    alerts: Alerts | None = None
     syncing: asyncio.Task[None] | None = None
     try:
         shared = settings.database_url is not None
@@ -110,8 +112,24 @@ async def running_bot(
             workspaces=deps.workspaces,
         )
         deps.scheduler = scheduling  # /engine schedule (registered beside /engine)
+        if mirror is not None:  # alerts are evaluated after each sync of the mirror
+            alerts = Alerts(
+                storage.alerts,
+                deps.service,
+                client,
+                mirror=mirror,
+                owners=deps.owners,
+                workspaces=deps.workspaces,
+                digest_minutes=settings.alert_digest_minutes,
+                daily_budget=settings.alert_daily_budget,
+                clock=clock,
+                poll_interval=poll_interval,
+            )
+            deps.alerts = alerts  # /engine alerts, the digests' menus, the App Home part
         app = build_app(settings, deps, client=client)
         await scheduling.start()
+        if alerts is not None:
+            await alerts.start()
         running = RunningBot(app=app, deps=deps, scheduling=scheduling, storage=storage)
         if settings.slack_app_token is not None:
             socket = await connect_socket_mode(app, settings.slack_app_token.get_secret_value())
@@ -137,6 +155,8 @@ async def running_bot(
             await http.cleanup()
         if socket is not None:
             await socket.close_async()  # type: ignore[no-untyped-call]
+        if alerts is not None:
+            await alerts.stop()
         if scheduling is not None:
             await scheduling.stop()
             await scheduling.service.source.aclose()

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.errors import SettingsError
 from bot.settings import Settings
+from bot.storage.alerts import AlertStore
 from bot.storage.database import Database
 from bot.storage.reports import ReportStore
 from bot.storage.schedules import ScheduleStore
@@ -28,6 +29,7 @@ class Storage:
     reports: ReportStore
     schedules: ScheduleStore
     workspaces: WorkspaceSettingsStore
+    alerts: AlertStore
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock = utc_now) -> Storage:
@@ -49,6 +51,7 @@ class Storage:
             ReportStore(database, clock=clock),
             ScheduleStore(database, clock=clock),
             WorkspaceSettingsStore(database, clock=clock),
+            AlertStore(database, clock=clock),
         )
 
     def close(self) -> None:

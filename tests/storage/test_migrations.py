@@ -19,6 +19,12 @@ from bot.storage.tables import Base
 
 TABLES = {
     "alembic_version",
+    "alert_digests",
+    "alert_events",
+    "alert_optins",
+    "alert_rules",
+    "alert_snoozes",
+    "alert_state",
     "mirror_changes",
     "mirror_leases",
     "mirror_objects",

@@ -37,13 +37,16 @@ def subcommands(deps: BotDeps) -> list[Subcommand]:
     """The registry: every first word ``/engine`` (and a mention) takes besides an engine name.
 
     ``deal`` always; ``schedule`` when the process keeps schedules (``engine-bot serve``);
-    ``settings`` when it keeps workspace settings (a database: ``engine-bot serve`` again).
+    ``settings`` when it keeps workspace settings (a database: ``engine-bot serve`` again);
+    ``alerts`` when it evaluates alerts (``engine-bot serve`` with the CRM mirror).
     """
     found = [DEAL_SUBCOMMAND]
     if deps.scheduler is not None:
         found.append(deps.scheduler.subcommand())
     if deps.workspaces is not None:
         found.append(SETTINGS_SUBCOMMAND)
+    if deps.alerts is not None:
+        found.append(deps.alerts.subcommand())
     return found
 
 
