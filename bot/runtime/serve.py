@@ -15,9 +15,11 @@ alone. One process, in order:
 4. with HubSpot, answers come from the CRM mirror (:mod:`bot.mirror`) in the same database, synced
    in the background every ``SYNC_INTERVAL`` seconds (default 300) so commands and scheduled posts
    find it warm; replicas sharing ``DATABASE_URL`` sync one at a time (the mirror's lease);
-5. start the :class:`~bot.schedules.ScheduleRunner`, then serve HTTP or Socket Mode;
-6. on SIGTERM/SIGINT stop serving, let an in-flight scheduled post finish (bounded), close the
-   database.
+5. start the :class:`~bot.schedules.ScheduleRunner` and, with the mirror, the alerts
+   (:class:`bot.alerts.Alerts`: evaluated after each sync, digests, ``/engine alerts``), then serve
+   HTTP or Socket Mode;
+6. on SIGTERM/SIGINT stop serving, stop the alerts, let an in-flight scheduled post finish
+   (bounded), close the database.
 
 What a firing posts, and who hears about a failure, is :class:`bot.schedules.Scheduling`'s job.
 """
