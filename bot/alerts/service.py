@@ -47,7 +47,7 @@ from bot.errors import AlertRuleError
 from bot.mirror import Mirror
 from bot.slack import OwnerDirectory, slack_error_code
 from bot.storage import Alert, AlertRule, AlertStore
-from engines import EngineName, PortalSnapshot, utc_now
+from engines import AnalysisConfig, EngineName, PortalSnapshot, utc_now
 
 __all__ = ["ALERT_EXAMPLES", "SNOOZE", "Alerts"]
 
@@ -183,7 +183,7 @@ class Alerts:
             pipeline_id=None, lookback_days=1, now=now, taken_at=memory.watermark or now
         ).model_copy(update={"deals": tuple(memory.deals().values())})
 
-    async def _config(self) -> Any:
+    async def _config(self) -> AnalysisConfig | None:
         if self.workspaces is None:
             return None
         if self._team_id is None:
