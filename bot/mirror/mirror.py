@@ -206,14 +206,21 @@ class Mirror:
 
         Returns the outcome of the sync this process ran, or ``None`` when another replica synced.
         """
-        return await self._locked_sync(full=full, progress=progress, only_if_stale=False)
+        return await self._locked_sync(full=full, progress=progress, unless_within=None)
+
+    async def sync_if_older(self, seconds: float) -> SyncOutcome | None:
+        """Sync unless some replica synced within ``seconds`` (its rows are loaded instead): what
+        ``engine-bot serve`` runs every ``SYNC_INTERVAL``, so N replicas still sync once a period."""
+        return await self._locked_sync(full=False, progress=None, unless_within=seconds)
 
     async def _locked_sync(
-        self, *, full: bool, progress: ProgressCallback | None, only_if_stale: bool
+        self, *, full: bool, progress: ProgressCallback | None, unless_within: float | None
     ) -> SyncOutcome | None:
         async with self._syncing:  # one sync at a time in this process (the lease: across processes)
-            if only_if_stale and self._is_fresh(self.memory):
-                return None  # a sync that finished while this one waited made the copy fresh
+            if unless_within is not None:
+                await self.load()  # what other replicas (or a sync this one waited for) wrote
+                if self._is_fresh(self.memory, unless_within):
+                    return None
             return await self._sync(full, progress)
 
     async def _sync(self, full: bool, progress: ProgressCallback | None) -> SyncOutcome | None:
@@ -261,10 +268,11 @@ class Mirror:
                 return
             await asyncio.sleep(0.2)
 
-    def _is_fresh(self, memory: MemoryPortal | None) -> bool:
+    def _is_fresh(self, memory: MemoryPortal | None, seconds: float | None = None) -> bool:
         if memory is None or memory.watermark is None:
             return False
-        return (self._clock() - memory.watermark).total_seconds() < self.fresh_seconds
+        within = self.fresh_seconds if seconds is None else seconds
+        return (self._clock() - memory.watermark).total_seconds() < within
 
     async def fresh(self, progress: ProgressCallback | None = None) -> MemoryPortal:
         """The in-memory copy, synced within ``fresh_seconds`` (one shared flight when it is not)."""
@@ -280,7 +288,7 @@ class Mirror:
         if self._is_fresh(memory):
             assert memory is not None
             return memory
-        await self._locked_sync(full=False, progress=progress, only_if_stale=True)
+        await self._locked_sync(full=False, progress=progress, unless_within=self.fresh_seconds)
         if self.memory is None:
             raise RuntimeError("the mirror sync finished without data")  # pragma: no cover
         return self.memory

@@ -166,11 +166,12 @@ async def running_bot(
 
 
 async def sync_forever(mirror: Mirror, interval: float) -> None:
-    """Sync the mirror now and every ``interval`` seconds; a failed sync is logged and retried at
-    the next tick (answers meanwhile sync on demand, and say what went wrong)."""
+    """Sync the mirror now and every ``interval`` seconds, unless another replica just did (then its
+    rows are loaded); a failed sync is logged and retried at the next tick (answers meanwhile sync on
+    demand, and say what went wrong)."""
     while True:
         try:
-            await mirror.sync()
+            await mirror.sync_if_older(interval * 0.9)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
