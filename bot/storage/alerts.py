@@ -211,7 +211,7 @@ class AlertStore:
         new = 0
         with self.db.sessions.begin() as session:
             for alert in alerts:
-                result = session.execute(
+                statement = (
                     self._insert()(AlertEventRow)
                     .values(
                         rule_id=alert.rule_id,
@@ -229,8 +229,9 @@ class AlertStore:
                         folded=0,
                     )
                     .on_conflict_do_nothing(index_elements=["rule_id", "change_key", "channel_id"])
+                    .returning(AlertEventRow.id)
                 )
-                new += int(getattr(result, "rowcount", 0) or 0)
+                new += session.execute(statement).first() is not None
         return new
 
     async def pending(self) -> dict[str, datetime]:
@@ -252,28 +253,25 @@ class AlertStore:
         return await asyncio.to_thread(self._claim_digest, channel_id, window_start, claimed_by)
 
     def _claim_digest(self, channel_id: str, window_start: datetime, claimed_by: str) -> int | None:
-        with self.db.sessions.begin() as session:
-            result = session.execute(
-                self._insert()(AlertDigestRow)
-                .values(
-                    channel_id=channel_id,
-                    window_start=window_start,
-                    claimed_by=claimed_by[:120],
-                    claimed_at=self.clock(),
-                    shown=0,
-                    folded=0,
-                    posted_at=None,
-                    message_ts=None,
-                )
-                .on_conflict_do_nothing(index_elements=["channel_id", "window_start"])
+        statement = (
+            self._insert()(AlertDigestRow)
+            .values(
+                channel_id=channel_id,
+                window_start=window_start,
+                claimed_by=claimed_by[:120],
+                claimed_at=self.clock(),
+                shown=0,
+                folded=0,
+                posted_at=None,
+                message_ts=None,
             )
-            if not int(getattr(result, "rowcount", 0) or 0):
-                return None
-            return session.scalars(
-                select(AlertDigestRow.id).where(
-                    AlertDigestRow.channel_id == channel_id, AlertDigestRow.window_start == window_start
-                )
-            ).one()
+            .on_conflict_do_nothing(index_elements=["channel_id", "window_start"])
+            .returning(AlertDigestRow.id)
+        )
+        with self.db.sessions.begin() as session:
+            # A row comes back only when this insert made the claim; none when another replica had.
+            claimed = session.execute(statement).first()
+            return int(claimed[0]) if claimed is not None else None
 
     async def take(
         self, digest_id: int, channel_id: str, *, before: datetime, budget: int, day_start: datetime
