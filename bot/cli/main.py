@@ -141,9 +141,7 @@ async def _run(
         return await service.run(ReportRequest(args.engine).engines, args.pipeline, progress=bar)
     finally:
         bar.close()
-        close = getattr(source, "aclose", None)
-        if callable(close):
-            await close()
+        await source.aclose()
         if storage is not None:
             storage.close()
 

@@ -40,12 +40,13 @@ from engines import Owner, Pipeline, PortalInfo, ProgressCallback, utc_now
 from engines.hubspot import (
     DEALS,
     DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
     ApiPaths,
     ApiVersion,
     BorrowedTransport,
     ClientStats,
     HubSpotClient,
-    ObjectType,
+    MirroredType,
     Pacer,
     RateLimits,
     RetryPolicy,
@@ -81,12 +82,12 @@ class Mirror:
         db: Database,
         token: str,
         *,
-        base_url: str = "https://api.hubapi.com",
+        base_url: str = DEFAULT_BASE_URL,
         api_version: ApiVersion = DEFAULT_API_VERSION,
         limits: RateLimits | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        object_types: Sequence[ObjectType] = (DEALS,),
+        object_types: Sequence[MirroredType] = (DEALS,),
         fresh_seconds: float = 60.0,
         overlap: timedelta = timedelta(minutes=2),
         sweep_every: timedelta = timedelta(days=1),
@@ -124,11 +125,28 @@ class Mirror:
         self._pacer_loop: asyncio.AbstractEventLoop | None = None
         self._flight: asyncio.Task[MemoryPortal] | None = None
         self._syncing = asyncio.Lock()
+        self._expired = False
 
     def __repr__(self) -> str:
         return f"Mirror(base_url={self.base_url!r}, token=SecretStr('**********'))"
 
     # ------------------------------------------------------------------ HubSpot access
+
+    def client(self) -> HubSpotClient:
+        """A HubSpot client for one read, paced with this mirror's others (close it when done)."""
+        return self._client()
+
+    def expire(self) -> None:
+        """The next :meth:`fresh` syncs first, however fresh the copy is (a card's Refresh)."""
+        self._expired = True
+
+    async def aclose(self) -> None:
+        """Stop a sync this process runs for an answer (at shutdown)."""
+        flight = self._flight
+        if flight is not None and not flight.done() and flight.get_loop() is asyncio.get_running_loop():
+            flight.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flight
 
     def _client(self) -> HubSpotClient:
         loop = asyncio.get_running_loop()
@@ -249,6 +267,7 @@ class Mirror:
             with contextlib.suppress(asyncio.CancelledError):
                 await renew
             await self._db(self.store.release_lease, self.key, self.holder)
+        self._expired = False
         assert feed.memory is not None  # the sync read the portal first
         feed.memory.watermark = outcome.started_at
         self.memory = feed.memory
@@ -276,7 +295,7 @@ class Mirror:
 
     async def fresh(self, progress: ProgressCallback | None = None) -> MemoryPortal:
         """The in-memory copy, synced within ``fresh_seconds`` (one shared flight when it is not)."""
-        if self._is_fresh(self.memory):
+        if not self._expired and self._is_fresh(self.memory):
             assert self.memory is not None
             return self.memory
         if self._flight is None or self._flight.done():
@@ -285,10 +304,11 @@ class Mirror:
 
     async def _refresh(self, progress: ProgressCallback | None) -> MemoryPortal:
         memory = await self.load()  # another replica may have synced a moment ago
-        if self._is_fresh(memory):
+        if not self._expired and self._is_fresh(memory):
             assert memory is not None
             return memory
-        await self._locked_sync(full=False, progress=progress, unless_within=self.fresh_seconds)
+        unless = None if self._expired else self.fresh_seconds
+        await self._locked_sync(full=False, progress=progress, unless_within=unless)
         if self.memory is None:
             raise RuntimeError("the mirror sync finished without data")  # pragma: no cover
         return self.memory

@@ -32,7 +32,7 @@ from engines import Owner, Pipeline, PortalInfo, Progress, ProgressCallback, to_
 from engines.hubspot import (
     MERGED_IDS,
     HubSpotClient,
-    ObjectType,
+    MirroredType,
     RawDeal,
     count_objects,
     merged_ids,
@@ -118,7 +118,7 @@ def _when(value: str | None, fallback: datetime) -> datetime:
 class _Apply:
     """Turns fresh reads into row writes, tombstones and change-log entries for one object type."""
 
-    def __init__(self, object_type: ObjectType, *, log_changes: bool, now: datetime) -> None:
+    def __init__(self, object_type: MirroredType, *, log_changes: bool, now: datetime) -> None:
         self.type = object_type
         self.log_changes = log_changes
         self.now = now
@@ -178,7 +178,7 @@ class Syncer:
         store: MirrorStore,
         client_factory: Callable[[], HubSpotClient],
         *,
-        object_types: Sequence[ObjectType],
+        object_types: Sequence[MirroredType],
         overlap: timedelta = timedelta(minutes=2),
         sweep_every: timedelta = timedelta(days=1),
         change_log_days: int = 400,
@@ -280,7 +280,7 @@ class Syncer:
             rows = {p.id: p.model_dump(mode="json") for p in pipelines}
             await self._db(self.store.replace_all, portal, pipelines_kind(kind), rows, now)
 
-    def _properties(self, object_type: ObjectType, read: PortalRead) -> list[str]:
+    def _properties(self, object_type: MirroredType, read: PortalRead) -> list[str]:
         stage_ids: list[str] = []
         if object_type.pipelines is not None:
             pipelines = read.pipelines.get(object_type.pipelines, ())
@@ -291,7 +291,7 @@ class Syncer:
         self,
         client: HubSpotClient,
         portal: str,
-        object_type: ObjectType,
+        object_type: MirroredType,
         read: PortalRead,
         started: datetime,
         full: bool,
@@ -341,7 +341,7 @@ class Syncer:
         return result, state
 
     async def _write(
-        self, portal: str, object_type: ObjectType, apply: _Apply, result: TypeResult, now: datetime
+        self, portal: str, object_type: MirroredType, apply: _Apply, result: TypeResult, now: datetime
     ) -> None:
         await self._db(self.store.upsert, portal, object_type.name, apply.upserts, now, deleted=apply.deleted)
         await self._db(self.store.log, portal, object_type.name, apply.changes, now)
@@ -355,7 +355,7 @@ class Syncer:
     async def _delta(
         self,
         portal: str,
-        object_type: ObjectType,
+        object_type: MirroredType,
         fresh: Mapping[str, RawDeal],
         result: TypeResult,
         now: datetime,
@@ -380,7 +380,7 @@ class Syncer:
     async def _full(
         self,
         portal: str,
-        object_type: ObjectType,
+        object_type: MirroredType,
         fresh: Mapping[str, RawDeal],
         result: TypeResult,
         now: datetime,
@@ -414,7 +414,7 @@ class Syncer:
         self,
         client: HubSpotClient,
         portal: str,
-        object_type: ObjectType,
+        object_type: MirroredType,
         properties: list[str],
         result: TypeResult,
         now: datetime,
@@ -460,7 +460,7 @@ class Syncer:
         await self._write(portal, object_type, gone, result, now)
 
     async def _deletions(
-        self, client: HubSpotClient, portal: str, object_type: ObjectType, result: TypeResult, now: datetime
+        self, client: HubSpotClient, portal: str, object_type: MirroredType, result: TypeResult, now: datetime
     ) -> None:
         """Cheap check first (HubSpot's total vs the live count); the archived listing only if needed."""
         total = await count_objects(client, object_type.name, object_type.scope)
@@ -495,7 +495,7 @@ class Syncer:
         self,
         client: HubSpotClient,
         portal: str,
-        object_type: ObjectType,
+        object_type: MirroredType,
         state: SyncState,
         properties: list[str],
         result: TypeResult,

@@ -9,7 +9,7 @@ Public face::
 ``HubSpotClient`` is the lower-level paced/retrying JSON client (its ``stats`` count every request);
 ``RetryPolicy`` and ``RateLimits`` are the knobs; ``ApiPaths`` holds every path of one API version.
 The CRM mirror (``bot.mirror``) reads through ``search_objects`` (keyset delta reads),
-``count_objects``, ``read_archived``, ``merged_ids`` and ``read_portal_details``, per ``ObjectType``.
+``count_objects``, ``read_archived``, ``merged_ids`` and ``read_portal_details``, per ``MirroredType``.
 Errors are the ``engines.errors.HubSpotError`` family.
 """
 
@@ -20,7 +20,7 @@ from engines.hubspot._delta import (
     MERGED_IDS,
     ArchivedObject,
     Filter,
-    ObjectType,
+    MirroredType,
     count_objects,
     merged_ids,
     millis,
@@ -48,10 +48,18 @@ from engines.hubspot._mapping import (
     stage_keys,
     to_deal,
 )
+from engines.hubspot._objects import (
+    ALL_OBJECTS,
+    ObjectsRead,
+    read_deal_line_items,
+    read_objects,
+    won_deal_ids,
+)
 from engines.hubspot._paths import API_VERSIONS, DEFAULT_API_VERSION, ApiPaths, ApiVersion
 from engines.hubspot._source import HubSpotSource
 
 __all__ = [
+    "ALL_OBJECTS",
     "API_VERSIONS",
     "BASE_DEAL_PROPERTIES",
     "CURRENT_STAGE_ENTERED",
@@ -68,7 +76,8 @@ __all__ = [
     "Filter",
     "HubSpotClient",
     "HubSpotSource",
-    "ObjectType",
+    "MirroredType",
+    "ObjectsRead",
     "Pacer",
     "RateLimits",
     "RawDeal",
@@ -79,9 +88,12 @@ __all__ = [
     "millis",
     "property_text",
     "read_archived",
+    "read_deal_line_items",
+    "read_objects",
     "read_portal_details",
     "search_objects",
     "stage_entry_properties",
     "stage_keys",
     "to_deal",
+    "won_deal_ids",
 ]

@@ -17,7 +17,7 @@ The CRM mirror (``bot.mirror``) is built on four reads, each generic over the ob
   ``archivedAt``: every archived object of the type, so it is read only when the count says so.
 - :func:`merged_ids`: the ids a surviving object absorbed (``hs_merged_object_ids``).
 
-:class:`ObjectType` describes one mirrored type: the properties read, the modified-date property
+:class:`MirroredType` describes one mirrored type: the properties read, the modified-date property
 (``lastmodifieddate`` for contacts: HubSpot's ``hs_lastmodifieddate`` filter silently fails there),
 the scope filters, whose pipelines add stage-entry properties, and which properties the change log
 tracks. :data:`DEALS` is the deal type the engines read today.
@@ -53,7 +53,7 @@ __all__ = [
     "MERGED_IDS",
     "ArchivedObject",
     "Filter",
-    "ObjectType",
+    "MirroredType",
     "count_objects",
     "merged_ids",
     "read_archived",
@@ -70,7 +70,7 @@ MERGED_IDS = "hs_merged_object_ids"
 
 
 @dataclass(frozen=True, slots=True)
-class ObjectType:
+class MirroredType:
     """One HubSpot object type as the mirror reads it.
 
     ``name`` is the API's object type (``deals``); ``properties`` are always read; ``modified`` is
@@ -92,7 +92,7 @@ class ObjectType:
             raise ValueError(f"{self.name}: the modified-date property {self.modified} must be read")
 
 
-DEALS = ObjectType(
+DEALS = MirroredType(
     name="deals",
     properties=(*BASE_DEAL_PROPERTIES, MERGED_IDS),
     pipelines="deals",

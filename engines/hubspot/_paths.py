@@ -8,7 +8,9 @@ collection``): Account Info ``/account-info/2026-03/details``, CRM Owners ``/crm
 Pipelines ``/crm/pipelines/2026-03/{objectType}``, Objects ``/crm/objects/2026-03/{objectType}`` (list,
 ``?archived=true``) and ``/crm/objects/2026-03/{objectType}/search``; their v3 twins are
 ``/account-info/v3/details``, ``/crm/v3/owners``, ``/crm/v3/pipelines/{objectType}`` and
-``/crm/v3/objects/{objectType}[/search]``. Object types are named (``deals``, ``contacts``), which the
+``/crm/v3/objects/{objectType}[/search]``; Properties ``/crm/properties/2026-03/{objectType}/{name}``
+(v3: ``/crm/v3/properties/…``) and Associations ``/crm/associations/2026-03/{from}/{to}/batch/read``
+(beside v3: ``/crm/v4/associations/…``). Object types are named (``deals``, ``contacts``), which the
 generic Objects spec accepts beside the numeric ids (``0-3``).
 """
 
@@ -61,3 +63,18 @@ class ApiPaths:
 
     def search(self, object_type: str = "deals") -> str:
         return f"{self.objects(object_type)}/search"
+
+    def batch_read(self, object_type: str) -> str:
+        return f"{self.objects(object_type)}/batch/read"
+
+    def property(self, object_type: str, name: str) -> str:
+        """One property's definition (``/crm/properties/2026-03/{type}/{name}``)."""
+        if self._dated:
+            return f"/crm/properties/{self.version}/{object_type}/{name}"
+        return f"/crm/v3/properties/{object_type}/{name}"
+
+    def associations_batch_read(self, from_type: str, to_type: str) -> str:
+        """Associations, batch read (v4 beside v3; ``/crm/associations/2026-03/…`` dated)."""
+        if self._dated:
+            return f"/crm/associations/{self.version}/{from_type}/{to_type}/batch/read"
+        return f"/crm/v4/associations/{from_type}/{to_type}/batch/read"

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -27,8 +27,9 @@ from engines.hubspot._http import (
     RateLimits,
     RetryPolicy,
 )
+from engines.hubspot._objects import ALL_OBJECTS
 from engines.hubspot._paths import API_VERSIONS, DEFAULT_API_VERSION, ApiPaths, ApiVersion
-from engines.models import Pipeline, PortalSnapshot
+from engines.models import ObjectType, Pipeline, PortalSnapshot
 from engines.source import Progress, ProgressCallback
 
 __all__ = ["HubSpotSource"]
@@ -83,8 +84,10 @@ class HubSpotSource:
         retry: RetryPolicy | None = None,
         limits: RateLimits | None = None,
         api_version: ApiVersion = DEFAULT_API_VERSION,
+        objects: Iterable[ObjectType] = ALL_OBJECTS,
     ) -> None:
         self._token = SecretStr(token)
+        self.objects = frozenset(objects)
         if not token.strip():
             raise HubSpotAuthError(
                 "No HubSpot access token. Set HUBSPOT_ACCESS_TOKEN to the access token of a HubSpot "
@@ -223,7 +226,11 @@ class HubSpotSource:
             async with self._client() as client:
                 try:
                     snapshot = await fetch_snapshot(
-                        client, pipeline=pipeline_id, lookback_days=self.lookback_days, report=report
+                        client,
+                        pipeline=pipeline_id,
+                        lookback_days=self.lookback_days,
+                        report=report,
+                        objects=self.objects,
                     )
                 except UnknownPipelineError:
                     self._pipelines.clear()  # deleted since the list was read: the list is stale

@@ -65,6 +65,15 @@ V3_PATHS = {
 }
 SEARCH_CAP = 10_000
 DATE_PROPERTIES = {"closedate", "createdate", "hs_lastmodifieddate", "notes_last_updated"}
+# Date properties of the other objects (tests/fakes/hubspot_objects.py), compared as dates in filters.
+DATE_PROPERTIES |= {
+    "closed_date",
+    "hs_createdate",
+    "hs_end_datetime",
+    "hs_start_datetime",
+    "hs_submission_timestamp",
+    "lastmodifieddate",
+}
 NUMBER_PROPERTIES = {"amount", "hs_object_id"}
 BASE_PROPERTIES = (
     "dealname",
@@ -266,6 +275,12 @@ def _ascending_by_id(sorts: Sequence[Any]) -> bool:
     return bool(sort.get("propertyName") == "hs_object_id" and sort.get("direction") != "DESCENDING")
 
 
+def object_scope_key(path: str) -> str | None:
+    from tests.fakes.hubspot_objects import scope_key
+
+    return scope_key(path)
+
+
 def _error(status: int, message: str, category: str, **extra: Any) -> web.Response:
     body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category}
     body.update(extra)
@@ -289,6 +304,7 @@ class FakeHubSpot:
         stage_dates: str = "v2",
         owners_page_max: int = 100,
         search_cap: int = SEARCH_CAP,
+        associations_page: int = 500,
     ) -> None:
         self.portal = portal
         self.token = token or f"pat-na1-{uuid.uuid4()}"
@@ -314,6 +330,10 @@ class FakeHubSpot:
         # Called with each search body before it is answered (an edit landing mid-sync).
         self.before_search: list[Callable[[Mapping[str, Any]], None]] = []
         self._build_index(stage_dates)
+        from tests.fakes.hubspot_objects import ObjectStore  # it imports this module's helpers
+
+        # Contacts, tickets, survey responses, products, line items, goals: served generically.
+        self.objects = ObjectStore(portal, search_cap=search_cap, associations_page=associations_page)
 
     # ------------------------------------------------------------------ data
 
@@ -375,6 +395,7 @@ class FakeHubSpot:
             app.router.add_get(paths[OWNERS], self._owners)
             app.router.add_get(paths[DEALS], self._list_deals)
             app.router.add_post(paths[SEARCH], self._search)
+        self.objects.mount(app)
         return app
 
     async def start(self) -> None:
@@ -512,7 +533,7 @@ class FakeHubSpot:
                 "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
                 "INVALID_AUTHENTICATION",
             )
-        scopes = self.missing_scopes.get(SCOPE_OF.get(request.path, ""))
+        scopes = self.missing_scopes.get(SCOPE_OF.get(request.path) or object_scope_key(request.path) or "")
         if scopes:
             return _error(
                 403,
