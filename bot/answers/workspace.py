@@ -26,7 +26,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers.service import ReportService
-from bot.blocks.settings_form import display_value, effective_settings, read_submission
+from bot.blocks.settings_form import Pipelines, display_value, effective_settings, read_submission
 from bot.blocks.settings_modal import (
     settings_loading_modal,
     settings_modal,
@@ -36,6 +36,7 @@ from bot.blocks.settings_modal import (
 from bot.settings import Settings, WorkspaceSettings
 from bot.slack import AdminDirectory, slack_error_code
 from bot.storage import SettingsChange, WorkspaceSettingsStore
+from engines import PortalSnapshot
 
 __all__ = ["PIPELINES_WAIT", "SUBMIT_PIPELINES_WAIT", "Workspaces"]
 
@@ -127,14 +128,14 @@ class Workspaces:
         changes = await self._latest_changes(team_id)
         if not await self.admins.can_change_settings(client, user_id):
             return settings_readonly_modal(current, changes=changes)
-        pipelines: list[tuple[str, str]] | None = None
+        pipelines: Pipelines | None = None
         time_zone = "UTC"
         try:
             snapshot = await asyncio.wait_for(service.read(None), PIPELINES_WAIT)
         except Exception as exc:  # the form still opens: pipelines are typed instead of chosen
             log.warning("settings modal without the pipeline list: %s", type(exc).__name__)
         else:
-            pipelines = [(p.id, p.label) for p in snapshot.pipelines]
+            pipelines = _pipelines(snapshot)
             time_zone = snapshot.portal.time_zone
         return settings_modal(
             current, self.defaults, pipelines=pipelines, changes=changes, time_zone=time_zone
@@ -219,7 +220,7 @@ class Workspaces:
         return {"response_action": "update", "view": settings_saved_modal(changes)}
 
     @staticmethod
-    async def _known_pipelines(service: ReportService) -> list[tuple[str, str]] | None:
+    async def _known_pipelines(service: ReportService) -> Pipelines | None:
         """The portal's pipelines when they can be had within the 3 s Slack gives a submission (the
         open modal read them, so usually from the cache); ``None``: typed pipelines are taken as is."""
         try:
@@ -227,7 +228,7 @@ class Workspaces:
         except Exception as exc:
             log.info("settings saved without checking pipelines: %s", type(exc).__name__)
             return None
-        return [(p.id, p.label) for p in snapshot.pipelines]
+        return _pipelines(snapshot)
 
     def _plan(
         self, current: Mapping[str, Any], values: Mapping[str, Any]
@@ -250,3 +251,11 @@ class Workspaces:
             if before[name] != after[name]
         ]
         return new, changes
+
+
+def _pipelines(snapshot: PortalSnapshot) -> Pipelines:
+    """The portal's deal and ticket pipelines, (id, label) each, for the settings that name one."""
+    return {
+        "deals": [(p.id, p.label) for p in snapshot.pipelines],
+        "tickets": [(p.id, p.label) for p in snapshot.ticket_pipelines],
+    }

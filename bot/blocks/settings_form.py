@@ -34,7 +34,9 @@ from engines import AnalysisConfig
 
 __all__ = [
     "MAIN_SETTINGS",
+    "PIPELINE_SETTINGS",
     "Kind",
+    "Pipelines",
     "SettingField",
     "Submission",
     "display_value",
@@ -53,10 +55,18 @@ MAIN_SETTINGS: dict[str, str] = {
     "revenue_target": "Revenue target per quarter",
     "lookback_days": "Lookback window (days)",
 }
-# Settings that name a deal pipeline: chosen from the portal's pipelines when they are known.
-DEAL_PIPELINE_SETTINGS = frozenset({"default_pipeline", "renewal_pipeline"})
+# Settings that name a pipeline, and of which objects: chosen from the portal's pipelines of that
+# kind when they are known.
+PIPELINE_SETTINGS: dict[str, str] = {
+    "default_pipeline": "deals",
+    "renewal_pipeline": "deals",
+    "onboarding_ticket_pipeline": "tickets",
+}
+_OBJECT_WORDS = {"deals": "deal", "tickets": "ticket"}
 # What "not set" means for a pipeline whose environment value is empty.
 _NOT_SET_LABELS = {"default_pipeline": "All pipelines", "renewal_pipeline": "Found by its label (renewal)"}
+# The portal's pipelines by the objects they hold ("deals", "tickets"): (id, label) each.
+Pipelines = Mapping[str, Sequence[tuple[str, str]]]
 _TEXT_MAX = 200
 _WORDS_MAX = 1000
 _SWITCH = {"on": True, "off": False}
@@ -83,6 +93,7 @@ class SettingField:
     minimum: float | None = None
     maximum: float | None = None
     main: bool = False
+    pipelines_of: str | None = None  # a pipeline setting: "deals" or "tickets"
 
     @property
     def block_id(self) -> str:
@@ -112,7 +123,7 @@ def _kind(name: str, annotation: Any) -> Kind | None:
     if annotation is float:
         return Kind.NUMBER
     if annotation is str:
-        return Kind.PIPELINE if name in DEAL_PIPELINE_SETTINGS else Kind.TEXT
+        return Kind.PIPELINE if name in PIPELINE_SETTINGS else Kind.TEXT
     origin = typing.get_origin(annotation)
     if origin in (tuple, list, frozenset, set) and all(
         arg in (str, Ellipsis) for arg in typing.get_args(annotation)
@@ -155,6 +166,7 @@ def setting_field(name: str, info: FieldInfo) -> SettingField | None:
         minimum=low,
         maximum=high,
         main=name in MAIN_SETTINGS,
+        pipelines_of=PIPELINE_SETTINGS.get(name) if kind is Kind.PIPELINE else None,
     )
 
 
@@ -307,14 +319,14 @@ def read_submission(
     overrides: Mapping[str, Any],
     *,
     lookback_limit: int | None = None,
-    pipelines: Sequence[tuple[str, str]] | None = None,
+    pipelines: Pipelines | None = None,
 ) -> Submission:
     """Read a submitted form (``view.state.values``) against the workspace's current ``overrides``.
 
     Every setting on the form is checked on its own (type) and then together with the rest (the
     analysis model's bounds); ``lookback_limit`` is how many days back the CRM is read, beyond which
-    a lookback window would silently shrink. ``pipelines`` (id, label), when known, are what a
-    typed pipeline must name (by id, or label in any case), so a typo never breaks every answer.
+    a lookback window would silently shrink. ``pipelines`` (by kind of object), when known, are what
+    a typed pipeline must name (by id, or label in any case), so a typo never breaks every answer.
     """
     fields = _fields_by_name()
     typed = {name: raw for name, raw in _typed_inputs(state_values).items() if name in fields}
@@ -331,9 +343,12 @@ def read_submission(
         new = parsed[name]
         # A pipeline newly typed must exist (one already set is left alone: it may be the
         # environment's, and the card already says when the portal lacks it).
-        newly_typed = fields[name].kind is Kind.PIPELINE and new not in (None, merged[name])
-        if newly_typed and pipelines is not None and not _names_pipeline(str(new), pipelines):
-            errors[fields[name].block_id] = "No deal pipeline has this id or label."
+        kind_of = fields[name].pipelines_of
+        known = pipelines.get(kind_of) if pipelines is not None and kind_of is not None else None
+        newly_typed = new not in (None, merged[name])
+        if newly_typed and known is not None and not _names_pipeline(str(new), known):
+            word = _OBJECT_WORDS.get(str(kind_of), "")
+            errors[fields[name].block_id] = f"No {word} pipeline has this id or label."
     base = defaults.flat()
     merged.update({name: base[name] if value is None else value for name, value in parsed.items()})
     try:

@@ -46,6 +46,7 @@ from bot.blocks.message import SlackMessage
 from bot.blocks.mrkdwn import escape, format_date, plain
 from bot.blocks.settings_form import (
     Kind,
+    Pipelines,
     SettingField,
     display_value,
     fields_for_page,
@@ -73,8 +74,6 @@ MAX_PIPELINE_OPTIONS = 99  # a select holds 100 options; one is "not set"
 _TITLE = "Engine settings"
 _CHANGES_SHOWN = 5
 _HINT_MAX = 300
-
-Pipelines = Sequence[tuple[str, str]]  # (id, label)
 
 
 def _modal(blocks: Sequence[Block], *, editable: bool = False) -> View:
@@ -112,7 +111,7 @@ def _hint(setting: SettingField, default: Any) -> str:
 
 
 def _pipeline_select(
-    setting: SettingField, value: Any, default: Any, pipelines: Pipelines
+    setting: SettingField, value: Any, default: Any, pipelines: Sequence[tuple[str, str]]
 ) -> StaticSelectElement:
     not_set = Option(value=SETTINGS_NOT_SET, text=plain(not_set_label(setting, default), 75))
     options = [not_set]
@@ -129,10 +128,11 @@ def _element(
     setting: SettingField, value: Any, default: Any, pipelines: Pipelines | None
 ) -> InputInteractiveElement:
     shown = display_value(value) or None
-    if setting.kind is Kind.PIPELINE and pipelines and all(len(pid) <= 150 for pid, _ in pipelines):
-        known = {pid for pid, _ in pipelines} | {label for _, label in pipelines}
+    choices = pipelines.get(setting.pipelines_of or "", ()) if pipelines is not None else ()
+    if setting.kind is Kind.PIPELINE and choices and all(len(pid) <= 150 for pid, _ in choices):
+        known = {pid for pid, _ in choices} | {label for _, label in choices}
         if value is None or value in known:
-            return _pipeline_select(setting, value, default, pipelines)
+            return _pipeline_select(setting, value, default, choices)
     if setting.kind in (Kind.WHOLE, Kind.NUMBER):
         return NumberInputElement(
             action_id=SETTINGS_VALUE,

@@ -47,6 +47,7 @@ def test_every_analysis_field_is_a_setting_main_ones_first() -> None:
     assert kinds["lookback_days"] is Kind.WHOLE
     assert kinds["conversion_benchmark"] is Kind.NUMBER
     assert kinds["renewal_pipeline"] is Kind.PIPELINE
+    assert kinds["onboarding_ticket_pipeline"] is Kind.PIPELINE
 
 
 def test_a_new_field_gets_its_input_from_its_type_and_secrets_never_do() -> None:
@@ -74,7 +75,10 @@ def test_a_new_field_gets_its_input_from_its_type_and_secrets_never_do() -> None
 
 @pytest.mark.parametrize("page", [0, 1])
 def test_every_page_keeps_slack_limits_with_hostile_pipeline_names(page: int) -> None:
-    pipelines = [(f"p{i}", name) for i, name in enumerate(HOSTILE_NAMES)]
+    pipelines = {
+        "deals": [(f"p{i}", name) for i, name in enumerate(HOSTILE_NAMES)],
+        "tickets": [("t1", "<b>")],
+    }
     changes = [SettingsChange("lookback_days", "180", "<!channel>" * 40, user_id="U0ADMIN", changed_at=NOW)]
     view = settings_modal(DEFAULTS, DEFAULTS, page=page, pipelines=pipelines, changes=changes).to_dict()
     assert_valid_view(view, allowed_mentions=frozenset({"U0ADMIN"}))
@@ -140,7 +144,10 @@ def test_admin_user_ids_are_read_from_a_comma_list(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_typed_pipeline_must_exist_when_the_pipelines_are_known() -> None:
-    pipelines = [("default", "Sales Pipeline"), ("777", "Renewals & Expansion")]
+    pipelines = {
+        "deals": [("default", "Sales Pipeline"), ("777", "Renewals & Expansion")],
+        "tickets": [("0", "Support"), ("88", "Onboarding")],
+    }
     typo = read_submission(
         _typed(default_pipeline="Renewals and Expansion"), DEFAULTS, {}, pipelines=pipelines
     )
@@ -157,3 +164,15 @@ def test_a_typed_pipeline_must_exist_when_the_pipelines_are_known() -> None:
         pipelines=pipelines,
     )
     assert kept.errors == {}
+    ticket = read_submission(
+        _typed(onboarding_ticket_pipeline="Sales Pipeline"), DEFAULTS, {}, pipelines=pipelines
+    )
+    assert ticket.errors == {
+        "settings.onboarding_ticket_pipeline": "No ticket pipeline has this id or label."
+    }
+    assert (
+        read_submission(
+            _typed(onboarding_ticket_pipeline="onboarding"), DEFAULTS, {}, pipelines=pipelines
+        ).errors
+        == {}
+    )

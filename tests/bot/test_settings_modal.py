@@ -136,6 +136,10 @@ async def test_an_admin_changes_the_default_pipeline_and_a_threshold_and_the_nex
     assert select["options"][0]["value"] == SETTINGS_NOT_SET
     chosen = select["options"][2]  # a pipeline of the sample portal, chosen by the admin
     assert blocks["settings.lookback_days"]["element"]["initial_value"] == "180"
+    tickets = blocks["settings.onboarding_ticket_pipeline"]["element"]  # the portal's ticket pipelines
+    assert tickets["type"] == "static_select"
+    assert any("Onboarding" in o["text"]["text"] for o in tickets["options"])
+    assert blocks["settings.revenue_target"]["element"]["type"] == "number_input"
 
     # The advanced thresholds open on top of the form (views.push) with the click's trigger.
     click = block_actions(
