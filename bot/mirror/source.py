@@ -120,9 +120,3 @@ class MirrorSource:
         if progress is not None:
             progress(Progress("done", len(snap.deals), snap.deals_total))
         return snap
-
-    def invalidate(self) -> None:
-        """Nothing to drop: the mirror decides its own freshness (``SYNC_FRESH_SECONDS``)."""
-
-    async def aclose(self) -> None:
-        """Nothing to close: the mirror's HTTP clients live per sync."""
