@@ -10,7 +10,16 @@ The digest's blocks are :mod:`bot.blocks.alerts`; the tables :mod:`bot.storage.a
 
 from __future__ import annotations
 
-from bot.alerts.evaluate import DealChange, ScoreMemory, deal_alerts, quarter_end, score_alerts
+from bot.alerts.evaluate import (
+    DealChange,
+    ItemMemory,
+    ScoreMemory,
+    deal_alerts,
+    item_alerts,
+    quarter_end,
+    renewals_pipeline,
+    score_alerts,
+)
 from bot.alerts.rules import CRITICAL_STRENGTH, RuleKind, describe, parse_rule
 from bot.alerts.service import ALERT_EXAMPLES, SNOOZE, Alerts
 
@@ -20,11 +29,14 @@ __all__ = [
     "SNOOZE",
     "Alerts",
     "DealChange",
+    "ItemMemory",
     "RuleKind",
     "ScoreMemory",
     "deal_alerts",
     "describe",
+    "item_alerts",
     "parse_rule",
     "quarter_end",
+    "renewals_pipeline",
     "score_alerts",
 ]

@@ -7,6 +7,8 @@
   change was made in (in the portal's time zone) to after it.
 - Score rules compare each engine's report with what the previous evaluation saw (kept by the
   caller): a drop of at least ``points``, or a critical signal (strength >= 0.7) that was not there.
+- Item rules do the same with the fulfillment report's lists: an onboarding ticket newly overdue,
+  a deal of the renewals pipeline newly at risk.
 
 Each alert carries the key of the change it is about, so the store keeps it once whatever replica
 evaluates the sync; ``subject`` (a deal id, or ``engine:signal``) is what Snooze silences.
@@ -26,7 +28,16 @@ from bot.blocks.mrkdwn import format_date
 from bot.storage import Alert, AlertRule
 from engines import Deal, EngineReport, Pipeline, PortalSnapshot, Stage, to_utc
 
-__all__ = ["DealChange", "ScoreMemory", "deal_alerts", "quarter_end", "score_alerts"]
+__all__ = [
+    "DealChange",
+    "ItemMemory",
+    "ScoreMemory",
+    "deal_alerts",
+    "item_alerts",
+    "quarter_end",
+    "renewals_pipeline",
+    "score_alerts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,3 +227,77 @@ def score_alerts(
                         )
                     )
     return alerts
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMemory:
+    """What an item rule saw last time: the ids on its list (overdue tickets, renewals at risk)."""
+
+    ids: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ids": list(self.ids)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> ItemMemory | None:
+        if not data or "ids" not in data:
+            return None
+        return cls(tuple(str(i) for i in data["ids"]))
+
+
+def renewals_pipeline(snapshot: PortalSnapshot, setting: str | None) -> Pipeline | None:
+    """The renewals pipeline as the fulfillment engine finds it: the ``renewal_pipeline`` setting,
+    else the one deal pipeline whose label contains "renewal" (several: none is guessed)."""
+    if setting:
+        return snapshot.find_pipeline(setting)
+    found = [p for p in snapshot.pipelines if "renewal" in p.label.casefold()]
+    return found[0] if len(found) == 1 else None
+
+
+def item_alerts(
+    rule: AlertRule, report: EngineReport, before: ItemMemory | None, stamp: str
+) -> tuple[list[Alert], ItemMemory]:
+    """The alerts of an item rule from the fulfillment ``report`` (for the renewals pipeline, for
+    ``renewal-at-risk``) against what it saw ``before`` (``None``: the first evaluation only
+    remembers), and what to remember now."""
+    kind = RuleKind(rule.kind)
+    alerts: list[Alert] = []
+    if kind is RuleKind.ONBOARDING_OVERDUE:
+        ids = tuple(t.id for t in report.overdue_onboardings)
+        for ticket in report.overdue_onboardings:
+            if before is None or ticket.id in before.ids:
+                continue
+            days = f"open {ticket.days_open:.0f} days" if ticket.days_open is not None else "open too long"
+            stage = f" · {ticket.stage_label}" if ticket.stage_label else ""
+            alerts.append(
+                Alert(
+                    rule_id=rule.id,
+                    channel_id=rule.channel_id,
+                    subject=f"ticket:{ticket.id}",
+                    change_key=f"overdue:{ticket.id}",
+                    title=ticket.subject or f"Ticket {ticket.id}",
+                    detail=f"onboarding overdue: {days}{stage}",
+                    url=ticket.url,
+                    owner=ticket.owner_name,
+                )
+            )
+        return alerts, ItemMemory(ids)
+    risky = [d for d in report.at_risk if rule.min_amount is None or (d.amount or 0.0) >= rule.min_amount]
+    for deal in risky:
+        if before is None or deal.id in before.ids:
+            continue
+        why = ", ".join(reason.value.replace("_", " ") for reason in deal.reasons) or "at risk"
+        alerts.append(
+            Alert(
+                rule_id=rule.id,
+                channel_id=rule.channel_id,
+                subject=deal.id,
+                change_key=f"renewal-risk:{deal.id}:{stamp}",
+                title=deal.name or f"Deal {deal.id}",
+                detail=f"renewal at risk: {why} · {_money(deal.amount, report.currency)}",
+                amount=deal.amount,
+                url=deal.url,
+                owner=deal.owner_name,
+            )
+        )
+    return alerts, ItemMemory(tuple(d.id for d in risky))

@@ -7,6 +7,8 @@ Grammar (the words after ``/engine alerts add``; the rule posts to the channel i
     deal-pushed [min=<amount>] [pipeline]       an open deal is pushed out of the current quarter
     deal-back [min=<amount>] [pipeline]         an open deal moves back a stage
     deal-lost [min=<amount>] [pipeline]         a deal is lost
+    onboarding-overdue                          an open onboarding ticket becomes overdue
+    renewal-at-risk [min=<amount>]              a deal of the renewals pipeline becomes at risk
 
 ``min=50k``, ``min=1.5m`` and ``min=50000`` are amounts; the rest of the line names a pipeline (id or
 label), as ``/engine growth`` does.
@@ -31,6 +33,8 @@ class RuleKind(StrEnum):
     DEAL_PUSHED = "deal-pushed"
     DEAL_BACK = "deal-back"
     DEAL_LOST = "deal-lost"
+    ONBOARDING_OVERDUE = "onboarding-overdue"
+    RENEWAL_AT_RISK = "renewal-at-risk"
 
     @property
     def about_deals(self) -> bool:
@@ -73,6 +77,11 @@ def parse_rule(text: str, *, channel_id: str, user_id: str | None) -> AlertRule:
     engine: str | None = None
     points: float | None = None
     min_amount: float | None = None
+    if kind is RuleKind.ONBOARDING_OVERDUE and rest:
+        raise AlertRuleError(
+            "onboarding-overdue takes nothing more: the onboarding ticket pipeline is a setting "
+            "(/engine settings)."
+        )
     if kind in (RuleKind.SCORE_DROP, RuleKind.CRITICAL):
         if not rest or (rest[0].casefold() not in _ENGINES and rest[0].casefold() != "all"):
             raise AlertRuleError("Name the engine: growth, fulfillment, innovation (or all).")
@@ -93,6 +102,10 @@ def parse_rule(text: str, *, channel_id: str, user_id: str | None) -> AlertRule:
                 rest.remove(word)
     if rest and rest[0].casefold() == "for":
         rest = rest[1:]
+    if kind is RuleKind.RENEWAL_AT_RISK and rest:
+        raise AlertRuleError(
+            "renewal-at-risk watches the renewals pipeline (/engine settings); add only min=<amount>."
+        )
     pipeline = " ".join(rest) or None
     return AlertRule(
         id="",
@@ -121,6 +134,10 @@ def describe(rule: AlertRule) -> str:
         what = f"{rule.engine} score drops by {rule.points:g}+ points"
     elif kind is RuleKind.CRITICAL:
         what = "a new critical signal" + ("" if rule.engine == "all" else f" in {rule.engine}")
+    elif kind is RuleKind.ONBOARDING_OVERDUE:
+        what = "an onboarding becomes overdue"
+    elif kind is RuleKind.RENEWAL_AT_RISK:
+        what = "a renewal becomes at risk" + (f" (≥ {_money(rule.min_amount)})" if rule.min_amount else "")
     else:
         what = {
             RuleKind.DEAL_PUSHED: "a deal is pushed out of the quarter",

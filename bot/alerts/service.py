@@ -34,7 +34,15 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.alerts.evaluate import DealChange, ScoreMemory, deal_alerts, score_alerts
+from bot.alerts.evaluate import (
+    DealChange,
+    ItemMemory,
+    ScoreMemory,
+    deal_alerts,
+    item_alerts,
+    renewals_pipeline,
+    score_alerts,
+)
 from bot.alerts.rules import RuleKind, describe, parse_rule
 from bot.answers import Invocation, ReportService, Subcommand
 from bot.answers.workspace import Workspaces
@@ -65,6 +73,8 @@ _HELP = (
     "• `/engine alerts add critical growth|all [pipeline]`: a new critical signal\n"
     "• `/engine alerts add deal-pushed|deal-back|deal-lost [min=50k] [pipeline]`: a deal is pushed "
     "out of the quarter, moves back a stage, or is lost\n"
+    "• `/engine alerts add onboarding-overdue`, `/engine alerts add renewal-at-risk [min=50k]`: an "
+    "onboarding becomes overdue, a renewal becomes at risk\n"
     "• `/engine alerts list`, `/engine alerts remove <id>`, `/engine alerts unmute <id>`\n"
     "Each alert has *Snooze 7 days* and *Mute rule*; owners choose DMs on the App Home."
 )
@@ -163,7 +173,7 @@ class Alerts:
             changes = [DealChange(c.object_id, c.field, c.old, c.new, c.changed_at) for c in logged]
         snapshot = await self._every_deal()
         alerts = deal_alerts(rules, changes, snapshot) if mark is not None else []
-        alerts.extend(await self._score_alerts(rules, synced))
+        alerts.extend(await self._score_alerts(rules, synced, snapshot))
         now = self.clock()
         snoozed = {(s.rule_id, s.subject) for s in await self.store.snoozes(now)}
         alerts = [a for a in alerts if (a.rule_id, a.subject) not in snoozed]
@@ -196,20 +206,44 @@ class Alerts:
                 return None
         return (await self.workspaces.settings_for(self._team_id)).analysis
 
-    async def _score_alerts(self, rules: list[AlertRule], stamp: str) -> list[Alert]:
+    async def _score_alerts(
+        self, rules: list[AlertRule], stamp: str, snapshot: PortalSnapshot
+    ) -> list[Alert]:
+        """Score and item rules: each compares this evaluation's report with the previous one's."""
         alerts: list[Alert] = []
         config = await self._config()
         for rule in rules:
-            if RuleKind(rule.kind).about_deals:
+            kind = RuleKind(rule.kind)
+            if kind.about_deals:
                 continue
-            engines = list(EngineName) if rule.engine == "all" else [EngineName(str(rule.engine))]
+            pipeline = rule.pipeline
+            if kind is RuleKind.RENEWAL_AT_RISK:
+                renewals = renewals_pipeline(snapshot, config.renewal_pipeline if config else None)
+                if renewals is None:
+                    log.warning("alerts: rule %s waits for a renewals pipeline (/engine settings)", rule.id)
+                    continue
+                pipeline = renewals.id
+            if kind in (RuleKind.ONBOARDING_OVERDUE, RuleKind.RENEWAL_AT_RISK):
+                engines = [EngineName.FULFILLMENT]
+            elif rule.engine == "all":
+                engines = list(EngineName)
+            else:
+                engines = [EngineName(str(rule.engine))]
             try:
-                bundle = await self.service.run(engines, rule.pipeline, record=False, config=config)
+                bundle = await self.service.run(engines, pipeline, record=False, config=config)
             except Exception as exc:  # an unknown pipeline, HubSpot trouble: this rule waits
                 log.warning("alerts: rule %s could not be evaluated (%s)", rule.id, type(exc).__name__)
                 continue
             memory_key = f"rule:{rule.id}"
-            before = ScoreMemory.from_json(await self.store.state(memory_key))
+            remembered = await self.store.state(memory_key)
+            if kind in (RuleKind.ONBOARDING_OVERDUE, RuleKind.RENEWAL_AT_RISK):
+                found, seen_items = item_alerts(
+                    rule, bundle.reports[0], ItemMemory.from_json(remembered), stamp
+                )
+                alerts.extend(found)
+                await self.store.set_state(memory_key, seen_items.to_json())
+                continue
+            before = ScoreMemory.from_json(remembered)
             alerts.extend(score_alerts(rule, bundle.reports, before, stamp))
             seen = [ScoreMemory.of(report) for report in bundle.reports]
             scores = [m.score for m in seen if m.score is not None]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.alerts import RuleKind, ScoreMemory, describe, parse_rule, quarter_end, score_alerts
+from bot.alerts.evaluate import ItemMemory, item_alerts, renewals_pipeline
 from bot.blocks.alerts import alert_folded_modal, alert_home_blocks, alert_rules_blocks, digest_messages
 from bot.errors import AlertRuleError
 from bot.storage import Alert, AlertRule, Snooze
@@ -144,3 +145,33 @@ def test_the_rules_the_home_part_and_the_folded_list_keep_slack_limits() -> None
         alert_folded_modal(_alerts(120), {"r0": "a", "r1": "b", "r2": "c"}).to_dict(),
         allowed_mentions=frozenset({"U0REP1"}),
     )
+
+
+def test_item_rules_alert_on_newly_overdue_onboardings_and_renewals_newly_at_risk() -> None:
+    portal = generate_portal(deals=240, now=NOW)
+    overdue = AlertRule(id="r3", kind=RuleKind.ONBOARDING_OVERDUE.value, channel_id="C1")
+    report = analyze(portal, EngineName.FULFILLMENT, now=NOW)
+    assert report.overdue_onboardings  # the sample portal has one onboarding open too long
+    first, seen = item_alerts(overdue, report, None, "s1")
+    assert first == []  # the first evaluation only remembers
+    assert seen.ids == tuple(t.id for t in report.overdue_onboardings)
+    [alert], _ = item_alerts(overdue, report, ItemMemory(()), "s2")
+    ticket = report.overdue_onboardings[0]
+    assert (alert.subject, alert.url) == (f"ticket:{ticket.id}", ticket.url)
+    assert alert.detail.startswith("onboarding overdue: open 60 days")
+
+    renewals = renewals_pipeline(portal, None)
+    assert renewals is not None
+    assert renewals.label == "Renewals & Expansion"
+    at_risk = analyze(portal, EngineName.FULFILLMENT, now=NOW, pipeline=renewals.id)
+    rule = AlertRule(id="r4", kind=RuleKind.RENEWAL_AT_RISK.value, channel_id="C1", min_amount=0)
+    known = ItemMemory(tuple(d.id for d in at_risk.at_risk[1:]))
+    [fresh], now_seen = item_alerts(rule, at_risk, known, "s3")
+    assert fresh.subject == at_risk.at_risk[0].id
+    assert fresh.detail.startswith("renewal at risk: ")
+    assert now_seen.ids == tuple(d.id for d in at_risk.at_risk)
+    assert describe(rule) == "a renewal becomes at risk"
+    with pytest.raises(AlertRuleError):
+        parse_rule("renewal-at-risk Sales Pipeline", channel_id="C1", user_id=None)
+    with pytest.raises(AlertRuleError):
+        parse_rule("onboarding-overdue min=5", channel_id="C1", user_id=None)
