@@ -17,6 +17,7 @@ milliseconds) with the mutation time, as HubSpot does::
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -148,6 +149,17 @@ class PortalMutator:
         if pipeline_id is not None:
             changes["pipeline"] = pipeline_id
         self.edit(deal_id, **changes)
+
+    def edit_indexed_late(self, deal_id: str, lag: float, **changes: str | None) -> None:
+        """An edit made now (its ``hs_lastmodifieddate`` is now) that HubSpot's search index shows
+        only ``lag`` seconds later ("it may take a few moments for updated objects to appear")."""
+        stamp = self.stamp()
+
+        def index() -> None:
+            self._apply(self.props(deal_id), changes, stamp)
+            self.fake.changed()
+
+        asyncio.get_running_loop().call_later(lag, index)
 
     def set_amount(self, deal_id: str, amount: str | None) -> None:
         self.edit(deal_id, amount=amount)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot.mirror import Mirror
@@ -227,3 +228,23 @@ async def test_a_large_cold_read_splits_into_streams_and_stays_at_the_minimum_ca
         assert all(c.status == 200 and "after" not in c.body for c in searches)
         assert len(searches) <= 17 + 1 + 8
         await assert_mirror_is_fresh_read(mirror, fake)
+
+
+async def test_the_overlap_catches_an_edit_the_search_index_showed_late(
+    sqlite_db: Database, make_mirror: MirrorFactory, hubspot: FakeHubSpot, change: PortalMutator
+) -> None:
+    """HubSpot's search shows an edit a moment after it is stamped. A sync that starts in that
+    moment does not see it, and its cursor (its start) is already past the edit's stamp: only the
+    overlap (cursor minus a margin) reads it next time. Without one, the edit would wait for the sweep."""
+    deal_id = change.ids()[9]
+    for overlap, caught in ((timedelta(seconds=5), True), (timedelta(0), False)):
+        mirror = make_mirror(sqlite_db, overlap=overlap)
+        await mirror.sync()
+        amount = "1111" if caught else "2222"
+        change.edit_indexed_late(deal_id, 0.3, amount=amount)
+        await mirror.sync()  # within the lag: not in the index yet
+        assert mirror.memory is not None
+        assert mirror.memory.deals()[deal_id].amount != float(amount)
+        await asyncio.sleep(0.5)
+        await mirror.sync()
+        assert (mirror.memory.deals()[deal_id].amount == float(amount)) is caught
