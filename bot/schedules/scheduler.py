@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import Invocation, ReportService, Subcommand
+from bot.answers.workspace import Workspaces
 from bot.blocks import SlackMessage, card_message, limit_problems
 from bot.blocks.kit import section
 from bot.blocks.mrkdwn import escape
@@ -31,8 +32,9 @@ from bot.schedules.delivery import ensure_rate_limit_retries, post_cards
 from bot.schedules.runner import ScheduleRunner
 from bot.schedules.summary import weekly_summary_blocks
 from bot.settings import Settings
+from bot.slack import slack_error_code
 from bot.storage import Schedule, ScheduleOrigin, Storage
-from engines import EngineError, utc_now
+from engines import AnalysisConfig, EngineError, utc_now
 
 __all__ = ["SCHEDULE_EXAMPLES", "Scheduling", "scheduled_messages"]
 
@@ -78,8 +80,12 @@ class Scheduling:
         clock: Clock = utc_now,
         poll_interval: timedelta = timedelta(seconds=30),
         grace: timedelta = timedelta(hours=1),
+        workspaces: Workspaces | None = None,
     ) -> None:
         self.settings = settings
+        # The workspace's settings from Slack: a scheduled card uses its thresholds like any answer.
+        self.workspaces = workspaces
+        self._team_id: str | None = None
         self.storage = storage
         self.service = service
         self.client = ensure_rate_limit_retries(client)  # 429 + Retry-After honoured on every post
@@ -173,7 +179,8 @@ class Scheduling:
         """Produce ``schedule``'s reports (recorded, so the cards carry trends) and post them with the
         week in review. Raises on failure, for the firing log, after telling someone about it."""
         try:
-            bundle = await self.service.run(list(schedule.engines), schedule.pipeline)
+            config = await self._workspace_config()
+            bundle = await self.service.run(list(schedule.engines), schedule.pipeline, config=config)
         except Exception as error:
             why = user_text(error, doing=f"producing the report of schedule {schedule.id}", logger=log)
             await self._tell_failure(schedule, why, channel_too=True)
@@ -195,6 +202,23 @@ class Scheduling:
             if error.notified is None:  # post_cards already DMed the scheduler about an invitation
                 await self._tell_failure(schedule, user_text(error, doing="posting a scheduled report"))
             raise
+
+    async def _workspace_config(self) -> AnalysisConfig | None:
+        """The thresholds of the workspace the bot token belongs to (``auth.test``, asked once):
+        a schedule posts into that workspace. ``None`` (the environment's) when there are no workspace
+        settings or Slack cannot say right now."""
+        if self.workspaces is None:
+            return None
+        if self._team_id is None:
+            try:
+                self._team_id = (await self.client.auth_test()).get("team_id")
+            except (SlackClientError, OSError, TimeoutError) as error:
+                log.warning(
+                    "auth.test failed (%s): this report uses the environment's settings",
+                    slack_error_code(error),
+                )
+                return None
+        return (await self.workspaces.settings_for(self._team_id)).analysis
 
     async def _tell_failure(self, schedule: Schedule, why: str, *, channel_too: bool = False) -> None:
         """Tell the person who scheduled ``schedule`` why it failed (DM); a schedule from the

@@ -45,7 +45,7 @@ async def test_drilldown_page_mentions_matched_owners_only(
 
     view = await compose_drilldown(ref, reports, snapshot, owners, as_modal=True)
     assert isinstance(view, View)
-    data = check_view(view, frozenset({"U0MATCH"}), links=ANY_LINK)
+    data = check_view(view, frozenset({"U0MATCH"}), max_chars=12_000, links=ANY_LINK)
     assert "<@U0MATCH>" in str(data["blocks"])
 
     asked = {c.payload["email"] for c in slack.calls_to("users.lookupByEmail")}
@@ -97,11 +97,19 @@ async def test_home_for_a_matched_and_an_unknown_viewer(
     slack.add_user("U0REP", owner.email.upper())
     slack.add_user("U0NOMAIL", None)
 
-    mine = check_view(await compose_home("U0REP", reports, snapshot, owners, pipeline=None), links=ANY_LINK)
+    mine = check_view(
+        await compose_home("U0REP", reports, snapshot, owners, pipeline=None),
+        max_chars=12_000,
+        links=ANY_LINK,
+    )
     assert any(str(b.get("block_id")) == "home_mine_0" for b in mine["blocks"])
 
-    nobody = check_view(await compose_home("U0NOMAIL", reports, snapshot, owners), links=ANY_LINK)
+    nobody = check_view(
+        await compose_home("U0NOMAIL", reports, snapshot, owners), max_chars=12_000, links=ANY_LINK
+    )
     assert "can't read an e-mail address" in str(nobody["blocks"])
-    offline = check_view(await compose_home("U0REP", reports, snapshot, None), links=ANY_LINK)
+    offline = check_view(
+        await compose_home("U0REP", reports, snapshot, None), max_chars=12_000, links=ANY_LINK
+    )
     assert "can't read an e-mail address" in str(offline["blocks"])
     assert [c.payload["user"] for c in slack.calls_to("users.info")] == ["U0REP", "U0NOMAIL"]

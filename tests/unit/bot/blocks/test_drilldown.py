@@ -111,7 +111,9 @@ def test_a_page_past_the_end_shows_the_last_page_and_empty_lists_say_so() -> Non
     check_message(message, links=ANY_LINK)
     assert [b["block_id"] for b in message["blocks"]] == ["drilldown_title", "drilldown_empty"]
     assert message["replace_original"] is True
-    check_view(drilldown_modal(empty, ref=ref, heading="Growth", currency="USD"), links=ANY_LINK)
+    check_view(
+        drilldown_modal(empty, ref=ref, heading="Growth", currency="USD"), max_chars=12_000, links=ANY_LINK
+    )
 
 
 def test_ref_round_trips_and_rejects_what_it_did_not_write() -> None:
@@ -176,7 +178,9 @@ def test_sample_signal_drilldown_uses_the_engines_reasons(sample: Sample) -> Non
         else:
             assert row.reasons == ()
     check_view(
-        drilldown_modal(drilldown_page(rows, 0), ref=ref, heading=heading, currency="USD"), links=ANY_LINK
+        drilldown_modal(drilldown_page(rows, 0), ref=ref, heading=heading, currency="USD"),
+        max_chars=12_000,
+        links=ANY_LINK,
     )
 
     gone = ref.model_copy(update={"signal": "000000000000"})

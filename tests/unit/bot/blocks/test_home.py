@@ -55,6 +55,7 @@ def test_scores_trends_and_my_deals_for_a_matched_owner(sample: Sample) -> None:
             trends={EngineName.GROWTH: trend, EngineName.FULFILLMENT: None},
             pipelines=snapshot.pipelines,
         ),
+        max_chars=12_000,
         links=ANY_LINK,
     )
 
@@ -83,16 +84,20 @@ def test_scores_trends_and_my_deals_for_a_matched_owner(sample: Sample) -> None:
 
 def test_viewer_without_email_without_owner_and_without_risk(sample: Sample) -> None:
     snapshot, reports = sample
-    no_email = check_view(home_view(reports, viewer_email=None, owner=None), links=ANY_LINK)
+    no_email = check_view(home_view(reports, viewer_email=None, owner=None), max_chars=12_000, links=ANY_LINK)
     assert "can't read an e-mail address" in _note(no_email)
 
-    stranger = check_view(home_view(reports, viewer_email="<!channel>@x.io", owner=None), links=ANY_LINK)
+    stranger = check_view(
+        home_view(reports, viewer_email="<!channel>@x.io", owner=None), max_chars=12_000, links=ANY_LINK
+    )
     assert "No HubSpot owner uses your e-mail address (&lt;!channel&gt;@x.io)" in _note(stranger)
 
     flagged_owners = {r.owner_id for r in reports[0].at_risk} | {r.owner_id for r in reports[1].at_risk}
     calm = next((o for o in snapshot.owners if o.id not in flagged_owners), None)
     calm = calm or Owner(id="nobody", email="calm@example.com")
-    relaxed = check_view(home_view(reports, viewer_email=calm.email, owner=calm), links=ANY_LINK)
+    relaxed = check_view(
+        home_view(reports, viewer_email=calm.email, owner=calm), max_chars=12_000, links=ANY_LINK
+    )
     assert "None of your deals are at risk" in _note(relaxed)
 
 
@@ -128,6 +133,7 @@ def test_pipeline_choice_round_trips(sample: Sample) -> None:
     chosen = snapshot.pipelines[1]
     view = check_view(
         home_view(reports, viewer_email=None, owner=None, pipelines=snapshot.pipelines, pipeline=chosen.id),
+        max_chars=12_000,
         links=ANY_LINK,
     )
     controls = _blocks(view, "home_controls")[0]["elements"]  # type: ignore[index]
@@ -140,9 +146,11 @@ def test_pipeline_choice_round_trips(sample: Sample) -> None:
 
 
 def test_loading_and_error_views() -> None:
-    loading = check_view(home_loading_view("default"), links=ANY_LINK)
+    loading = check_view(home_loading_view("default"), max_chars=12_000, links=ANY_LINK)
     assert home_pipeline_from_metadata(loading["private_metadata"]) == "default"
-    error = check_view(home_error_view("HubSpot said <!channel> & no. " * 200, None), links=ANY_LINK)
+    error = check_view(
+        home_error_view("HubSpot said <!channel> & no. " * 200, None), max_chars=12_000, links=ANY_LINK
+    )
     assert error["blocks"][1]["elements"][0]["value"] == ALL_PIPELINES
     assert "&lt;!channel&gt; &amp;" in error["blocks"][0]["text"]["text"]
 
