@@ -12,6 +12,7 @@ Public API::
 from __future__ import annotations
 
 from engines.analysis import analyze, analyze_all
+from engines.changes import ChangeReport, DealState, DealTimeline, compute_changes
 from engines.config import AnalysisConfig
 from engines.errors import (
     EngineError,
@@ -47,8 +48,11 @@ from engines.source import Progress, ProgressCallback, SampleSource, SnapshotSou
 __all__ = [
     "AnalysisConfig",
     "AtRiskDeal",
+    "ChangeReport",
     "DataGap",
     "Deal",
+    "DealState",
+    "DealTimeline",
     "EngineError",
     "EngineName",
     "EngineReport",
@@ -77,4 +81,5 @@ __all__ = [
     "UnknownPipelineError",
     "analyze",
     "analyze_all",
+    "compute_changes",
 ]
