@@ -1,0 +1,82 @@
+"""One look for every chart: an opaque light card that reads the same in Slack's light and dark themes.
+
+A transparent PNG would put dark text on Slack's dark background, so each chart carries its own white
+background and Slack-black ink. Sizes are for phone width: Slack shows an image about 360 px wide
+on a phone, so the figure is 800 px wide with 15 px-and-up text, few ticks and short labels. Colours
+come from the Okabe-Ito palette (safe for the common colour-vision deficiencies) and are never the
+only carrier of meaning: every bar has a signed value or a status word, and decreases are hatched.
+
+Drawing uses matplotlib's object API (``Figure`` + the Agg canvas) without pyplot: no global figure
+state, nothing to close, safe to call from worker threads.
+"""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = [
+    "BACKGROUND",
+    "DOWN",
+    "GOOD",
+    "INK",
+    "MUTED",
+    "TOTAL",
+    "UP",
+    "WARN",
+    "figure",
+    "png_bytes",
+    "title",
+]
+
+BACKGROUND = "#FFFFFF"
+INK = "#1D1C1D"  # Slack's text colour
+MUTED = "#616061"
+GRID = "#DDDDDD"
+UP = "#0072B2"  # Okabe-Ito blue
+DOWN = "#D55E00"  # Okabe-Ito vermillion
+GOOD = "#009E73"  # Okabe-Ito bluish green
+WARN = "#E69F00"  # Okabe-Ito orange
+TOTAL = "#6B6B6B"
+
+WIDTH_INCHES = 8.0
+DPI = 100
+BASE_FONT = 15
+TITLE_FONT = 17
+MAX_HEIGHT_INCHES = 9.0
+
+
+def figure(height_inches: float = 4.5) -> tuple[Figure, Axes]:
+    """A blank chart of 800 px by ``height_inches`` * 100 px with the house style applied."""
+    fig = Figure(
+        figsize=(WIDTH_INCHES, min(height_inches, MAX_HEIGHT_INCHES)),
+        dpi=DPI,
+        facecolor=BACKGROUND,
+        layout="constrained",
+    )
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_facecolor(BACKGROUND)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color(MUTED)
+    ax.tick_params(colors=INK, labelsize=BASE_FONT - 2)
+    ax.title.set_color(INK)
+    return fig, ax
+
+
+def title(ax: Axes, main: str, detail: str) -> None:
+    """Two lines at the top left: what the chart shows, then its scope and period (phone width
+    leaves room for about 50 characters a line)."""
+    ax.set_title(f"{main}\n{detail}", fontsize=TITLE_FONT - 1, color=INK, loc="left", pad=12, linespacing=1.4)
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG bytes (no timestamp in the metadata, so a chart's bytes are reproducible)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, facecolor=BACKGROUND, metadata={"Software": None})
+    return buffer.getvalue()
