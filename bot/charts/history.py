@@ -41,8 +41,8 @@ def score_chart(
     scope = pipeline_label or "all pipelines"
     heading = f"{name} score, last {len(recent)} reports"
 
-    fig, ax = style.figure(4.8)
-    style.title(ax, heading, f"{_day(recent[0], zone)} to {_day(recent[-1], zone)} · {scope}")
+    fig, ax = style.figure(4.8, left=0.85, right=1.05)
+    style.title(fig, heading, f"{_day(recent[0], zone)} to {_day(recent[-1], zone)} · {scope}")
     bands = (
         (cfg.healthy_from, 100, "Healthy", f"{cfg.healthy_from} and above", _BANDS[0]),
         (

@@ -18,6 +18,7 @@ from engines.measures import ARROW
 __all__ = ["conversion_chart", "stage_time_chart"]
 
 _LABEL_MAX = 30
+_BEHIND = {"facecolor": style.BACKGROUND, "edgecolor": "none", "pad": 0.5}
 
 
 def _short(text: str) -> str:
@@ -41,7 +42,7 @@ def _bars(
     """Rows of (label, value, value text, colour). Each label sits on its own line above its bar, so
     the bars get the whole width of a phone; bars not in the first colour are also hatched."""
     fig, ax = style.figure(1.9 + 0.62 * len(rows))
-    style.title(ax, heading, detail)
+    style.title(fig, heading, detail)
     ys = list(range(len(rows)))
     values = [value for _, value, _, _ in rows]
     colours = [colour for _, _, _, colour in rows]
@@ -60,21 +61,20 @@ def _bars(
             ha="left",
             fontsize=style.BASE_FONT - 2,
             color=style.INK,
-            backgroundcolor=style.BACKGROUND,  # the benchmark line passes behind the words
+            bbox=_BEHIND,  # the benchmark line passes behind the words
         )
-        ax.text(value + right * 0.012, y, text, va="center", fontsize=style.BASE_FONT - 2, color=style.INK)
+        ax.text(
+            value + right * 0.012,
+            y,
+            text,
+            va="center",
+            fontsize=style.BASE_FONT - 2,
+            color=style.INK,
+            bbox=_BEHIND,
+        )
     if benchmark is not None:
         ax.axvline(benchmark, color=style.INK, linestyle="--", linewidth=1.4, zorder=0.5)
-        ax.text(
-            benchmark,
-            len(rows) - 0.45,
-            benchmark_text,
-            ha="center",
-            va="bottom",
-            fontsize=style.BASE_FONT - 3,
-            color=style.INK,
-            backgroundcolor=style.BACKGROUND,
-        )
+        axis_label = f"{axis_label}; dashed line: {benchmark_text}"
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     ax.set_ylim(len(rows) + 0.1, -0.85)
@@ -114,7 +114,7 @@ def stage_time_chart(report: EngineReport, labels: Mapping[str, str] | None = No
         rows.append((label, value, f"{value:g} d {status}".rstrip(), colour))
         spoken.append(f"{names.get(stage, stage)} {value:g} days{f' ({status})' if status else ''}")
     heading = "Days in the current stage vs benchmark"
-    mark = f"benchmark {benchmark:g} d" if benchmark is not None else ""
+    mark = f"benchmark {benchmark:g} days" if benchmark is not None else ""
     png = _bars(heading, _scope(report), rows, benchmark, mark, "Average days, open deals")
     alt = f"Bar chart of the average days open deals have been in their current stage ({_scope(report)})"
     alt += f", against a benchmark of {benchmark:g} days: " if benchmark is not None else ": "
@@ -162,7 +162,7 @@ def conversion_chart(report: EngineReport, labels: Mapping[str, str] | None = No
         rows,
         benchmark,
         mark,
-        "Deals that went on to a later stage or won (%)",
+        "% that went on to a later stage or won",
         limit=125.0,
     )
     alt = f"Bar chart of stage-to-stage conversion ({_scope(report)})"

@@ -47,17 +47,26 @@ DPI = 100
 BASE_FONT = 15
 TITLE_FONT = 17
 MAX_HEIGHT_INCHES = 9.0
+TOP_INCHES = 0.95  # the two-line title
+BOTTOM_INCHES = 0.75  # tick labels and the axis label
 
 
-def figure(height_inches: float = 4.5) -> tuple[Figure, Axes]:
-    """A blank chart of 800 px by ``height_inches`` * 100 px with the house style applied."""
-    fig = Figure(
-        figsize=(WIDTH_INCHES, min(height_inches, MAX_HEIGHT_INCHES)),
-        dpi=DPI,
-        facecolor=BACKGROUND,
-        layout="constrained",
-    )
+def figure(height_inches: float = 4.5, *, left: float = 0.25, right: float = 0.25) -> tuple[Figure, Axes]:
+    """A blank chart of 800 px by ``height_inches`` * 100 px with the house style applied.
+
+    Margins are fixed in inches (``left``/``right`` for tick labels, room for the two-line title on
+    top and the axis label below) rather than computed by a layout engine, which would draw every
+    figure twice: the charts' text is short and known, and this halves the render time.
+    """
+    height = min(height_inches, MAX_HEIGHT_INCHES)
+    fig = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI, facecolor=BACKGROUND)
     FigureCanvasAgg(fig)
+    fig.subplots_adjust(
+        left=left / WIDTH_INCHES,
+        right=1 - right / WIDTH_INCHES,
+        top=1 - TOP_INCHES / height,
+        bottom=BOTTOM_INCHES / height,
+    )
     ax = fig.add_subplot()
     ax.set_facecolor(BACKGROUND)
     for side in ("top", "right"):
@@ -69,10 +78,19 @@ def figure(height_inches: float = 4.5) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def title(ax: Axes, main: str, detail: str) -> None:
+def title(fig: Figure, main: str, detail: str) -> None:
     """Two lines at the top left: what the chart shows, then its scope and period (phone width
     leaves room for about 50 characters a line)."""
-    ax.set_title(f"{main}\n{detail}", fontsize=TITLE_FONT - 1, color=INK, loc="left", pad=12, linespacing=1.4)
+    fig.text(
+        0.15 / WIDTH_INCHES,
+        1 - 0.12 / fig.get_figheight(),
+        f"{main}\n{detail}",
+        fontsize=TITLE_FONT - 1,
+        color=INK,
+        ha="left",
+        va="top",
+        linespacing=1.4,
+    )
 
 
 def png_bytes(fig: Figure) -> bytes:

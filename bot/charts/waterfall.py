@@ -82,8 +82,8 @@ def waterfall_chart(
     hatches.append("")
     texts.append(format_money(float(report.open_value_end), currency))
 
-    fig, ax = style.figure(1.6 + 0.55 * len(labels))
-    style.title(ax, heading, f"{start_day} to {end_day} · {scope}")
+    fig, ax = style.figure(1.7 + 0.55 * len(labels), left=2.0)
+    style.title(fig, heading, f"{start_day} to {end_day} · {scope}")
     ys = list(range(len(labels)))
     bars = ax.barh(ys, widths, left=lefts, color=colours, edgecolor=style.INK, linewidth=0.6, height=0.62)
     for bar, hatch in zip(bars, hatches, strict=True):
