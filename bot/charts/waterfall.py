@@ -7,36 +7,17 @@ decreases are also hatched, so the picture reads without colour.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bot.charts import style
 from bot.charts.chart import Chart, clip_alt
+from bot.render.changes import BUCKET_TITLES, signed_money
 from bot.render.format import count_text, format_money
 from engines.changes import BUCKETS, ChangeReport
 
-__all__ = ["BUCKET_LABELS", "waterfall_chart"]
-
-BUCKET_LABELS = {
-    "created": "Created",
-    "won": "Won",
-    "lost": "Lost",
-    "deleted": "Deleted",
-    "reopened": "Reopened",
-    "restored": "Restored",
-    "moved_in": "Moved in",
-    "moved_out": "Moved out",
-    "amount_up": "Amount up",
-    "amount_down": "Amount down",
-}
-
-
-def signed_money(value: Decimal, currency: str) -> str:
-    """``+$12.5k`` / ``−$3k`` (a real minus sign) / ``$0``."""
-    text = format_money(float(abs(value)), currency)
-    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
+__all__ = ["waterfall_chart"]
 
 
 def _day(report: ChangeReport, which: str, zone: ZoneInfo) -> str:
@@ -68,7 +49,7 @@ def waterfall_chart(
     running = report.open_value_start
     for name in rows:
         group = report.buckets[name]
-        labels.append(f"{BUCKET_LABELS[name]} ({group.count})")
+        labels.append(f"{BUCKET_TITLES[name]} ({group.count})")
         lefts.append(float(running))
         widths.append(float(group.value))
         colours.append(style.UP if group.value > 0 else style.DOWN)
@@ -111,7 +92,7 @@ def waterfall_chart(
     png = style.png_bytes(fig)
 
     parts = [
-        f"{BUCKET_LABELS[name].lower()} {signed_money(report.buckets[name].value, currency)} "
+        f"{BUCKET_TITLES[name].lower()} {signed_money(report.buckets[name].value, currency)} "
         f"({count_text(report.buckets[name].count, 'deal')})"
         for name in rows
     ]
