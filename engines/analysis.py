@@ -1,80 +1,29 @@
 """Public entry points: snapshot in, one typed report per engine out.
 
-:func:`analyze_all` computes the shared statistics once (one pass over the deals) and builds all three
-reports from them; :func:`analyze` builds one. ``now`` defaults to the snapshot's ``taken_at`` so a
-stored snapshot always gives the same answer; pass ``now`` to analyse "as of" another moment.
+This module only orchestrates. :func:`analyze_all` computes the shared statistics once (one pass over
+the deals) into an :class:`~engines.context.EngineContext` and hands it to each engine's
+``build(context)`` (:mod:`engines.growth`, :mod:`engines.fulfillment`, :mod:`engines.innovation`),
+where that engine's whole recipe lives; :func:`analyze` builds one report. ``now`` defaults to the
+snapshot's ``taken_at`` so a stored snapshot always gives the same answer; pass ``now`` to analyse
+"as of" another moment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 
-from engines.at_risk import AtRiskList, build_at_risk
+from engines import fulfillment, growth, innovation
 from engines.config import AnalysisConfig
+from engines.context import EngineContext
 from engines.dates import to_utc
 from engines.errors import UnknownEngineError, UnknownPipelineError
-from engines.fulfillment import PURPOSE as FULFILLMENT_PURPOSE
-from engines.fulfillment import (
-    fulfillment_data_gaps,
-    fulfillment_deductions,
-    fulfillment_measurable,
-    fulfillment_metrics,
-)
-from engines.growth import PURPOSE as GROWTH_PURPOSE
-from engines.growth import growth_data_gaps, growth_deductions, growth_metrics
-from engines.innovation import GAPS as INNOVATION_GAPS
-from engines.innovation import PURPOSE as INNOVATION_PURPOSE
-from engines.innovation import innovation_metrics
-from engines.measures import Measures, measure
+from engines.measures import measure
 from engines.models import EngineName, EngineReport, Pipeline, PortalSnapshot
-from engines.scoring import health_label, score_from
-from engines.signals import (
-    attribution_signals,
-    conversion_signals,
-    data_quality_signals,
-    rank,
-    velocity_signals,
-    win_loss_signals,
-)
-from engines.stats import RiskFlag, SnapshotStats, compute_stats
+from engines.records import SnapshotStats
+from engines.stats import compute_stats
 
 __all__ = ["analyze", "analyze_all", "resolve_engine", "resolve_pipeline"]
-
-ALL_PIPELINES = "All pipelines"
-
-
-@dataclass(frozen=True)
-class _Context:
-    snapshot: PortalSnapshot
-    pipeline: Pipeline | None
-    renewal: Pipeline | None
-    stats: SnapshotStats
-    measures: Measures
-    warnings: tuple[str, ...]
-
-    @cached_property
-    def at_risk(self) -> AtRiskList:
-        return build_at_risk(self.snapshot, self.stats)
-
-    def report(self, engine: EngineName, **fields: object) -> EngineReport:
-        snap = self.snapshot
-        return EngineReport.model_validate(
-            {
-                "engine": engine,
-                "pipeline": self.pipeline.id if self.pipeline is not None else None,
-                "pipeline_label": self.pipeline.label if self.pipeline is not None else ALL_PIPELINES,
-                "as_of": self.stats.now,
-                "source": snap.source,
-                "time_zone": snap.portal.time_zone,
-                "currency": snap.portal.currency,
-                "deals_analyzed": self.stats.deals_analyzed,
-                "warnings": self.warnings,
-                **fields,
-            }
-        )
 
 
 def resolve_engine(engine: EngineName | str) -> EngineName:
@@ -122,7 +71,7 @@ def _warnings(snapshot: PortalSnapshot, st: SnapshotStats) -> tuple[str, ...]:
 
 def _prepare(
     snapshot: PortalSnapshot, now: datetime | None, config: AnalysisConfig | None, pipeline: str | None
-) -> _Context:
+) -> EngineContext:
     cfg = config or AnalysisConfig()
     chosen = resolve_pipeline(snapshot, pipeline)
     when = to_utc(now) if now is not None else None
@@ -135,7 +84,7 @@ def _prepare(
         warnings += (
             f"The renewals pipeline '{cfg.renewal_pipeline}' is not in this portal (pipelines: {names}).",
         )
-    return _Context(
+    return EngineContext(
         snapshot=snapshot,
         pipeline=chosen,
         renewal=renewal,
@@ -145,74 +94,11 @@ def _prepare(
     )
 
 
-def _growth(ctx: _Context) -> EngineReport:
-    st, m = ctx.stats, ctx.measures
-    score = score_from(growth_deductions(st, m)) if st.deals_analyzed else None
-    signals = [
-        *velocity_signals(st, m),
-        *conversion_signals(st, m),
-        *win_loss_signals(st, m, {o.id: o.name for o in ctx.snapshot.owners}),
-        *attribution_signals(st, m),
-        *data_quality_signals(st),
-    ]
-    return ctx.report(
-        EngineName.GROWTH,
-        score=score,
-        label=health_label(score, st.config),
-        purpose=GROWTH_PURPOSE,
-        metrics=growth_metrics(st, m, ctx.snapshot.portal.currency),
-        signals=rank(signals),
-        data_gaps=tuple(growth_data_gaps(st, m)),
-        at_risk=ctx.at_risk.deals,
-    )
-
-
-def _fulfillment(ctx: _Context) -> EngineReport:
-    st, m = ctx.stats, ctx.measures
-    score = score_from(fulfillment_deductions(st, m)) if fulfillment_measurable(st) else None
-    late_ids: set[str] = set()
-    for ps in st.pipelines.values():
-        late_ids.update(ps.open_stage_ids[ps.late_from :])
-    renewal_id = ctx.renewal.id if ctx.renewal is not None else None
-    flags = st.at_risk.flags
-    at_risk = tuple(
-        deal
-        for deal, row in zip(ctx.at_risk.deals, ctx.at_risk.rows, strict=True)
-        if flags[row] & RiskFlag.LATE_STAGE or (renewal_id is not None and deal.pipeline_id == renewal_id)
-    )
-    signals = [
-        *velocity_signals(st, m, stages=late_ids),
-        *data_quality_signals(st, fields=("deal_type", "close_date")),
-    ]
-    return ctx.report(
-        EngineName.FULFILLMENT,
-        score=score,
-        label=health_label(score, st.config),
-        purpose=FULFILLMENT_PURPOSE,
-        metrics=fulfillment_metrics(st, m, ctx.snapshot.portal.currency, ctx.renewal),
-        signals=rank(signals),
-        data_gaps=tuple(fulfillment_data_gaps(st, m, ctx.renewal is not None)),
-        at_risk=at_risk,
-    )
-
-
-def _innovation(ctx: _Context) -> EngineReport:
-    st = ctx.stats
-    return ctx.report(
-        EngineName.INNOVATION,
-        score=None,
-        label=health_label(None, st.config),
-        purpose=INNOVATION_PURPOSE,
-        metrics=innovation_metrics(st),
-        signals=rank(data_quality_signals(st)),
-        data_gaps=INNOVATION_GAPS,
-    )
-
-
-_BUILDERS: dict[EngineName, Callable[[_Context], EngineReport]] = {
-    EngineName.GROWTH: _growth,
-    EngineName.FULFILLMENT: _fulfillment,
-    EngineName.INNOVATION: _innovation,
+# Each engine's whole recipe is its module's ``build(context)``.
+_BUILDERS: dict[EngineName, Callable[[EngineContext], EngineReport]] = {
+    EngineName.GROWTH: growth.build,
+    EngineName.FULFILLMENT: fulfillment.build,
+    EngineName.INNOVATION: innovation.build,
 }
 
 

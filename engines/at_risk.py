@@ -9,21 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from engines.models import AtRiskDeal, PortalSnapshot
-from engines.stats import AtRiskRows, SnapshotStats
-from engines.trusted import field_names, trusted
+from engines.records import AtRiskRows, SnapshotStats
+from engines.trusted import trusted_maker
 
 __all__ = ["AtRiskList", "build_at_risk", "trusted_row"]
 
 _DAY = 86400.0
-_FIELDS = field_names(AtRiskDeal)
 
-
-def trusted_row(values: dict[str, Any]) -> AtRiskDeal:
-    """An ``AtRiskDeal`` from values copied from validated deals or computed here (every field)."""
-    return trusted(AtRiskDeal, values, _FIELDS)
+#: An ``AtRiskDeal`` from values copied from validated deals or computed here (every field).
+trusted_row = trusted_maker(AtRiskDeal)
 
 
 def _days(now: datetime, then: datetime) -> float:

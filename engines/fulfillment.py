@@ -3,18 +3,22 @@
 Deal data shows expansion (won amount from existing-business deals), delivery pressure (deals in the
 pipeline's own last open stages and deals about to close) and, when one is configured, the renewals
 pipeline. It cannot show retention, time to first value or satisfaction; those are reported as data
-gaps rather than guessed.
+gaps rather than guessed. :func:`build` is the whole recipe: score, metrics, signals, data gaps and
+the at-risk deals that concern delivery (late-stage and renewal ones).
 """
 
 from __future__ import annotations
 
+from engines.context import EngineContext
 from engines.measures import Measures, money, percent
-from engines.models import DataGap, Metric, MetricStatus, Pipeline
-from engines.scoring import Deduction, above_status, below_status
-from engines.stats import SnapshotStats
+from engines.models import AtRiskDeal, DataGap, EngineName, EngineReport, Metric, MetricStatus, Pipeline
+from engines.records import RiskFlag, SnapshotStats
+from engines.scoring import Deduction, above_status, below_status, health_label, score_from
+from engines.signals import data_quality_signals, rank, velocity_signals
 
 __all__ = [
     "PURPOSE",
+    "build",
     "fulfillment_data_gaps",
     "fulfillment_deductions",
     "fulfillment_measurable",
@@ -192,3 +196,42 @@ def fulfillment_data_gaps(st: SnapshotStats, m: Measures, renewal_configured: bo
             )
         )
     return gaps
+
+
+def _late_stage_ids(st: SnapshotStats) -> set[str]:
+    """The open stages each pipeline counts as late (its last ``late_stage_count`` open stages)."""
+    late_ids: set[str] = set()
+    for ps in st.pipelines.values():
+        late_ids.update(ps.open_stage_ids[ps.late_from :])
+    return late_ids
+
+
+def _delivery_at_risk(ctx: EngineContext) -> tuple[AtRiskDeal, ...]:
+    """The at-risk deals delivery must watch: late-stage ones and those in the renewals pipeline."""
+    renewal_id = ctx.renewal.id if ctx.renewal is not None else None
+    flags = ctx.stats.at_risk.flags
+    return tuple(
+        deal
+        for deal, row in zip(ctx.at_risk.deals, ctx.at_risk.rows, strict=True)
+        if flags[row] & RiskFlag.LATE_STAGE or (renewal_id is not None and deal.pipeline_id == renewal_id)
+    )
+
+
+def build(ctx: EngineContext) -> EngineReport:
+    """The fulfillment report: expansion, late-stage load and renewals, scored when measurable."""
+    st, m = ctx.stats, ctx.measures
+    score = score_from(fulfillment_deductions(st, m)) if fulfillment_measurable(st) else None
+    signals = [
+        *velocity_signals(st, m, stages=_late_stage_ids(st)),
+        *data_quality_signals(st, fields=("deal_type", "close_date")),
+    ]
+    return ctx.report(
+        EngineName.FULFILLMENT,
+        score=score,
+        label=health_label(score, st.config),
+        purpose=PURPOSE,
+        metrics=fulfillment_metrics(st, m, ctx.currency, ctx.renewal),
+        signals=rank(signals),
+        data_gaps=tuple(fulfillment_data_gaps(st, m, ctx.renewal is not None)),
+        at_risk=_delivery_at_risk(ctx),
+    )

@@ -2,16 +2,26 @@
 
 Reads the shared statistics only (no loop over deals here); the score rules are the original ones:
 volume, average stage conversion, sales cycle, early-stage concentration and at-risk share.
+:func:`build` is the whole recipe: score, metrics, signals, data gaps and the at-risk list.
 """
 
 from __future__ import annotations
 
+from engines.context import EngineContext
 from engines.measures import Measures, money, percent, round1
-from engines.models import DataGap, Metric, MetricStatus
-from engines.scoring import Deduction, above_status, below_status
-from engines.stats import DealIssue, SnapshotStats
+from engines.models import DataGap, EngineName, EngineReport, Metric, MetricStatus
+from engines.records import DealIssue, SnapshotStats
+from engines.scoring import Deduction, above_status, below_status, health_label, score_from
+from engines.signals import (
+    attribution_signals,
+    conversion_signals,
+    data_quality_signals,
+    rank,
+    velocity_signals,
+    win_loss_signals,
+)
 
-__all__ = ["PURPOSE", "growth_data_gaps", "growth_deductions", "growth_metrics"]
+__all__ = ["PURPOSE", "build", "growth_data_gaps", "growth_deductions", "growth_metrics"]
 
 PURPOSE = "Growth shows whether the pipeline creates, moves and wins enough deals to hit the number."
 
@@ -233,3 +243,26 @@ def growth_data_gaps(st: SnapshotStats, m: Measures) -> list[DataGap]:
             )
         )
     return gaps
+
+
+def build(ctx: EngineContext) -> EngineReport:
+    """The growth report: every open deal at risk, signals on velocity, conversion, wins and data."""
+    st, m = ctx.stats, ctx.measures
+    score = score_from(growth_deductions(st, m)) if st.deals_analyzed else None
+    signals = [
+        *velocity_signals(st, m),
+        *conversion_signals(st, m),
+        *win_loss_signals(st, m, {o.id: o.name for o in ctx.snapshot.owners}),
+        *attribution_signals(st, m),
+        *data_quality_signals(st),
+    ]
+    return ctx.report(
+        EngineName.GROWTH,
+        score=score,
+        label=health_label(score, st.config),
+        purpose=PURPOSE,
+        metrics=growth_metrics(st, m, ctx.currency),
+        signals=rank(signals),
+        data_gaps=tuple(growth_data_gaps(st, m)),
+        at_risk=ctx.at_risk.deals,
+    )

@@ -2,17 +2,19 @@
 
 A deal snapshot holds no feedback, roadmap, experiment or launch data, so this engine is honest about
 it: it reports "Insufficient data" with the data gaps that would unlock a score, plus the CRM's own
-data quality (the raw material every engine depends on).
+data quality (the raw material every engine depends on). :func:`build` is the whole recipe.
 """
 
 from __future__ import annotations
 
+from engines.context import EngineContext
 from engines.measures import percent
-from engines.models import DataGap, Metric, MetricStatus
-from engines.scoring import below_status
-from engines.stats import DealIssue, SnapshotStats
+from engines.models import DataGap, EngineName, EngineReport, Metric, MetricStatus
+from engines.records import DealIssue, SnapshotStats
+from engines.scoring import below_status, health_label
+from engines.signals import data_quality_signals, rank
 
-__all__ = ["GAPS", "PURPOSE", "innovation_metrics"]
+__all__ = ["GAPS", "PURPOSE", "build", "innovation_metrics"]
 
 PURPOSE = "Innovation shows whether customer input turns into products that are launched and adopted."
 
@@ -75,3 +77,17 @@ def innovation_metrics(st: SnapshotStats) -> dict[str, Metric]:
             note="Stage ids the pipeline no longer lists or has archived; they count as open.",
         ),
     }
+
+
+def build(ctx: EngineContext) -> EngineReport:
+    """The innovation report: unscored, with the data gaps that would unlock a score."""
+    st = ctx.stats
+    return ctx.report(
+        EngineName.INNOVATION,
+        score=None,
+        label=health_label(None, st.config),
+        purpose=PURPOSE,
+        metrics=innovation_metrics(st),
+        signals=rank(data_quality_signals(st)),
+        data_gaps=GAPS,
+    )

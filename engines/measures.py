@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engines.stats import DealRefs, SnapshotStats
+from engines.records import DealRefs, SnapshotStats
 
 __all__ = ["Conversion", "Measures", "measure", "money", "percent", "round1"]
 

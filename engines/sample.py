@@ -22,7 +22,7 @@ from typing import Any
 
 from engines.dates import to_utc, utc_now
 from engines.models import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot, Stage
-from engines.trusted import field_names, trusted
+from engines.trusted import trusted_maker
 
 __all__ = ["PORTAL_ID", "generate_portal", "sample_owners", "sample_pipelines"]
 
@@ -31,7 +31,7 @@ UNLISTED_STAGE_ID = "legacyqualification"
 ARCHIVED_STAGE_ID = "39105899"
 MESSY_NAME = "Acme <!channel> & Partners <b>renewal</b>"
 
-_DEAL_FIELDS = field_names(Deal)  # shared by every sample deal
+_new_deal = trusted_maker(Deal)
 
 _COMPANIES = (
     "Northwind", "Globex", "Initech", "Umbrella Health", "Stark Logistics", "Wayne Analytics", "Hooli",
@@ -236,4 +236,4 @@ def _deal(
         "stage_entered_at": entries,
         "archived": False,
     }
-    return trusted(Deal, values, _DEAL_FIELDS)
+    return _new_deal(values)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from engines.measures import Measures, percent, round1
 from engines.models import Signal, SignalType
-from engines.stats import DealIssue, DealRefs, SnapshotStats
+from engines.records import DealIssue, DealRefs, SnapshotStats
 
 __all__ = [
     "attribution_signals",
