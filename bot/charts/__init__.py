@@ -9,6 +9,7 @@ a directory (``engine-bot report … --chart DIR``).
 
 from __future__ import annotations
 
+from bot.charts.cards import engine_charts
 from bot.charts.chart import Chart, ScorePoint, stage_labels
 from bot.charts.history import score_chart
 from bot.charts.stages import conversion_chart, stage_time_chart
@@ -18,6 +19,7 @@ __all__ = [
     "Chart",
     "ScorePoint",
     "conversion_chart",
+    "engine_charts",
     "score_chart",
     "stage_labels",
     "stage_time_chart",

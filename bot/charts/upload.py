@@ -12,7 +12,7 @@ An ``image`` block can show the file (``slack_file: {"id": ...}``), but only to 
 an unshared file is private to the bot and Slack answers ``invalid_blocks``. So the picture is shared
 in the card's thread, and the card is then updated to show it inline.
 
-The card is never held back by a chart: :func:`attach_chart` runs after the card was posted. When
+The card is never held back by a chart: :func:`attach_charts` runs after the card was posted. When
 Slack refuses the upload (no ``files:write`` scope: ``missing_scope``; a channel the bot is not in:
 ``not_in_channel``) the card stays as it is plus one line saying how to get pictures, said once per
 channel and reason while the process runs (:class:`PictureNotices`).
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +37,10 @@ __all__ = [
     "ChartResult",
     "PictureNotices",
     "UploadRefused",
-    "attach_chart",
+    "attach_charts",
     "image_block",
     "pictures_hint",
-    "upload_chart",
+    "upload_charts",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,15 +82,32 @@ def image_block(file_id: str, chart: Chart) -> dict[str, Any]:
     }
 
 
-async def upload_chart(
+async def upload_charts(
     client: AsyncWebClient,
-    chart: Chart,
+    charts: Sequence[Chart],
     *,
     channel_id: str | None,
     thread_ts: str | None = None,
-) -> str:
-    """Upload ``chart`` and share it in ``channel_id`` (in the thread of ``thread_ts`` when given);
-    returns the file id. Raises :class:`UploadRefused` when Slack refuses any step."""
+) -> list[str]:
+    """Upload ``charts`` and share them, in one ``files.completeUploadExternal``, in ``channel_id``
+    (in the thread of ``thread_ts`` when given); returns their file ids in order. Raises
+    :class:`UploadRefused` when Slack refuses any step."""
+    file_ids = [await _upload_bytes(client, chart) for chart in charts]
+    try:
+        await client.files_completeUploadExternal(
+            files=[
+                {"id": file_id, "title": chart.title} for file_id, chart in zip(file_ids, charts, strict=True)
+            ],
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+        )
+    except SlackApiError as exc:
+        raise UploadRefused(slack_error_code(exc)) from exc
+    return file_ids
+
+
+async def _upload_bytes(client: AsyncWebClient, chart: Chart) -> str:
+    """Steps 1 and 2 for one chart: ask for an upload URL, POST the PNG there; returns the file id."""
     try:
         ticket = await client.files_getUploadURLExternal(
             filename=chart.filename, length=len(chart.png), alt_txt=chart.alt_text
@@ -111,12 +129,6 @@ async def upload_chart(
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("chart upload to %s failed: %s", redacted_url(upload_url), type(exc).__name__)
         raise UploadRefused("upload_failed") from exc
-    try:
-        await client.files_completeUploadExternal(
-            files=[{"id": file_id, "title": chart.title}], channel_id=channel_id, thread_ts=thread_ts
-        )
-    except SlackApiError as exc:
-        raise UploadRefused(slack_error_code(exc)) from exc
     return file_id
 
 
@@ -137,16 +149,16 @@ class PictureNotices:
 
 @dataclass(frozen=True, slots=True)
 class ChartResult:
-    """What happened to one chart: its file id when it was shared, else Slack's refusal code."""
+    """What happened to a card's charts: their file ids when shared, else Slack's refusal code."""
 
-    file_id: str | None = None
+    file_ids: tuple[str, ...] = ()
     refused: str | None = None
     hint_given: bool = False
 
 
-async def attach_chart(
+async def attach_charts(
     client: AsyncWebClient,
-    chart: Chart,
+    charts: Sequence[Chart],
     *,
     channel: str,
     ts: str,
@@ -154,21 +166,25 @@ async def attach_chart(
     text: str,
     notices: PictureNotices,
 ) -> ChartResult:
-    """After a card (``blocks``/``text``) was posted as message ``ts`` in ``channel``: share ``chart``
-    in its thread and update the card to show it. Never raises for Slack's refusals: the card is
+    """After a card (``blocks``/``text``) was posted as message ``ts`` in ``channel``: share ``charts``
+    in its thread and update the card to show them. Never raises for Slack's refusals: the card is
     already there, so a refusal becomes one hint line on the card (once per channel and reason)."""
+    if not charts:
+        return ChartResult()
     try:
-        file_id = await upload_chart(client, chart, channel_id=channel, thread_ts=ts)
+        file_ids = await upload_charts(client, charts, channel_id=channel, thread_ts=ts)
     except UploadRefused as exc:
-        log.info("chart %s not attached in %s: %s", chart.kind, channel, exc.code)
+        log.info("charts not attached in %s: %s", channel, exc.code)
         if not notices.first_time(channel, exc.code):
             return ChartResult(refused=exc.code)
         hint = {"type": "context", "elements": [{"type": "mrkdwn", "text": pictures_hint(exc.code)}]}
-        await _update(client, channel, ts, [*blocks, hint], text)
+        await _update(client, channel, ts, [*blocks, hint][:MESSAGE_MAX_BLOCKS], text)
         return ChartResult(refused=exc.code, hint_given=True)
-    if len(blocks) < MESSAGE_MAX_BLOCKS:  # a full card keeps the picture in its thread only
-        await _update(client, channel, ts, [*blocks, image_block(file_id, chart)], text)
-    return ChartResult(file_id=file_id)
+    images = [image_block(file_id, chart) for file_id, chart in zip(file_ids, charts, strict=True)]
+    room = MESSAGE_MAX_BLOCKS - len(blocks)  # a full card keeps its pictures in the thread only
+    if room > 0:
+        await _update(client, channel, ts, [*blocks, *images[:room]], text)
+    return ChartResult(file_ids=tuple(file_ids))
 
 
 async def _update(

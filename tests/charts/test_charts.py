@@ -14,6 +14,7 @@ from bot.charts import (
     Chart,
     ScorePoint,
     conversion_chart,
+    engine_charts,
     score_chart,
     stage_labels,
     stage_time_chart,
@@ -182,3 +183,18 @@ def test_a_chart_is_the_same_bytes_each_time(growth: tuple[EngineReport, dict[st
     assert first is not None
     assert second is not None
     assert first.png == second.png
+
+
+def test_engine_card_charts(growth: tuple[EngineReport, dict[str, str]]) -> None:
+    report, labels = growth
+    history = [ScorePoint(NOW - timedelta(weeks=1), 64), ScorePoint(NOW, report.score)]
+    kinds = [c.kind for c in engine_charts(report, labels=labels, history=history)]
+    assert kinds == ["growth-score", "growth-time_in_stage", "growth-conversion"]
+    assert [c.kind for c in engine_charts(report, labels=labels)] == [
+        "growth-time_in_stage",
+        "growth-conversion",
+    ]
+    fulfillment = EngineReport(engine=EngineName.FULFILLMENT, as_of=NOW, score=50)
+    assert [c.filename for c in engine_charts(fulfillment, labels={}, history=history)] == [
+        "fulfillment-score.png"
+    ]

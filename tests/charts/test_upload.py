@@ -4,6 +4,7 @@ updated with an image block that references the file; refusals leave the card an
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.charts import Chart, stage_time_chart
-from bot.charts.upload import PictureNotices, UploadRefused, attach_chart, image_block, upload_chart
+from bot.charts.upload import PictureNotices, UploadRefused, attach_charts, image_block, upload_charts
 from bot.settings import Settings
 from bot.slack_web import web_client
 from engines import EngineName, EngineReport, Metric
@@ -53,7 +54,7 @@ async def post_card(client: AsyncWebClient, channel: str = "C1") -> str:
 async def test_upload_protocol_shares_the_bytes_in_the_thread(slack: FakeSlack, chart: Chart) -> None:
     client = client_for(slack)
     ts = await post_card(client)
-    file_id = await upload_chart(client, chart, channel_id="C1", thread_ts=ts)
+    (file_id,) = await upload_charts(client, [chart], channel_id="C1", thread_ts=ts)
 
     ask = slack.calls_to("files.getUploadURLExternal")[0].payload
     assert ask["filename"] == "time_in_stage.png"
@@ -77,10 +78,10 @@ async def test_upload_protocol_shares_the_bytes_in_the_thread(slack: FakeSlack, 
 async def test_card_first_then_the_picture_on_it(slack: FakeSlack, chart: Chart) -> None:
     client = client_for(slack)
     ts = await post_card(client)
-    result = await attach_chart(
-        client, chart, channel="C1", ts=ts, blocks=CARD, text="Growth 74", notices=PictureNotices()
+    result = await attach_charts(
+        client, [chart], channel="C1", ts=ts, blocks=CARD, text="Growth 74", notices=PictureNotices()
     )
-    assert result.file_id is not None
+    assert len(result.file_ids) == 1
     assert result.refused is None
     methods = [c.method for c in slack.calls if c.method != "auth.test"]
     assert methods == [
@@ -93,10 +94,26 @@ async def test_card_first_then_the_picture_on_it(slack: FakeSlack, chart: Chart)
     assert slack.calls_to("chat.update")[0].error is None
     card = slack.messages[("C1", ts)]
     assert card["blocks"][:1] == CARD
-    assert card["blocks"][-1] == image_block(result.file_id, chart)
-    assert card["blocks"][-1]["slack_file"] == {"id": result.file_id}
+    assert card["blocks"][-1] == image_block(result.file_ids[0], chart)
+    assert card["blocks"][-1]["slack_file"] == {"id": result.file_ids[0]}
     assert card["blocks"][-1]["alt_text"] == chart.alt_text
     assert not slack.problems
+
+
+async def test_several_charts_share_one_completion_and_show_on_the_card(
+    slack: FakeSlack, chart: Chart
+) -> None:
+    client = client_for(slack)
+    ts = await post_card(client)
+    other = Chart("other", "Other", "Other chart", chart.png)
+    result = await attach_charts(
+        client, [chart, other], channel="C1", ts=ts, blocks=CARD, text="x", notices=PictureNotices()
+    )
+    assert len(slack.calls_to("upload")) == 2
+    (complete,) = slack.calls_to("files.completeUploadExternal")
+    assert [f["id"] for f in json.loads(complete.payload["files"])] == list(result.file_ids)
+    shown = [b["slack_file"]["id"] for b in slack.messages[("C1", ts)]["blocks"] if b["type"] == "image"]
+    assert shown == list(result.file_ids)
 
 
 async def test_missing_scope_keeps_the_card_and_hints_once(slack: FakeSlack, chart: Chart) -> None:
@@ -104,18 +121,18 @@ async def test_missing_scope_keeps_the_card_and_hints_once(slack: FakeSlack, cha
     slack.missing_scopes.add("files:write")
     notices = PictureNotices()
     ts = await post_card(client)
-    first = await attach_chart(
-        client, chart, channel="C1", ts=ts, blocks=CARD, text="Growth", notices=notices
+    first = await attach_charts(
+        client, [chart], channel="C1", ts=ts, blocks=CARD, text="Growth", notices=notices
     )
-    assert (first.refused, first.hint_given, first.file_id) == ("missing_scope", True, None)
+    assert (first.refused, first.hint_given, first.file_ids) == ("missing_scope", True, ())
     card = slack.messages[("C1", ts)]
     assert card["blocks"][:1] == CARD
     assert "`files:write`" in card["blocks"][-1]["elements"][0]["text"]
     assert not slack.calls_to("upload")
 
     again = await post_card(client)
-    second = await attach_chart(
-        client, chart, channel="C1", ts=again, blocks=CARD, text="Growth", notices=notices
+    second = await attach_charts(
+        client, [chart], channel="C1", ts=again, blocks=CARD, text="Growth", notices=notices
     )
     assert (second.refused, second.hint_given) == ("missing_scope", False)
     assert slack.messages[("C1", again)]["blocks"] == CARD  # said once: the second card is left alone
@@ -126,8 +143,8 @@ async def test_not_in_channel_hint_says_to_invite_the_bot(slack: FakeSlack, char
     client = client_for(slack)
     ts = await post_card(client, "C7")
     slack.not_member.add("C7")  # removed from the channel after the card went out
-    result = await attach_chart(
-        client, chart, channel="C7", ts=ts, blocks=CARD, text="x", notices=PictureNotices()
+    result = await attach_charts(
+        client, [chart], channel="C7", ts=ts, blocks=CARD, text="x", notices=PictureNotices()
     )
     assert result.refused == "not_in_channel"
     assert slack.calls_to("upload")[0].status == 200  # the bytes went up; sharing was refused
@@ -139,20 +156,20 @@ async def test_refusals_raise_upload_refused_with_slacks_code(slack: FakeSlack, 
     client = client_for(slack)
     slack.fail("files.getUploadURLExternal", "file_uploads_disabled")
     with pytest.raises(UploadRefused) as caught:
-        await upload_chart(client, chart, channel_id="C1")
+        await upload_charts(client, [chart], channel_id="C1")
     assert caught.value.code == "file_uploads_disabled"
 
 
 async def test_fake_refuses_what_slack_refuses(slack: FakeSlack, chart: Chart) -> None:
     client = client_for(slack)
     # A file never shared is private to the bot: an image block showing it is invalid_blocks.
-    private = await upload_chart(client, chart, channel_id=None)
+    (private,) = await upload_charts(client, [chart], channel_id=None)
     with pytest.raises(SlackApiError) as caught:
         await client.chat_postMessage(channel="C1", text="x", blocks=[image_block(private, chart)])
     assert caught.value.response["error"] == "invalid_blocks"
     assert "invalid slack file" in slack.problems[-1]
     # Shared elsewhere is not shared here.
-    elsewhere = await upload_chart(client, chart, channel_id="C2")
+    (elsewhere,) = await upload_charts(client, [chart], channel_id="C2")
     with pytest.raises(SlackApiError):
         await client.chat_postMessage(channel="C1", text="x", blocks=[image_block(elsewhere, chart)])
     # An image block needs alt text and exactly one source.
