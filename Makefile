@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine (see README):
 #   make demo   - set up .venv and print every engine report for the built-in sample portal
-#   make test   - set up .venv and run the whole test suite (pytest), plus ruff and mypy
+#   make test   - set up .venv and run the whole test suite (pytest), plus ruff, lint-imports and mypy
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -21,6 +21,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -14,16 +14,13 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.errors import SettingsError
 from engines import AnalysisConfig
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HUBSPOT_API_BASE = "https://api.hubapi.com"
-
-
-class SettingsError(Exception):
-    """A setting is missing or invalid. The message names the variable and never shows its value."""
 
 
 class Settings(BaseSettings):

@@ -12,11 +12,26 @@ Public API::
 from __future__ import annotations
 
 from engines.analysis import analyze, analyze_all
-from engines.changes import ChangeReport, DealState, DealTimeline, compute_changes
+from engines.changes import (
+    BUCKETS,
+    MOVES,
+    ChangedDeal,
+    ChangeGroup,
+    ChangeReport,
+    DealState,
+    DealTimeline,
+    cents,
+    compute_changes,
+    deal_state,
+    stage_order,
+)
 from engines.config import AnalysisConfig
+from engines.dates import days_between, to_utc, utc_now
+from engines.deal_lookup import find_deals, matches_exactly
 from engines.errors import (
     EngineError,
     HubSpotAuthError,
+    HubSpotBadRequestError,
     HubSpotError,
     HubSpotRateLimitError,
     HubSpotResponseError,
@@ -46,9 +61,13 @@ from engines.models import (
 from engines.source import Progress, ProgressCallback, SampleSource, SnapshotSource
 
 __all__ = [
+    "BUCKETS",
+    "MOVES",
     "AnalysisConfig",
     "AtRiskDeal",
+    "ChangeGroup",
     "ChangeReport",
+    "ChangedDeal",
     "DataGap",
     "Deal",
     "DealState",
@@ -58,6 +77,7 @@ __all__ = [
     "EngineReport",
     "HealthLabel",
     "HubSpotAuthError",
+    "HubSpotBadRequestError",
     "HubSpotError",
     "HubSpotRateLimitError",
     "HubSpotResponseError",
@@ -81,5 +101,13 @@ __all__ = [
     "UnknownPipelineError",
     "analyze",
     "analyze_all",
+    "cents",
     "compute_changes",
+    "days_between",
+    "deal_state",
+    "find_deals",
+    "matches_exactly",
+    "stage_order",
+    "to_utc",
+    "utc_now",
 ]

@@ -1,5 +1,18 @@
 """The whole exception hierarchy of ``engines``, in one place.
 
+The tree::
+
+    EngineError
+    ├── UnknownEngineError
+    ├── UnknownPipelineError
+    └── HubSpotError
+        ├── HubSpotAuthError            401
+        ├── HubSpotScopeError           403
+        ├── HubSpotRateLimitError       429 past the retry budget
+        ├── HubSpotUnavailableError     5xx, timeouts, dropped connections past the budget
+        └── HubSpotResponseError        not the documented JSON shape
+            └── HubSpotBadRequestError  400
+
 Every error carries a ``user_message``: one clear, actionable sentence safe to show in Slack or a
 terminal (it never contains a token or a stack trace). Callers catch :class:`EngineError` and show
 ``user_message``; anything else that escapes is a bug.
@@ -10,6 +23,7 @@ from __future__ import annotations
 __all__ = [
     "EngineError",
     "HubSpotAuthError",
+    "HubSpotBadRequestError",
     "HubSpotError",
     "HubSpotRateLimitError",
     "HubSpotResponseError",
@@ -69,3 +83,7 @@ class HubSpotUnavailableError(HubSpotError):
 
 class HubSpotResponseError(HubSpotError):
     """A response that is not the JSON shape the endpoint documents."""
+
+
+class HubSpotBadRequestError(HubSpotResponseError):
+    """A 400. The search reader uses it to detect HubSpot's 10,000-results-per-query cap."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from bot.charts import style
+import bot.charts.style as style
+from bot.blocks.format import count_text
 from bot.charts.chart import Chart, ScorePoint, clip_alt
-from bot.render.format import count_text
 from engines import AnalysisConfig, EngineName
 
 __all__ = ["LAST_REPORTS", "score_chart"]

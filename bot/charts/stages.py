@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.charts import style
+import bot.charts.style as style
 from bot.charts.chart import Chart, clip_alt
 from engines import EngineReport
-from engines.measures import ARROW
 
 __all__ = ["conversion_chart", "stage_time_chart"]
 
 _LABEL_MAX = 30
+ARROW = "→"  # conversion_rates keys are "from→to" (docs/json.md)
 _BEHIND = {"facecolor": style.BACKGROUND, "edgecolor": "none", "pad": 0.5}
 
 

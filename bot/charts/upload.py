@@ -31,7 +31,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.charts.chart import Chart
-from bot.slack_web import redacted_url, slack_error_code
+from bot.slack.errors import slack_error_code
+from bot.slack.web import redacted_url
 
 __all__ = [
     "ChartResult",

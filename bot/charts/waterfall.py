@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bot.charts import style
+import bot.charts.style as style
+from bot.blocks.changes import BUCKET_TITLES, signed_money
+from bot.blocks.format import count_text, format_money
 from bot.charts.chart import Chart, clip_alt
-from bot.render.changes import BUCKET_TITLES, signed_money
-from bot.render.format import count_text, format_money
-from engines.changes import BUCKETS, ChangeReport
+from engines import BUCKETS, ChangeReport
 
 __all__ = ["waterfall_chart"]
 

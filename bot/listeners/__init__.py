@@ -1,22 +1,29 @@
 """Bolt listeners, one folder per Slack surface (the Bolt starter-template layout).
 
-- ``commands/``: the ``/engine`` slash command (``commands/engine.py``) and its ``deal`` subcommand.
-- ``events/``: ``app_mention`` replies in threads, event-retry deduplication, App Home.
+- ``commands/``: the ``/engine`` slash command and the registry of its subcommands (``engine.py``).
+- ``events/``: ``app_mention`` replies in threads, the App Home tab being opened.
 - ``actions/``: the card's buttons (switch engine, refresh, drill-downs), deal picks, Home controls.
+- ``retries.py``: the middleware that drops Slack's repeated event deliveries.
+
+Listeners are thin: acknowledge, then hand the work to :mod:`bot.answers`; no listener imports
+another. Every one is wired with the same binder (:func:`bot.listeners.binder.bind`).
 """
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.answering import BotDeps
+from bot.answers import BotDeps
 from bot.listeners import actions, commands, events
+from bot.listeners.binder import bind
+from bot.listeners.retries import drop_repeated_events
 
 __all__ = ["register_listeners"]
 
 
 def register_listeners(app: AsyncApp, deps: BotDeps) -> None:
     """Wire every listener to ``app``; ``deps`` is shared by all of them."""
-    events.register(app, deps)  # first: its retry-dedup middleware must see events before listeners
+    app.middleware(bind(drop_repeated_events, deps))  # first: it must see events before any listener
     commands.register(app, deps)
+    events.register(app, deps)
     actions.register(app, deps)

@@ -27,8 +27,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.render.text import escape
-from bot.schedules._text import when
+from bot.blocks.mrkdwn import escape, format_date
 from bot.schedules.cron import (
     EXAMPLE_SCHEDULE,
     CronSpec,
@@ -39,8 +38,7 @@ from bot.schedules.cron import (
     split_schedule,
 )
 from bot.storage import Firing, FiringStatus, Schedule, ScheduleOrigin, ScheduleStore
-from engines import EngineName
-from engines.dates import utc_now
+from engines import EngineName, utc_now
 
 __all__ = ["ENV_SCHEDULE_ID", "MIN_INTERVAL", "ScheduleReply", "handle_schedule_command", "parse_engines"]
 
@@ -115,7 +113,7 @@ def _engines_text(engines: tuple[EngineName, ...]) -> str:
 
 
 def _next_runs(cron: str, zone: ZoneInfo, now: datetime, count: int = 3) -> str:
-    return ", ".join(when(t, zone) for t in fire_times(cron, zone, now, count))
+    return ", ".join(format_date(t, zone, year=False, time=True) for t in fire_times(cron, zone, now, count))
 
 
 def _help(default_timezone: str) -> ScheduleReply:
@@ -221,7 +219,7 @@ async def _add(
 def _last_run(firing: Firing | None, zone: ZoneInfo) -> str:
     if firing is None:
         return "not run yet"
-    at = when(firing.fire_at, zone)
+    at = format_date(firing.fire_at, zone, year=False, time=True)
     if firing.status is FiringStatus.POSTED:
         return f"last posted {at}"
     if firing.status is FiringStatus.FAILED:
@@ -264,7 +262,7 @@ def _schedule_line(schedule: Schedule, last: Firing | None, now: datetime, here:
     where = f" · pipeline *{escape(schedule.pipeline)}*" if schedule.pipeline else ""
     origin = " · from the environment" if schedule.origin is ScheduleOrigin.ENVIRONMENT else ""
     try:
-        upcoming = when(fire_times(schedule.cron, zone, now, 1)[0], zone)
+        upcoming = format_date(fire_times(schedule.cron, zone, now, 1)[0], zone, year=False, time=True)
     except ScheduleError:
         upcoming = "never"
     return (

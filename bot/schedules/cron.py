@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
+from bot.errors import ScheduleError
+
 __all__ = [
     "EXAMPLE_SCHEDULE",
     "CronSpec",
@@ -68,14 +70,6 @@ _MACROS = {
 _TIME = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm)?$")
 # The furthest a cron expression may look for its next firing (a leap-day schedule waits 4 years).
 _HORIZON = timedelta(days=366 * 8)
-
-
-class ScheduleError(ValueError):
-    """A schedule, time or time zone that cannot be used; ``user_message`` says why and what works."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True, slots=True)

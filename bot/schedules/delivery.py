@@ -18,7 +18,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_web import slack_error_code  # re-exported: one definition, shared with replies
+from bot.errors import DeliveryError
+from bot.slack.errors import send_with_text_fallback, slack_error_code
 
 __all__ = [
     "BOT_NAME",
@@ -26,7 +27,6 @@ __all__ = [
     "DeliveryError",
     "ensure_rate_limit_retries",
     "post_cards",
-    "slack_error_code",
 ]
 
 logger = logging.getLogger(__name__)
@@ -35,21 +35,6 @@ BOT_NAME = "Value Engine"  # the bot user's display name in manifest.yml: what /
 # chat.postMessage answers not_in_channel for a public channel the bot has not joined, and
 # channel_not_found for a private channel it was never invited to (it cannot even see it).
 _MEMBERSHIP_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
-# Slack's answers to blocks it will not show (the renderers keep within the limits; this is the net).
-_REFUSED_BLOCKS = frozenset({"msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format"})
-
-
-class DeliveryError(Exception):
-    """The report could not be posted. ``reason`` says why in a short line (safe to log and show);
-    ``code`` is Slack's error code behind it (``not_in_channel`` when the bot could not join), for
-    callers that map codes to advice; ``notified`` is the user who was told how to fix it, if anyone."""
-
-    def __init__(self, reason: str, *, code: str | None = None, notified: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code or reason
-        self.notified = notified
-        self.user_message = reason if notified is None else f"{reason} (told <@{notified}> how to fix it)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +57,13 @@ def _payload(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def _post(client: AsyncWebClient, channel: str, payload: list[dict[str, Any]], text: str) -> Any:
     # unfurl_links off: a report's deal links would otherwise expand into previews under the cards.
-    try:
-        return await client.chat_postMessage(channel=channel, blocks=payload, text=text, unfurl_links=False)
-    except SlackApiError as error:
-        code = slack_error_code(error)
-        if code not in _REFUSED_BLOCKS or not payload:
-            raise
     # Nobody watches a scheduled post: the text fallback (every engine's score) beats no post at all.
-    logger.error("Slack refused the blocks of a post to %s (%s); posting the text only", channel, code)
-    return await client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
+    message = {"channel": channel, "blocks": payload, "text": text, "unfurl_links": False}
+
+    async def post(kwargs: dict[str, Any]) -> Any:
+        return await client.chat_postMessage(**kwargs)
+
+    return await send_with_text_fallback(post, message)
 
 
 async def _tell_scheduler(
@@ -126,7 +109,7 @@ async def post_cards(
     except SlackApiError as error:
         code = slack_error_code(error)
         if code not in _MEMBERSHIP_ERRORS:
-            raise DeliveryError(code) from None
+            raise DeliveryError(code, channel=channel) from None
     try:
         await client.conversations_join(channel=channel)
     except SlackApiError as error:
@@ -136,12 +119,14 @@ async def post_cards(
         # method_not_supported_for_channel_type) means it has to be invited.
         code = why if why == "channel_not_found" else "not_in_channel"
         raise DeliveryError(
-            f"not in channel and could not join it: {why}", code=code, notified=notified
+            f"not in channel and could not join it: {why}", code=code, notified=notified, channel=channel
         ) from None
     logger.info("joined channel %s to post a scheduled report", channel)
     try:
         response = await _post(client, channel, payload, text)
     except SlackApiError as error:
         code = slack_error_code(error)
-        raise DeliveryError(f"joined the channel but posting failed: {code}", code=code) from None
+        raise DeliveryError(
+            f"joined the channel but posting failed: {code}", code=code, channel=channel
+        ) from None
     return Delivery(channel=str(response["channel"]), ts=str(response["ts"]), joined=True)

@@ -27,12 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
-from slack_sdk.errors import SlackApiError
-
+from bot.errors import user_text
 from bot.schedules.cron import ScheduleError, last_fire_between, next_fire
-from bot.schedules.delivery import slack_error_code
 from bot.storage import FiringStatus, Schedule, ScheduleStore
-from engines.dates import utc_now
+from engines import utc_now
 
 __all__ = ["FiringResult", "PostReport", "ScheduleRunner", "default_replica_id"]
 
@@ -61,13 +59,10 @@ def default_replica_id() -> str:
 
 def _reason(error: BaseException) -> str:
     """A short, secret-free reason for the firing log and ``schedule list``."""
-    user_message = getattr(error, "user_message", None)
-    if isinstance(user_message, str) and user_message:
-        return user_message[:500]
-    if isinstance(error, SlackApiError):
-        return f"Slack error: {slack_error_code(error)}"
     text = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {text}"[:500]
+    return user_text(
+        error, doing="posting a scheduled report", logger=logger, unexpected=f"{type(error).__name__}: {text}"
+    )[:500]
 
 
 class ScheduleRunner:

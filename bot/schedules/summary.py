@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.schedules._text import when
+from bot.blocks.mrkdwn import format_date
 from bot.storage import ReportStore, Schedule, ScoreChange
 
 __all__ = ["change_text", "summary_blocks", "weekly_summary_blocks"]
@@ -34,16 +34,21 @@ def change_text(change: ScoreChange) -> str:
     return f"{name} ＝ ({latest})"
 
 
+def _since(baseline_at: datetime | None, zone: ZoneInfo) -> str:
+    return f" since {format_date(baseline_at, zone, year=False)}" if baseline_at else ""
+
+
 def summary_blocks(changes: Sequence[ScoreChange], *, zone: ZoneInfo) -> list[Block]:
     """Blocks for the week in review; empty when there is nothing recorded to compare."""
     if not changes:
         return []
-    days = {when(c.baseline_at, zone, with_time=False) for c in changes if c.baseline_at is not None}
+    days = {format_date(c.baseline_at, zone, year=False) for c in changes if c.baseline_at is not None}
     if len(days) == 1:
         line = f"since {days.pop()}: " + ", ".join(change_text(c) for c in changes)
     else:
         line = ", ".join(
-            change_text(c) + (f" since {when(c.baseline_at, zone, with_time=False)}" if c.baseline_at else "")
+            change_text(c)
+            + (f" since {format_date(c.baseline_at, zone, year=False)}" if c.baseline_at else "")
             for c in changes
         )
     return [

@@ -1,11 +1,11 @@
 """Storage: schedules, claimed firings, report history and seen Slack requests in SQLite (default)
 or PostgreSQL.
 
-Start-up::
+Start-up (``Storage.open(settings)`` does all of this)::
 
     db = Database(settings.database_url, data_dir=settings.data_dir)   # SQLite file in DATA_DIR
     await asyncio.to_thread(db.migrate)                                 # Alembic, idempotent
-    reports = ReportStore(db)        # a bot.trends.ReportHistory: record(report) -> Trend | None
+    reports = ReportStore(db)        # a bot.storage.history.ReportHistory: record(report) -> Trend | None
     schedules = ScheduleStore(db)    # schedules + firing claims for bot.schedules
     DatabaseEventDeduper(db), DatabaseReplayStore(db)   # Slack retries/replays, shared by replicas
 """
@@ -13,9 +13,11 @@ Start-up::
 from __future__ import annotations
 
 from bot.storage.database import DEFAULT_DB_FILENAME, Database, resolve_url
+from bot.storage.history import ReportHistory, Trend
 from bot.storage.reports import ReportSnapshot, ReportStore, ScoreChange, scalar_metrics, trend_between
 from bot.storage.schedules import Firing, FiringStatus, Schedule, ScheduleOrigin, ScheduleStore
 from bot.storage.seen import DatabaseEventDeduper, DatabaseReplayStore
+from bot.storage.stores import Storage
 
 __all__ = [
     "DEFAULT_DB_FILENAME",
@@ -24,12 +26,15 @@ __all__ = [
     "DatabaseReplayStore",
     "Firing",
     "FiringStatus",
+    "ReportHistory",
     "ReportSnapshot",
     "ReportStore",
     "Schedule",
     "ScheduleOrigin",
     "ScheduleStore",
     "ScoreChange",
+    "Storage",
+    "Trend",
     "resolve_url",
     "scalar_metrics",
     "trend_between",

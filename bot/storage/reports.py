@@ -1,6 +1,6 @@
 """Report history: a compact snapshot of every report, and how a report moved since the last one.
 
-:class:`ReportStore` implements :class:`bot.trends.ReportHistory`. It keeps the score, the label, the
+:class:`ReportStore` implements :class:`bot.storage.history.ReportHistory`. It keeps the score, the label, the
 scalar metric values and the signal types (not deals or evidence: trends need numbers, and the CRM
 stays the place for detail). "Previous" means the previous report recorded for the same engine and
 pipeline, in recording order, whoever asked for it.
@@ -17,10 +17,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.storage.database import Database
+from bot.storage.history import Trend
 from bot.storage.tables import ReportSnapshotRow
-from bot.trends import Trend
-from engines import EngineName, EngineReport
-from engines.dates import utc_now
+from engines import EngineName, EngineReport, utc_now
 
 __all__ = ["ReportSnapshot", "ReportStore", "ScoreChange", "scalar_metrics", "trend_between"]
 
@@ -117,6 +116,17 @@ class ReportStore:
         """Store ``report``; return its change since the previous report of the same engine and
         pipeline, or ``None`` when this is the first one."""
         return await asyncio.to_thread(self._record, report)
+
+    async def last_trend(self, report: EngineReport) -> Trend | None:
+        """``report``'s score change since the last report recorded for its engine and pipeline,
+        without recording it; ``None`` when nothing was recorded yet."""
+        past = await self.history(report.engine, report.pipeline, limit=1)
+        if not past:
+            return None
+        last = past[-1]
+        before = last.score
+        delta = report.score - before if before is not None and report.score is not None else None
+        return Trend(previous_at=last.recorded_at, previous_score=before, score_delta=delta)
 
     async def history(
         self, engine: EngineName | str, pipeline: str | None = None, *, limit: int = 50

@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage.database import Database
 from bot.storage.tables import FiringRow, ScheduleRow
-from engines import EngineName
-from engines.dates import utc_now
+from engines import EngineName, utc_now
 
 __all__ = ["Firing", "FiringStatus", "Schedule", "ScheduleOrigin", "ScheduleStore"]
 

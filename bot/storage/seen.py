@@ -1,8 +1,8 @@
 """Event dedupe and replay guard in the database, so replicas behind a load balancer share them.
 
 A Slack retry, or a replayed signed request, can reach a replica other than the one that handled
-the first delivery; the in-memory stores of :mod:`bot.dedupe` cannot see across processes. These
-implement the same protocols (:class:`~bot.dedupe.EventDeduper`, :class:`~bot.dedupe.ReplayStore`)
+the first delivery; the in-memory stores of :mod:`bot.slack.dedupe` cannot see across processes. These
+implement the same protocols (:class:`~bot.slack.dedupe.EventDeduper`, :class:`~bot.slack.dedupe.ReplayStore`)
 on the ``seen_keys`` table, with the pattern :meth:`ScheduleStore.claim
 <bot.storage.ScheduleStore.claim>` uses for firings: the claim is an INSERT and the primary key
 (kind, key) lets exactly one replica win. A row whose ``expires_at`` has passed counts as unseen: the
@@ -41,10 +41,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.dedupe import REPLAY_WINDOW, MemoryEventDeduper
+from bot.slack.dedupe import REPLAY_WINDOW, MemoryEventDeduper
 from bot.storage.database import Database
 from bot.storage.tables import SeenKeyRow
-from engines.dates import utc_now
+from engines import utc_now
 
 __all__ = ["DatabaseEventDeduper", "DatabaseReplayStore", "SeenKeys", "seen_key"]
 
@@ -205,7 +205,7 @@ class _DatabaseStore:
 
 
 class DatabaseEventDeduper(_DatabaseStore):
-    """:class:`~bot.dedupe.EventDeduper` shared through the database (``BotDeps.seen_events``).
+    """:class:`~bot.slack.dedupe.EventDeduper` shared through the database (``BotDeps.seen_events``).
 
     Each ``event_id`` is held ``ttl`` seconds (default an hour; Slack's retries end after ~6
     minutes). Fails open: see the module docstring.
@@ -220,10 +220,10 @@ class DatabaseEventDeduper(_DatabaseStore):
 
 
 class DatabaseReplayStore(_DatabaseStore):
-    """:class:`~bot.dedupe.ReplayStore` shared through the database (``start_http(replay_store=)``).
+    """:class:`~bot.slack.dedupe.ReplayStore` shared through the database (``start_http(replay_store=)``).
 
     Stores a SHA-256 of (timestamp, signature), never the signature, for ``ttl`` seconds: Bolt's
-    window on both sides of the clock plus a minute, as :class:`~bot.dedupe.MemoryReplayStore`.
+    window on both sides of the clock plus a minute, as :class:`~bot.slack.dedupe.MemoryReplayStore`.
     Fails open to this process's memory: see the module docstring for why.
     """
 

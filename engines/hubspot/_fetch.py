@@ -19,8 +19,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engines.dates import utc_now
-from engines.errors import HubSpotResponseError, HubSpotScopeError, UnknownPipelineError
-from engines.hubspot._http import HubSpotBadRequestError, HubSpotClient
+from engines.errors import (
+    HubSpotBadRequestError,
+    HubSpotResponseError,
+    HubSpotScopeError,
+    UnknownPipelineError,
+)
+from engines.hubspot._http import HubSpotClient
 from engines.hubspot._mapping import (
     BASE_DEAL_PROPERTIES,
     RawSearchPage,

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from engines.errors import (
     HubSpotAuthError,
+    HubSpotBadRequestError,
     HubSpotError,
     HubSpotRateLimitError,
     HubSpotResponseError,
@@ -37,7 +38,6 @@ __all__ = [
     "REQUIRED_SCOPES",
     "BorrowedTransport",
     "ClientStats",
-    "HubSpotBadRequestError",
     "HubSpotClient",
     "Pacer",
     "RateLimits",
@@ -140,10 +140,6 @@ class BorrowedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         return None
-
-
-class HubSpotBadRequestError(HubSpotResponseError):
-    """A 400. The search reader uses it to detect HubSpot's 10,000-results-per-query cap."""
 
 
 class _BearerAuth(httpx.Auth):

@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.render import SlackMessage, limit_problems
+from bot.blocks import SlackMessage, limit_problems
 from tests.fakes.slack import block_problems
 
 # Our own deal links are the only control sequences a message may contain.

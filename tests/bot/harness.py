@@ -1,7 +1,7 @@
 """Drive the real Bolt app over HTTP on loopback with requests signed exactly as Slack signs them.
 
 ``BotHarness`` builds the app the way ``engine-bot serve`` does (settings -> deps -> ``build_app`` ->
-``bot.server.http_app``), serves it on an ephemeral 127.0.0.1 port and sends slash commands,
+``bot.runtime.http.http_app``), serves it on an ephemeral 127.0.0.1 port and sends slash commands,
 ``app_mention`` and ``app_home_opened`` events and ``block_actions`` (from messages, modals and the
 Home tab) the way Slack does: form-encoded bodies for commands and interactions, JSON for events,
 ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` = ``v0=`` + hex HMAC-SHA256 of
@@ -22,10 +22,11 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.answering import BotDeps
-from bot.app import build_app, build_owner_directory
-from bot.server import EVENTS_PATH, start_http
-from bot.service import ReportService
+from bot.answers.answering import BotDeps
+from bot.answers.service import ReportService
+from bot.app import build_app
+from bot.runtime import build_owner_directory
+from bot.runtime.http import EVENTS_PATH, start_http
 from bot.settings import Settings
 from engines import SnapshotSource
 from tests.bot.checks import assert_valid_payload, assert_valid_view

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.progress_bar import ProgressBar
+from bot.cli.progress import ProgressBar
 from engines import EngineReport, PortalSnapshot, Progress
 from tests.bot.checks import assert_valid_payload
 from tests.fakes.hubspot import FakeHubSpot

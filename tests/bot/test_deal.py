@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.trends import Trend
+from bot.storage.history import Trend
 from engines import EngineReport, PortalSnapshot, SampleSource
 from tests.bot.conftest import NOW
 from tests.bot.harness import BotHarness
@@ -129,6 +129,9 @@ class _Recorder:
 
     async def record(self, report: EngineReport) -> Trend | None:
         self.recorded.append(report)
+        return None
+
+    async def last_trend(self, report: EngineReport) -> Trend | None:
         return None
 
 

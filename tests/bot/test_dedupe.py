@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dedupe import MemoryEventDeduper
+from bot.slack.dedupe import MemoryEventDeduper
 
 
 async def test_first_delivery_wins_within_the_window() -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.drilldown import PAGE_SIZE
-from bot.views.rows import at_risk_rows
+from bot.blocks.drilldown import PAGE_SIZE
+from bot.blocks.rows import at_risk_rows
 from engines import EngineName, PortalSnapshot, SampleSource, analyze
 from tests.bot.conftest import NOW
 from tests.bot.harness import BotHarness

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from bot.slack_web import web_client
+from bot.slack.web import web_client
 from tests.fakes.slack import FakeSlack
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.render.format import count_text, format_money
+from bot.blocks.format import count_text, format_money
 
 
 @pytest.mark.parametrize(

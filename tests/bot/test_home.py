@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.blocks.home import my_at_risk
 from bot.storage import Database, ReportStore
-from bot.views.home import my_at_risk
 from engines import EngineName, Owner, PortalSnapshot, SampleSource, analyze, analyze_all
 from tests.bot.conftest import NOW
 from tests.bot.harness import BotHarness

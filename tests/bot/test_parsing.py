@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.parsing import HelpRequest, ReportRequest, SubcommandRequest, parse_request
+from bot.answers.parsing import HelpRequest, ReportRequest, SubcommandRequest, parse_request
 from engines import EngineName
 
 

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk.models.blocks import ActionsBlock
 
-from bot.render import CardTarget, card_message, error_message, help_message, render_json, render_text
-from bot.render.text import escape, link, safe_url
-from bot.trends import Trend
+from bot.blocks import CardTarget, card_message, error_message, help_message
+from bot.blocks.mrkdwn import escape, link, safe_url
+from bot.cli.terminal import render_json, render_text
+from bot.storage.history import Trend
 from engines import (
     AtRiskDeal,
     DataGap,
@@ -261,7 +262,8 @@ def _accessory_buttons(payload: dict[str, object]) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("name", ["portal", "hostile_portal"])
 def test_drilldown_buttons_sit_beside_the_lists_they_open(name: str, request: pytest.FixtureRequest) -> None:
-    from bot.views.drilldown import ACTION_OPEN_PATTERN, DrilldownRef, find_signal
+    from bot.blocks.drilldown import find_signal
+    from bot.blocks.ids import DRILLDOWN_OPEN_PATTERN, DrilldownRef
 
     portal: PortalSnapshot = request.getfixturevalue(name)
     report = analyze(portal, "growth", now=NOW)
@@ -274,7 +276,7 @@ def test_drilldown_buttons_sit_beside_the_lists_they_open(name: str, request: py
     assert buttons[-1]["action_id"] == "drilldown_open"
     assert buttons[-1]["text"]["text"] == "Show at-risk deals"
     for button in buttons:
-        assert ACTION_OPEN_PATTERN.fullmatch(button["action_id"])
+        assert DRILLDOWN_OPEN_PATTERN.fullmatch(button["action_id"])
         ref = DrilldownRef.decode(button["value"])
         assert ref is not None
         assert ref.engine is EngineName.GROWTH

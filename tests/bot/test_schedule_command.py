@@ -1,6 +1,6 @@
 """``/engine schedule ...`` through signed requests to the real Bolt app over HTTP (``BotHarness``).
 
-The subcommand is the one ``engine-bot serve`` registers (:meth:`bot.scheduling.Scheduling.subcommand`)
+The subcommand is the one ``engine-bot serve`` registers (:class:`bot.schedules.Scheduling`)
 over a real migrated SQLite file; every answer is private and passes the fake Slack's Block Kit checks.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.scheduling import Scheduling, Storage
+from bot.schedules import Scheduling
+from bot.storage import Storage
 from engines import EngineName, SampleSource
 from tests.bot.conftest import NOW
 from tests.bot.harness import BOT_TOKEN, BotHarness

@@ -1,4 +1,4 @@
-"""The scheduler inside ``engine-bot serve``: what :func:`bot.scheduling.running_bot` starts, end to end.
+"""The scheduler inside ``engine-bot serve``: what :func:`bot.runtime.running_bot` starts, end to end.
 
 Everything is real except time: the app is served over HTTP on loopback (signed requests), Slack is
 the loopback fake, HubSpot the loopback fake, storage a SQLite file in a temporary ``DATA_DIR``. The
@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
+from bot.blocks import SlackMessage, card_message, limit_problems
 from bot.cli import main
-from bot.render import SlackMessage, card_message, limit_problems
-from bot.schedules import summary_blocks
-from bot.scheduling import running_bot, scheduled_messages
+from bot.runtime import running_bot
+from bot.schedules import scheduled_messages, summary_blocks
 from bot.settings import Settings, SettingsError
 from bot.storage import FiringStatus, ScheduleStore, ScoreChange
-from bot.trends import Trend
+from bot.storage.history import Trend
 from engines import EngineName, PortalSnapshot, analyze_all
 from tests.bot.checks import assert_valid_payload
 from tests.bot.conftest import NOW

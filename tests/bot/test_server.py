@@ -6,8 +6,8 @@ import time
 
 import aiohttp
 
-from bot.dedupe import MemoryReplayStore
-from bot.server import start_http
+from bot.runtime.http import start_http
+from bot.slack.dedupe import MemoryReplayStore
 from engines import SampleSource
 from tests.bot.conftest import NOW
 from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET, BotHarness, sign

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.service import ReportService
-from bot.trends import Trend
+from bot.answers.service import ReportService
+from bot.storage.history import Trend
 from engines import EngineName, EngineReport, PortalSnapshot
 from engines.hubspot import HubSpotSource
 from tests.fakes.hubspot import FakeHubSpot
@@ -30,9 +30,15 @@ class _MemoryHistory:
             score_delta=report.score - previous.score,
         )
 
+    async def last_trend(self, report: EngineReport) -> Trend | None:
+        return None
+
 
 class _FailingHistory:
     async def record(self, report: EngineReport) -> Trend | None:
+        raise OSError("disk full")
+
+    async def last_trend(self, report: EngineReport) -> Trend | None:
         raise OSError("disk full")
 
 

@@ -89,7 +89,7 @@ def test_secrets_never_appear_in_reprs_or_errors(monkeypatch: pytest.MonkeyPatch
 
 def test_answer_workers_bound_the_answer_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """``ANSWER_WORKERS`` (default 4) reaches the app's answer gate; 0 would stall every card."""
-    from bot.app import build_deps
+    from bot.runtime import build_deps
 
     assert load_settings().answer_workers == 4
     monkeypatch.setenv("ANSWER_WORKERS", "8")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.answering import BotDeps
+from bot.answers.answering import BotDeps
+from bot.answers.service import ReportService
 from bot.app import build_app
-from bot.server import connect_socket_mode
-from bot.service import ReportService
+from bot.runtime.socket_mode import connect_socket_mode
 from engines import SampleSource
 from tests.bot.conftest import NOW
 from tests.bot.harness import BOT_TOKEN, make_settings

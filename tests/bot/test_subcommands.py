@@ -7,9 +7,9 @@ import json
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import Invocation, Subcommand
-from bot.render import notice_message
-from bot.render.text import escape
+from bot.answers.answering import Invocation, Subcommand
+from bot.blocks import notice_message
+from bot.blocks.mrkdwn import escape
 from engines import EngineError, SampleSource
 from tests.bot.conftest import NOW
 from tests.bot.harness import BotHarness

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.render.changes import changes_message, changes_text
+from bot.blocks.changes import changes_message, changes_text
 from engines.changes import ChangeReport, DealState, DealTimeline, cents, compute_changes
 from tests.fakes.slack import block_problems
 

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.charts import Chart, stage_time_chart
 from bot.charts.upload import PictureNotices, UploadRefused, attach_charts, image_block, upload_charts
 from bot.settings import Settings
-from bot.slack_web import web_client
+from bot.slack.web import web_client
 from engines import EngineName, EngineReport, Metric
 from tests.fakes.slack import FakeSlack
 

@@ -10,11 +10,17 @@ import socket
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import build_deps, build_owner_directory
-from bot.owners import OwnerDirectory
+from bot.blocks.mrkdwn import mention_or_name
+from bot.runtime import build_deps, build_owner_directory
 from bot.settings import Settings
+from bot.slack.owners import OwnerDirectory
 from tests.fakes.slack import FakeSlack
 from tests.owners.conftest import TOKEN, FakeClock
+
+
+async def _mention(directory: OwnerDirectory, name: str | None, email: str | None) -> str:
+    """An owner as the cards show one: a mention when the e-mail resolves, else the escaped name."""
+    return mention_or_name(name, email, await directory.slack_user_ids([email]), budget=80)
 
 
 async def test_hit_is_returned_and_cached(slack: FakeSlack, client: AsyncWebClient) -> None:
@@ -99,9 +105,9 @@ async def test_slack_error_returns_none_logs_no_secret_and_is_retried_later(
     slack.fail("users.lookupByEmail", "invalid_auth")
     directory = OwnerDirectory(client, error_ttl=30, clock=clock)
 
-    with caplog.at_level(logging.DEBUG, logger="bot.owners"):
+    with caplog.at_level(logging.DEBUG, logger="bot.slack.owners"):
         assert await directory.slack_user_id("maya@example.com") is None
-        assert await directory.owner_mention("Maya <!channel>", "maya@example.com") == "Maya &lt;!channel&gt;"
+        assert await _mention(directory, "Maya <!channel>", "maya@example.com") == "Maya &lt;!channel&gt;"
 
     assert len(slack.calls_to("users.lookupByEmail")) == 1  # the failure is remembered briefly
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -147,7 +153,7 @@ async def test_unreachable_slack_returns_none() -> None:
     directory = OwnerDirectory(client)
 
     assert await directory.slack_user_id("maya@example.com") is None
-    assert await directory.owner_mention("Jonas & Co", "jonas@example.com") == "Jonas &amp; Co"
+    assert await _mention(directory, "Jonas & Co", "jonas@example.com") == "Jonas &amp; Co"
 
 
 async def test_deactivated_user_is_not_mentioned(slack: FakeSlack, client: AsyncWebClient) -> None:
@@ -155,7 +161,7 @@ async def test_deactivated_user_is_not_mentioned(slack: FakeSlack, client: Async
     directory = OwnerDirectory(client)
 
     assert await directory.slack_user_id("gone@example.com") is None
-    assert await directory.owner_mention("Gone Rep", "gone@example.com") == "Gone Rep"
+    assert await _mention(directory, "Gone Rep", "gone@example.com") == "Gone Rep"
 
 
 async def test_owner_mention_and_batch_resolution(slack: FakeSlack, client: AsyncWebClient) -> None:
@@ -163,10 +169,10 @@ async def test_owner_mention_and_batch_resolution(slack: FakeSlack, client: Asyn
     slack.add_user("W0JONAS", "jonas@example.com")
     directory = OwnerDirectory(client)
 
-    assert await directory.owner_mention("Maya", "maya@example.com") == "<@U0MAYA>"
-    assert await directory.owner_mention(None, None) == "_no owner_"
+    assert await _mention(directory, "Maya", "maya@example.com") == "<@U0MAYA>"
+    assert await _mention(directory, None, None) == "_no owner_"
     assert (
-        await directory.owner_mention("<@U1> & <!here>", "nobody@example.com")
+        await _mention(directory, "<@U1> & <!here>", "nobody@example.com")
         == "&lt;@U1&gt; &amp; &lt;!here&gt;"
     )
 

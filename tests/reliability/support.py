@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from slack_sdk.models.blocks import Block
 
-from bot.render import limit_problems
+from bot.blocks import limit_problems
 from engines.hubspot import HubSpotSource, RetryPolicy
 from tests.fakes.slack import FakeSlack, block_problems
 

@@ -18,8 +18,8 @@ import asyncio
 
 import pytest
 
-from bot.answering import BUSY, AnswerGate
-from bot.service import ReportService
+from bot.answers.answering import BUSY, AnswerGate
+from bot.answers.service import ReportService
 from engines import EngineName, SampleSource
 from tests.bot.harness import BotHarness
 from tests.fakes.hubspot import FakeHubSpot

@@ -12,8 +12,8 @@ import asyncio
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.dedupe import REPLAY_WINDOW, MemoryEventDeduper, MemoryReplayStore
-from bot.owners import OwnerDirectory
+from bot.slack.dedupe import REPLAY_WINDOW, MemoryEventDeduper, MemoryReplayStore
+from bot.slack.owners import OwnerDirectory
 from engines import SampleSource
 from tests.bot.harness import BotHarness
 from tests.fakes.hubspot import FakeHubSpot

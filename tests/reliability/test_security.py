@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.dedupe import MemoryReplayStore
-from bot.server import SignatureGate
+from bot.runtime.http import SignatureGate
 from bot.settings import SettingsError, load_settings
+from bot.slack.dedupe import MemoryReplayStore
 from engines import PortalSnapshot, SampleSource
 from tests.bot.harness import BOT_TOKEN, SIGNING_SECRET, BotHarness, sign
 from tests.fakes.hubspot import FakeHubSpot

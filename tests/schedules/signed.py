@@ -1,4 +1,4 @@
-"""Signed ``/engine`` requests to a bot started with :func:`bot.scheduling.running_bot`.
+"""Signed ``/engine`` requests to a bot started with :func:`bot.runtime.running_bot`.
 
 ``BotHarness`` builds its own app; the serve-level tests need the app ``engine-bot serve`` builds, so
 they talk to its port with the same signing (``tests.bot.harness.sign``) Slack uses.
@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.server import EVENTS_PATH, HEALTH_PATH
+from bot.runtime.http import EVENTS_PATH, HEALTH_PATH
 from tests.bot.harness import sign
 from tests.fakes.slack import FakeSlack
 

@@ -20,8 +20,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from bot.runtime import running_bot
 from bot.schedules import ScheduleRunner
-from bot.scheduling import running_bot
 from bot.storage import Database, FiringStatus, Schedule, ScheduleStore
 from bot.storage.tables import Base
 from tests.bot.harness import BOT_TOKEN, make_settings

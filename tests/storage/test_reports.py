@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.storage import Database, ReportStore, scalar_metrics
-from bot.trends import ReportHistory, Trend
+from bot.storage.history import ReportHistory, Trend
 from engines import EngineName, SignalType
 from tests.storage.helpers import FakeClock, make_report
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.dedupe import MemoryEventDeduper
-from bot.scheduling import running_bot
+from bot.runtime import running_bot
+from bot.slack.dedupe import MemoryEventDeduper
 from bot.storage import DEFAULT_DB_FILENAME, Database, DatabaseEventDeduper, DatabaseReplayStore
 from bot.storage.seen import SeenKeys
 from bot.storage.tables import SeenKeyRow

@@ -17,8 +17,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.scheduling import running_bot
-from bot.server import EVENTS_PATH
+from bot.runtime import running_bot
+from bot.runtime.http import EVENTS_PATH
 from bot.storage import Database, DatabaseEventDeduper, DatabaseReplayStore
 from engines import SampleSource
 from tests.bot.conftest import NOW

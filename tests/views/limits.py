@@ -1,7 +1,7 @@
 """Checks every produced message and view against Block Kit limits and for unescaped control text.
 
 Each payload is parsed back with slack_sdk's own models (which validate per-block limits on
-``to_dict``), then checked with the renderer's :func:`bot.render.message.limit_problems` (block count,
+``to_dict``), then checked with the renderer's :func:`bot.blocks.message.limit_problems` (block count,
 ~10k characters) and the loopback Slack's :func:`tests.fakes.slack.block_problems`, action ids must be
 unique, and every mrkdwn string is scanned: the only ``<…>`` sequences allowed are links
 to https URLs and mentions of Slack user ids we resolved ourselves, and every ``&`` is an entity.
@@ -17,7 +17,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.render.message import limit_problems
+from bot.blocks.message import limit_problems
 from tests.fakes.slack import block_problems
 
 _SEQUENCE = re.compile(r"<([^<>]*)>")

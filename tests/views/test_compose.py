@@ -9,10 +9,11 @@ import pytest
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.owners import OwnerDirectory
-from bot.views.compose import compose_deal, compose_drilldown, compose_home
-from bot.views.drilldown import PAGE_SIZE, DrilldownRef
-from bot.views.rows import at_risk_rows
+from bot.blocks.compose import compose_deal, compose_drilldown, compose_home
+from bot.blocks.drilldown import PAGE_SIZE
+from bot.blocks.ids import DrilldownRef
+from bot.blocks.rows import at_risk_rows
+from bot.slack.owners import OwnerDirectory
 from engines.models import EngineName, EngineReport, PortalSnapshot
 from tests.fakes.slack import FakeSlack
 from tests.views.limits import check_message, check_view

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.render.text import escape
-from bot.views._text import format_days
-from bot.views.deal_card import (
-    ACTION_OPEN_HUBSPOT,
-    ACTION_PICK,
-    ACTION_PICK_PATTERN,
+from bot.blocks.deal_card import (
     MAX_MATCHES,
     deal_card,
     deal_not_found,
@@ -18,7 +13,9 @@ from bot.views.deal_card import (
     single_match,
     stage_average_days,
 )
-from bot.views.rows import reason_texts
+from bot.blocks.ids import DEAL_OPEN_HUBSPOT, DEAL_PICK, DEAL_PICK_PATTERN
+from bot.blocks.mrkdwn import escape, format_days
+from bot.blocks.rows import reason_texts
 from engines.deal_lookup import find_deals
 from engines.models import Deal, EngineReport, PortalSnapshot
 from tests.views.conftest import HOSTILE_NAMES
@@ -63,7 +60,7 @@ def test_card_for_an_at_risk_deal_shows_the_engines_view(sample: Sample) -> None
         strongest = max(named_by, key=lambda s: s.strength)
         assert escape(strongest.recommended_action)[:40] in steps
     button = _block(payload, "deal_actions")["elements"][0]
-    assert button["action_id"] == ACTION_OPEN_HUBSPOT
+    assert button["action_id"] == DEAL_OPEN_HUBSPOT
     assert button["url"] == snapshot.deal_url(deal.id)
 
 
@@ -124,8 +121,8 @@ def test_several_matches_give_a_pick_list_with_buttons(sample: Sample) -> None:
     check_message(payload)
     picks = [b["accessory"] for b in payload["blocks"] if b["block_id"].startswith("deal_match_")]
     assert [p["value"] for p in picks] == [d.id for d in matches[:MAX_MATCHES]]
-    assert [p["action_id"] for p in picks] == [f"{ACTION_PICK}_{n}" for n in range(MAX_MATCHES)]
-    assert all(ACTION_PICK_PATTERN.fullmatch(p["action_id"]) for p in picks)
+    assert [p["action_id"] for p in picks] == [f"{DEAL_PICK}_{n}" for n in range(MAX_MATCHES)]
+    assert all(DEAL_PICK_PATTERN.fullmatch(p["action_id"]) for p in picks)
     assert "type more of the name" in payload["blocks"][0]["text"]["text"]
 
 

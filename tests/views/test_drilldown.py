@@ -7,22 +7,24 @@ import json
 import pytest
 from slack_sdk.models.blocks import ButtonElement
 
-from bot.views.drilldown import (
-    ACTION_NEXT,
-    ACTION_OPEN,
-    ACTION_PREV,
-    CALLBACK_ID,
+from bot.blocks.drilldown import (
     PAGE_SIZE,
-    DrilldownRef,
     drilldown_message,
     drilldown_modal,
     drilldown_open_button,
     drilldown_page,
     drilldown_rows,
     find_signal,
+)
+from bot.blocks.ids import (
+    DRILLDOWN_MODAL,
+    DRILLDOWN_NEXT,
+    DRILLDOWN_OPEN,
+    DRILLDOWN_PREV,
+    DrilldownRef,
     signal_key,
 )
-from bot.views.rows import ROW_MAX_CHARS, at_risk_rows, deal_row, render_row
+from bot.blocks.rows import ROW_MAX_CHARS, at_risk_rows, deal_row, render_row
 from engines.models import AtRiskDeal, EngineName, EngineReport, PortalSnapshot
 from tests.views.conftest import NOW, hostile_report, hostile_rows
 from tests.views.limits import check_message, check_view
@@ -54,7 +56,7 @@ def test_1000_hostile_deals_every_page_keeps_every_limit() -> None:
         check_message(message, MENTIONS)
         modal = check_view(drilldown_modal(page, **kwargs, slack_ids=SLACK_IDS), MENTIONS, max_chars=10_000)
         assert len(message["blocks"]) <= 50
-        assert modal["callback_id"] == CALLBACK_ID
+        assert modal["callback_id"] == DRILLDOWN_MODAL
         assert DrilldownRef.decode(modal["private_metadata"]) == ref.at_page(number)
         seen.extend(b["block_id"] for b in message["blocks"] if b["block_id"].startswith("drilldown_row_"))
     assert len(seen) == 1000 == len(set(seen))
@@ -85,11 +87,11 @@ def test_pager_buttons_carry_the_neighbouring_pages() -> None:
     middle = drilldown_message(drilldown_page(rows, 1), ref=ref.at_page(1), heading="h", currency="USD")
     last = drilldown_message(drilldown_page(rows, 2), ref=ref.at_page(2), heading="h", currency="USD")
 
-    assert set(_pager(first["blocks"])) == {ACTION_NEXT}
-    assert DrilldownRef.decode(_pager(first["blocks"])[ACTION_NEXT]) == ref.at_page(1)
-    assert DrilldownRef.decode(_pager(middle["blocks"])[ACTION_PREV]) == ref.at_page(0)
-    assert DrilldownRef.decode(_pager(middle["blocks"])[ACTION_NEXT]) == ref.at_page(2)
-    assert set(_pager(last["blocks"])) == {ACTION_PREV}
+    assert set(_pager(first["blocks"])) == {DRILLDOWN_NEXT}
+    assert DrilldownRef.decode(_pager(first["blocks"])[DRILLDOWN_NEXT]) == ref.at_page(1)
+    assert DrilldownRef.decode(_pager(middle["blocks"])[DRILLDOWN_PREV]) == ref.at_page(0)
+    assert DrilldownRef.decode(_pager(middle["blocks"])[DRILLDOWN_NEXT]) == ref.at_page(2)
+    assert set(_pager(last["blocks"])) == {DRILLDOWN_PREV}
     assert first["response_type"] == "ephemeral"
     assert first["replace_original"] is False
 
@@ -120,7 +122,7 @@ def test_ref_round_trips_and_rejects_what_it_did_not_write() -> None:
     assert DrilldownRef.for_report(long_pipeline) is None
 
     button = drilldown_open_button(ref, "Show at-risk deals " * 10).to_dict()
-    assert button["action_id"] == ACTION_OPEN
+    assert button["action_id"] == DRILLDOWN_OPEN
     assert len(button["text"]["text"]) <= 75
     assert isinstance(ButtonElement(**button), ButtonElement)
 

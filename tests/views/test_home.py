@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.trends import Trend
-from bot.views.drilldown import ACTION_OPEN, ACTION_OPEN_PATTERN, DrilldownRef
-from bot.views.home import (
-    ACTION_PIPELINE,
-    ACTION_REFRESH,
-    ALL_PIPELINES,
+from bot.blocks.home import (
     HOME_MAX_DEALS,
     home_error_view,
     home_loading_view,
-    home_pipeline_from_metadata,
     home_view,
     my_at_risk,
     owner_for_email,
 )
+from bot.blocks.ids import (
+    ALL_PIPELINES,
+    DRILLDOWN_OPEN,
+    DRILLDOWN_OPEN_PATTERN,
+    HOME_PIPELINE,
+    HOME_REFRESH,
+    DrilldownRef,
+    home_pipeline_from_metadata,
+)
+from bot.storage.history import Trend
 from engines.models import EngineName, EngineReport, Owner, Pipeline, PortalSnapshot
 from tests.views.conftest import HOSTILE_NAMES, NOW, hostile_report, hostile_rows
 from tests.views.limits import check_view
@@ -63,8 +67,8 @@ def test_scores_trends_and_my_deals_for_a_matched_owner(sample: Sample) -> None:
     assert f"{reports[0].score}/100" in growth_text
     assert "▲ 8 since" in growth_text
     accessory = engines[0]["accessory"]  # type: ignore[index]
-    assert accessory["action_id"] == f"{ACTION_OPEN}_growth"  # type: ignore[index]
-    assert ACTION_OPEN_PATTERN.fullmatch(accessory["action_id"])  # type: ignore[index]
+    assert accessory["action_id"] == f"{DRILLDOWN_OPEN}_growth"  # type: ignore[index]
+    assert DRILLDOWN_OPEN_PATTERN.fullmatch(accessory["action_id"])  # type: ignore[index]
     assert DrilldownRef.decode(accessory["value"]) == DrilldownRef(engine=EngineName.GROWTH)  # type: ignore[index]
     mine = my_at_risk(reports, owner)
     rows = _blocks(view, "home_mine_")
@@ -108,7 +112,7 @@ def test_1000_hostile_deals_for_one_owner_stay_within_limits() -> None:
     assert len(json.dumps(rest, ensure_ascii=False)) <= 10_000
     assert len(view["blocks"]) <= 100
     select = _blocks(view, "home_controls")[0]["elements"][0]  # type: ignore[index]
-    assert select["action_id"] == ACTION_PIPELINE  # type: ignore[index]
+    assert select["action_id"] == HOME_PIPELINE  # type: ignore[index]
     assert len(select["options"]) <= 100  # type: ignore[index]
     assert all(len(o["value"]) <= 150 and len(o["text"]["text"]) <= 75 for o in select["options"])  # type: ignore[index]
     more = _blocks(view, "home_mine_more")
@@ -124,7 +128,7 @@ def test_pipeline_choice_round_trips(sample: Sample) -> None:
     )
     controls = _blocks(view, "home_controls")[0]["elements"]  # type: ignore[index]
     assert controls[0]["initial_option"]["value"] == chosen.id  # type: ignore[index]
-    assert controls[1]["action_id"] == ACTION_REFRESH  # type: ignore[index]
+    assert controls[1]["action_id"] == HOME_REFRESH  # type: ignore[index]
     assert controls[1]["value"] == chosen.id  # type: ignore[index]
     assert home_pipeline_from_metadata(view["private_metadata"]) == chosen.id
     assert home_pipeline_from_metadata("garbage") is None

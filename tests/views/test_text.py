@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.views._text import escape_within, fallback_text, format_days, link_within, mention_or_name
+from bot.blocks.mrkdwn import escape_within, fallback_text, format_days, link_within, mention_or_name
 from tests.views.limits import control_problems
 
 _HOSTILE = st.text(alphabet=st.sampled_from(list("<>&|!@#^*_~`: aZ🔥\n\x00\u202e")), max_size=600)

@@ -12,10 +12,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, answer
-from bot.listeners.actions.in_place import in_place_reply
-from bot.listeners.commands.deal import DEAL
-from bot.parsing import SubcommandRequest
+from bot.answers import BotDeps, SubcommandRequest, answer_click
+from bot.answers.deal import DEAL
 
 __all__ = ["handle_deal_pick", "handle_open_in_hubspot"]
 
@@ -27,12 +25,11 @@ async def handle_deal_pick(
 ) -> None:
     await ack()
     deal_id = str(action.get("value") or "").strip()
-    reply = in_place_reply(body, client)
-    if not deal_id or reply is None:
-        log.warning("a deal pick arrived without a deal or a message to answer in")
+    if not deal_id:
+        log.warning("a deal pick arrived without a deal")
         return
     # The deal id goes through the same subcommand as typed text: one answer path, one error path.
-    await answer(SubcommandRequest(DEAL, deal_id), reply, deps)
+    await answer_click(SubcommandRequest(DEAL, deal_id), body, client, deps, what="a deal pick")
 
 
 async def handle_open_in_hubspot(ack: AsyncAck) -> None:

@@ -17,12 +17,18 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import APOLOGY, BotDeps
-from bot.listeners.errors import slack_error
-from bot.render import error_message, limit_problems, notice_message
-from bot.slack_web import webhook_client
-from bot.views import DrilldownRef, compose_drilldown, drilldown_error_modal, drilldown_loading_modal
-from engines import EngineError
+from bot.answers import BotDeps
+from bot.blocks import (
+    DrilldownRef,
+    compose_drilldown,
+    drilldown_error_modal,
+    drilldown_loading_modal,
+    failure_message,
+)
+from bot.blocks.message import within_limits
+from bot.errors import user_text
+from bot.slack.errors import slack_error_code
+from bot.slack.web import webhook_client
 
 __all__ = ["handle_drilldown_open", "handle_drilldown_page"]
 
@@ -71,7 +77,7 @@ async def _open_loading_modal(
     try:
         opened = await client.views_open(trigger_id=str(trigger_id), view=drilldown_loading_modal(ref))
     except (SlackClientError, OSError, TimeoutError) as exc:
-        log.warning("views.open failed: %s", slack_error(exc))
+        log.warning("views.open failed: %s", slack_error_code(exc))
         return None
     view = opened.get("view") or {}
     return (str(view["id"]), view.get("hash")) if view.get("id") else None
@@ -100,12 +106,8 @@ async def _show(
             as_modal=as_modal,
             replace_original=replace_original,
         )
-    except EngineError as exc:
-        log.info("drill-down answered with a user error: %s", type(exc).__name__)
-        content = _failure(ref, exc.user_message, as_modal=as_modal, error=True)
-    except Exception:
-        log.exception("unexpected failure while building a drill-down")
-        content = _failure(ref, APOLOGY, as_modal=as_modal, error=False)
+    except Exception as exc:
+        content = _failure(ref, user_text(exc, doing="building a drill-down", logger=log), as_modal=as_modal)
     try:
         if modal is not None:
             view_id, view_hash = modal
@@ -116,22 +118,17 @@ async def _show(
             await _respond(response_url, content)
     except (SlackClientError, OSError, TimeoutError) as exc:
         # hash_conflict: a quicker click already replaced this page, which is what the person wants.
-        log.warning("could not show the drill-down: %s", slack_error(exc))
+        log.warning("could not show the drill-down: %s", slack_error_code(exc))
 
 
-def _failure(ref: DrilldownRef, text: str, *, as_modal: bool, error: bool) -> View | dict[str, Any]:
+def _failure(ref: DrilldownRef, text: str, *, as_modal: bool) -> View | dict[str, Any]:
     if as_modal:
         return drilldown_error_modal(ref, text)
-    message = error_message(text) if error else notice_message(text)
-    return {"response_type": "ephemeral", "replace_original": False, **message.to_dict()}
+    return {"response_type": "ephemeral", "replace_original": False, **failure_message(text).to_dict()}
 
 
 async def _respond(response_url: str, payload: dict[str, Any]) -> None:
     """Post to a response URL; a payload breaking a limit is logged and sent as its text only."""
-    problems = limit_problems(payload)
-    if problems:
-        log.error("drill-down breaks Block Kit limits, sending text only: %s", "; ".join(problems[:5]))
-        payload = {k: v for k, v in payload.items() if k != "blocks"}
-    response = await webhook_client(response_url).send_dict(payload)
+    response = await webhook_client(response_url).send_dict(within_limits(payload))
     if response.status_code != 200:
         log.warning("response_url answered %s", response.status_code)

@@ -13,10 +13,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, answer
-from bot.listeners.actions.in_place import in_place_reply
-from bot.parsing import ReportRequest
-from bot.render import ACTION_REFRESH, CardTarget
+from bot.answers import BotDeps, ReportRequest, answer_click
+from bot.blocks.ids import ENGINE_REFRESH, CardTarget
 
 __all__ = ["handle_engine_button"]
 
@@ -31,9 +29,6 @@ async def handle_engine_button(
     if target is None:
         log.warning("ignored a card button with a value we did not write")
         return
-    reply = in_place_reply(body, client)
-    if reply is None:
-        log.warning("a card button arrived with nowhere to answer")
-        return
-    refresh = action.get("action_id") == ACTION_REFRESH
-    await answer(ReportRequest(target.engine, target.pipeline, refresh=refresh), reply, deps)
+    refresh = action.get("action_id") == ENGINE_REFRESH
+    request = ReportRequest(target.engine, target.pipeline, refresh=refresh)
+    await answer_click(request, body, client, deps, what="a card button")

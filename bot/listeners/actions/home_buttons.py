@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps
-from bot.listeners.events.app_home import publish_home
-from bot.views.home import ACTION_REFRESH, ALL_PIPELINES
+from bot.answers.answering import BotDeps
+from bot.answers.home import publish_home
+from bot.blocks.ids import HOME_REFRESH, home_pipeline_from_value
 
 __all__ = ["handle_home_control"]
 
@@ -28,6 +28,6 @@ async def handle_home_control(
     selected = action.get("selected_option") or {}
     value = selected.get("value") if isinstance(selected, dict) else None
     value = value if value is not None else action.get("value")
-    pipeline = None if not value or value == ALL_PIPELINES else str(value)
-    refresh = action.get("action_id") == ACTION_REFRESH
+    pipeline = home_pipeline_from_value(value)
+    refresh = action.get("action_id") == HOME_REFRESH
     await publish_home(client, str(user_id), pipeline, deps, refresh=refresh)

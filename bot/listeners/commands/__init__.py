@@ -1,23 +1,17 @@
-"""Slash commands. ``/engine`` is handled in :mod:`bot.listeners.commands.engine`; its ``deal``
-subcommand (also reachable by mention) in :mod:`bot.listeners.commands.deal`."""
+"""Slash commands: ``/engine`` (:mod:`bot.listeners.commands.engine`), with its subcommands."""
 
 from __future__ import annotations
 
-from typing import Any
+from slack_bolt.async_app import AsyncApp
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.answering import BotDeps
-from bot.listeners.commands.deal import DEAL_SUBCOMMAND
-from bot.listeners.commands.engine import COMMAND, handle_engine_command
+from bot.answers import BotDeps
+from bot.listeners.binder import bind
+from bot.listeners.commands.engine import COMMAND, handle_engine_command, subcommands
 
 __all__ = ["register"]
 
 
 def register(app: AsyncApp, deps: BotDeps) -> None:
-    async def engine_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
-        await handle_engine_command(ack, command, deps, client=client)
-
-    deps.add_subcommand(DEAL_SUBCOMMAND)
-    app.command(COMMAND)(engine_command)
+    for subcommand in subcommands(deps):
+        deps.add_subcommand(subcommand)
+    app.command(COMMAND)(bind(handle_engine_command, deps))

@@ -1,9 +1,9 @@
-"""``/engine [growth|fulfillment|innovation|all|help] [pipeline] [private]``.
+"""``/engine [growth|fulfillment|innovation|all|help] [pipeline] [private]``, and its subcommands.
 
 Slack gives a slash command 3 seconds. The acknowledgement therefore carries only what can be said
 at once - the help card for empty or unknown input, or a short ephemeral "working on it" line - and
 the card follows through the command's ``response_url`` (visible to the channel unless the text
-says ``private``).
+says ``private``). Mentions (:mod:`bot.listeners.events`) understand the same words.
 """
 
 from __future__ import annotations
@@ -13,17 +13,37 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, Invocation, answer, working_text
-from bot.parsing import HelpRequest, ReportRequest
-from bot.replies import CommandReply, deliverable
+from bot.answers import (
+    BotDeps,
+    CommandReply,
+    HelpRequest,
+    Invocation,
+    ReportRequest,
+    Subcommand,
+    answer,
+    working_text,
+)
+from bot.answers.deal import DEAL_SUBCOMMAND
+from bot.blocks import deliverable
 
-__all__ = ["COMMAND", "handle_engine_command"]
+__all__ = ["COMMAND", "handle_engine_command", "subcommands"]
 
 COMMAND = "/engine"
 
 
+def subcommands(deps: BotDeps) -> list[Subcommand]:
+    """The registry: every first word ``/engine`` (and a mention) takes besides an engine name.
+
+    ``deal`` always; ``schedule`` when the process keeps schedules (``engine-bot serve``).
+    """
+    found = [DEAL_SUBCOMMAND]
+    if deps.scheduler is not None:
+        found.append(deps.scheduler.subcommand())
+    return found
+
+
 async def handle_engine_command(
-    ack: AsyncAck, command: dict[str, Any], deps: BotDeps, *, client: AsyncWebClient | None = None
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, deps: BotDeps
 ) -> None:
     request = deps.parse(command.get("text"))
     if isinstance(request, HelpRequest):
@@ -34,14 +54,13 @@ async def handle_engine_command(
     else:
         await ack(response_type="ephemeral", text="⏳ Working on it…")
     reply = CommandReply(str(command.get("response_url", "")))
-    invocation = Invocation(
-        args="",
-        private=False,
-        reply=reply,
-        deps=deps,
+    invocation = Invocation.of(
+        request,
+        reply,
+        deps,
         user_id=command.get("user_id"),
         channel_id=command.get("channel_id"),
         team_id=command.get("team_id"),
         client=client,
     )
-    await answer(request, reply, deps, invocation=invocation)
+    await answer(request, invocation)

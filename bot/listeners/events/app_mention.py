@@ -1,7 +1,7 @@
 """``@bot growth``, ``@bot all for Enterprise Sales``, ``@bot help``: answered in the mention's thread.
 
 Deal reviews happen in threads, so the answer goes to the thread the mention started or sits in.
-Repeated deliveries were already dropped by :mod:`bot.listeners.events.retries`.
+Repeated deliveries were already dropped by :mod:`bot.listeners.retries`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answering import BotDeps, Invocation, answer
-from bot.replies import MentionReply
+from bot.answers import BotDeps, Invocation, MentionReply, answer
 
 __all__ = ["handle_app_mention"]
 
@@ -22,14 +21,14 @@ async def handle_app_mention(event: dict[str, Any], client: AsyncWebClient, deps
     if not channel or not ts:
         return
     reply = MentionReply(client, channel=str(channel), thread_ts=str(ts), user=event.get("user"))
-    invocation = Invocation(
-        args="",
-        private=False,
-        reply=reply,
-        deps=deps,
+    request = deps.parse(event.get("text"))
+    invocation = Invocation.of(
+        request,
+        reply,
+        deps,
         user_id=event.get("user"),
         channel_id=str(channel),
         team_id=event.get("team"),
         client=client,
     )
-    await answer(deps.parse(event.get("text")), reply, deps, invocation=invocation)
+    await answer(request, invocation)

@@ -1,0 +1,209 @@
+"""``engine-bot``: the report in a terminal, a one-off post to Slack, or the Slack bot itself.
+
+- ``engine-bot report ENGINE [--source sample|hubspot] [--pipeline X] [--format text|json|blocks]
+  [--now ISO]``
+- ``engine-bot post ENGINE --channel C [--pipeline X] [--source ...]`` (for cron or a Kubernetes CronJob)
+- ``engine-bot serve [--port 3000] [--host 0.0.0.0]`` (Socket Mode when ``SLACK_APP_TOKEN`` is set)
+
+``engine-bot report all`` works with no environment at all (the built-in sample portal): it is the
+README's first command. Wrong input gets a one-line message and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from slack_sdk.errors import SlackClientError
+
+from bot.answers.parsing import ENGINE_WORDS, ReportRequest
+from bot.answers.service import ReportBundle, ReportService
+from bot.blocks import card_message, deliverable
+from bot.cli.progress import ProgressBar
+from bot.cli.terminal import render_json, render_text
+from bot.errors import DeliveryError, SettingsError, user_text
+from bot.runtime.sources import SourceName, build_source
+from bot.schedules import post_cards
+from bot.settings import Settings, load_settings
+from bot.slack.web import web_client
+from bot.storage import Storage
+from bot.storage.history import ReportHistory
+from engines import EngineError, to_utc
+
+__all__ = ["main"]
+
+BUILDER_URL = "https://app.slack.com/block-kit-builder#"
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="engine-bot",
+        description="Score a revenue team's value engines (growth, fulfillment, innovation) from HubSpot.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{report,post,serve}")
+    engines = sorted(ENGINE_WORDS)
+
+    report = commands.add_parser("report", help="print a report in the terminal, as JSON or as Block Kit")
+    report.add_argument(
+        "engine", type=str.lower, choices=engines, help="growth, fulfillment, innovation or all"
+    )
+    _source_options(report)
+    report.add_argument("--format", choices=("text", "json", "blocks"), default="text")
+    report.add_argument("--now", help="analyse as of this ISO-8601 moment (default: now)")
+    report.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    post = commands.add_parser("post", help="post one card to a Slack channel (for cron jobs)")
+    post.add_argument("engine", type=str.lower, choices=engines)
+    post.add_argument("--channel", required=True, help="channel id (C…) or #name")
+    _source_options(post)
+
+    serve = commands.add_parser("serve", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN is set)")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP interface (default: all)")  # noqa: S104
+    return parser
+
+
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        choices=("sample", "hubspot"),
+        default=None,
+        help="where deals come from (default: ENGINE_SOURCE, else hubspot if a token is set)",
+    )
+    parser.add_argument("--pipeline", default=None, help="pipeline id or label (default: all pipelines)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``engine-bot`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "report":
+            return _report(args)
+        if args.command == "post":
+            return _post(args)
+        return _serve(args)
+    except SettingsError as exc:
+        return _fail(user_text(exc, doing="starting"), EXIT_USAGE)
+    except EngineError as exc:
+        return _fail(user_text(exc, doing="reading the CRM"), EXIT_FAILED)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"engine-bot: error: {message}", file=sys.stderr)
+    return code
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    parsed = to_utc(text)
+    if parsed is None or text.strip().lstrip("-").isdigit():
+        raise SettingsError(
+            f"--now must be an ISO-8601 date or date-time such as 2026-11-25T09:00:00Z, not {text!r}."
+        )
+    return parsed
+
+
+async def _run(
+    settings: Settings,
+    args: argparse.Namespace,
+    now: datetime | None,
+    bar: ProgressBar,
+    *,
+    history: ReportHistory | None = None,
+) -> ReportBundle:
+    source_name: SourceName | None = args.source
+    source = build_source(settings, source_name, now=now)
+    try:
+        service = ReportService(source, history=history, config=settings.analysis, now=lambda: now)
+        return await service.run(ReportRequest(args.engine).engines, args.pipeline, progress=bar)
+    finally:
+        bar.close()
+        close = getattr(source, "aclose", None)
+        if callable(close):
+            await close()
+
+
+def _report(args: argparse.Namespace) -> int:
+    now = _parse_now(args.now)
+    settings = load_settings()
+    bar = ProgressBar(sys.stderr, enabled=sys.stderr.isatty())
+    bundle = asyncio.run(_run(settings, args, now, bar))
+    many = args.engine == "all"
+    if args.format == "json":
+        print(render_json(bundle.reports, many=many))
+    elif args.format == "blocks":
+        payload = deliverable(card_message(bundle.reports, bundle.trends))
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        builder = json.dumps({"blocks": payload.get("blocks", [])}, separators=(",", ":"), ensure_ascii=False)
+        print(f"Preview in Block Kit Builder: {BUILDER_URL}{quote(builder, safe='')}", file=sys.stderr)
+    else:
+        print(render_text(bundle.reports, bundle.trends, colour=_colour(args.color)), end="")
+    return 0
+
+
+def _colour(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _post(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.require("slack_bot_token")
+    bar = ProgressBar(sys.stderr, enabled=sys.stderr.isatty())
+    return asyncio.run(_post_async(settings, args, bar))
+
+
+async def _post_async(settings: Settings, args: argparse.Namespace, bar: ProgressBar) -> int:
+    """One card, posted like a scheduled report (:func:`bot.schedules.post_cards`): the bot joins a
+    public channel it is not in, and Slack's 429s are waited out. Like a scheduled post it is kept in
+    the report history, so a cron-driven ``post`` shows the trend since the previous one."""
+    storage = await asyncio.to_thread(Storage.open, settings)
+    try:
+        bundle = await _run(settings, args, None, bar, history=storage.reports)
+    finally:
+        storage.close()
+    message = card_message(bundle.reports, bundle.trends)
+    payload: dict[str, Any] = deliverable(message)
+    try:
+        delivery = await post_cards(
+            web_client(settings),
+            args.channel,
+            payload.get("blocks", []),
+            payload["text"],
+            scheduled_by=None,
+        )
+    except DeliveryError as exc:
+        return _fail(user_text(exc, doing="posting"), EXIT_FAILED)
+    except SlackClientError as exc:
+        return _fail(f"could not reach Slack ({type(exc).__name__}).", EXIT_FAILED)
+    print(f"Posted to {delivery.channel} (ts {delivery.ts}).", file=sys.stderr)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.logs import configure_logging
+    from bot.runtime import serve
+
+    settings = load_settings()
+    settings.require("slack_bot_token")
+    if settings.socket_mode:
+        settings.require("slack_app_token")
+    else:
+        settings.require("slack_signing_secret")
+    configure_logging(settings)
+    port = args.port if args.port is not None else settings.port
+    asyncio.run(serve(settings, host=args.host, port=port))
+    return 0
