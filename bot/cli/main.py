@@ -1,8 +1,9 @@
 """``engine-bot``: the report in a terminal, a one-off post to Slack, or the Slack bot itself.
 
 - ``engine-bot report ENGINE [--source sample|hubspot] [--pipeline X] [--format text|json|blocks]
-  [--now ISO]``
-- ``engine-bot post ENGINE --channel C [--pipeline X] [--source ...]`` (for cron or a Kubernetes CronJob)
+  [--now ISO] [--chart DIR]`` (``--chart``: also write the card's charts as PNGs into DIR)
+- ``engine-bot post ENGINE --channel C [--pipeline X] [--source ...] [--charts]`` (for cron or a
+  Kubernetes CronJob; ``--charts`` attaches the card's charts in its thread)
 - ``engine-bot serve [--port 3000] [--host 0.0.0.0]`` (Socket Mode when ``SLACK_APP_TOKEN`` is set)
 
 ``engine-bot report all`` works with no environment at all (the built-in sample portal): it is the
@@ -18,7 +19,8 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from slack_sdk.errors import SlackClientError
@@ -33,9 +35,12 @@ from bot.runtime.sources import SourceName, build_source
 from bot.schedules import post_cards
 from bot.settings import Settings, load_settings
 from bot.slack.web import web_client
-from bot.storage import Storage
+from bot.storage import DEFAULT_DB_FILENAME, Storage
 from bot.storage.history import ReportHistory
-from engines import EngineError, to_utc
+from engines import EngineError, EngineName, to_utc
+
+if TYPE_CHECKING:  # bot.charts imports matplotlib: only commands that draw load it
+    from bot.charts import Chart, ScorePoint
 
 __all__ = ["main"]
 
@@ -60,10 +65,20 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("text", "json", "blocks"), default="text")
     report.add_argument("--now", help="analyse as of this ISO-8601 moment (default: now)")
     report.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    report.add_argument(
+        "--chart",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="also write the card's charts as PNGs into DIR",
+    )
 
     post = commands.add_parser("post", help="post one card to a Slack channel (for cron jobs)")
     post.add_argument("engine", type=str.lower, choices=engines)
     post.add_argument("--channel", required=True, help="channel id (C…) or #name")
+    post.add_argument(
+        "--charts", action="store_true", help="attach the card's charts (needs the files:write scope)"
+    )
     _source_options(post)
 
     serve = commands.add_parser("serve", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN is set)")
@@ -150,7 +165,65 @@ def _report(args: argparse.Namespace) -> int:
         print(f"Preview in Block Kit Builder: {BUILDER_URL}{quote(builder, safe='')}", file=sys.stderr)
     else:
         print(render_text(bundle.reports, bundle.trends, colour=_colour(args.color)), end="")
+    if args.chart is not None:
+        history = asyncio.run(_score_history(settings, bundle, recorded=False))
+        _write_charts(args.chart, _charts(bundle, history, settings))
     return 0
+
+
+def _has_history(settings: Settings) -> bool:
+    """A report database exists (``report`` reads history but never creates a database)."""
+    return settings.database_url is not None or (settings.data_dir / DEFAULT_DB_FILENAME).is_file()
+
+
+async def _score_history(
+    settings: Settings, bundle: ReportBundle, *, recorded: bool, storage: Storage | None = None
+) -> dict[EngineName, list[ScorePoint]]:
+    """Per report, the scores of its engine's last reports ending with its own: from the history when
+    there is one (``recorded``: the bundle's reports are already in it)."""
+    from bot.charts import ScorePoint
+    from bot.charts.history import LAST_REPORTS
+
+    points: dict[EngineName, list[ScorePoint]] = {}
+    opened = None
+    if storage is None and _has_history(settings):
+        storage = opened = await asyncio.to_thread(Storage.open, settings)
+    try:
+        for report in bundle.reports:
+            past = []
+            if storage is not None:
+                kept = await storage.reports.history(report.engine, report.pipeline, limit=LAST_REPORTS)
+                past = [ScorePoint(s.recorded_at, s.score) for s in kept]
+            if not recorded:
+                past = [*past[-(LAST_REPORTS - 1) :], ScorePoint(report.as_of, report.score)]
+            points[report.engine] = past
+    finally:
+        if opened is not None:
+            opened.close()
+    return points
+
+
+def _charts(
+    bundle: ReportBundle, history: dict[EngineName, list[ScorePoint]], settings: Settings
+) -> list[Chart]:
+    from bot.charts import engine_charts, stage_labels
+
+    labels = stage_labels(bundle.snapshot.pipelines)
+    return [
+        chart
+        for report in bundle.reports
+        for chart in engine_charts(
+            report, labels=labels, history=history.get(report.engine, ()), config=settings.analysis
+        )
+    ]
+
+
+def _write_charts(directory: Path, charts: Sequence[Chart]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for chart in charts:
+        path = directory / chart.filename
+        path.write_bytes(chart.png)
+        print(f"Wrote {path}: {chart.alt_text}", file=sys.stderr)
 
 
 def _colour(choice: str) -> bool:
@@ -173,13 +246,17 @@ async def _post_async(settings: Settings, args: argparse.Namespace, bar: Progres
     storage = await asyncio.to_thread(Storage.open, settings)
     try:
         bundle = await _run(settings, args, None, bar, history=storage.reports)
+        history = (
+            await _score_history(settings, bundle, recorded=True, storage=storage) if args.charts else {}
+        )
     finally:
         storage.close()
     message = card_message(bundle.reports, bundle.trends)
     payload: dict[str, Any] = deliverable(message)
+    client = web_client(settings)
     try:
         delivery = await post_cards(
-            web_client(settings),
+            client,
             args.channel,
             payload.get("blocks", []),
             payload["text"],
@@ -190,6 +267,22 @@ async def _post_async(settings: Settings, args: argparse.Namespace, bar: Progres
     except SlackClientError as exc:
         return _fail(f"could not reach Slack ({type(exc).__name__}).", EXIT_FAILED)
     print(f"Posted to {delivery.channel} (ts {delivery.ts}).", file=sys.stderr)
+    if args.charts:
+        from bot.charts.upload import PictureNotices, attach_charts, pictures_hint
+
+        result = await attach_charts(
+            client,
+            _charts(bundle, history, settings),
+            channel=delivery.channel,
+            ts=delivery.ts,
+            blocks=payload.get("blocks", []),
+            text=payload["text"],
+            notices=PictureNotices(),
+        )
+        if result.refused is not None:
+            print(f"engine-bot: charts not attached: {pictures_hint(result.refused)}", file=sys.stderr)
+        else:
+            print(f"Attached {len(result.file_ids)} charts in the card's thread.", file=sys.stderr)
     return 0
 
 
