@@ -34,15 +34,10 @@ def main() -> int:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    from bot.charts import (
-        Chart,
-        ScorePoint,
-        conversion_chart,
-        score_chart,
-        stage_labels,
-        stage_time_chart,
-        waterfall_chart,
-    )
+    from bot.charts.chart import Chart, ScorePoint, stage_labels
+    from bot.charts.history import score_chart
+    from bot.charts.stages import conversion_chart, stage_time_chart
+    from bot.charts.waterfall import waterfall_chart
 
     imported = time.perf_counter() - start
     from engines import EngineName, analyze

@@ -40,7 +40,7 @@ from bot.storage.history import ReportHistory
 from engines import EngineError, EngineName, to_utc
 
 if TYPE_CHECKING:  # bot.charts imports matplotlib: only commands that draw load it
-    from bot.charts import Chart, ScorePoint
+    from bot.charts.chart import Chart, ScorePoint
 
 __all__ = ["main"]
 
@@ -181,7 +181,7 @@ async def _score_history(
 ) -> dict[EngineName, list[ScorePoint]]:
     """Per report, the scores of its engine's last reports ending with its own: from the history when
     there is one (``recorded``: the bundle's reports are already in it)."""
-    from bot.charts import ScorePoint
+    from bot.charts.chart import ScorePoint
     from bot.charts.history import LAST_REPORTS
 
     points: dict[EngineName, list[ScorePoint]] = {}
@@ -206,7 +206,8 @@ async def _score_history(
 def _charts(
     bundle: ReportBundle, history: dict[EngineName, list[ScorePoint]], settings: Settings
 ) -> list[Chart]:
-    from bot.charts import engine_charts, stage_labels
+    from bot.charts.cards import engine_charts
+    from bot.charts.chart import stage_labels
 
     labels = stage_labels(bundle.snapshot.pipelines)
     return [

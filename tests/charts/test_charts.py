@@ -10,17 +10,11 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from bot.charts import (
-    Chart,
-    ScorePoint,
-    conversion_chart,
-    engine_charts,
-    score_chart,
-    stage_labels,
-    stage_time_chart,
-    waterfall_chart,
-)
-from bot.charts.chart import ALT_TEXT_MAX
+from bot.charts.cards import engine_charts
+from bot.charts.chart import ALT_TEXT_MAX, Chart, ScorePoint, stage_labels
+from bot.charts.history import score_chart
+from bot.charts.stages import conversion_chart, stage_time_chart
+from bot.charts.waterfall import waterfall_chart
 from engines import EngineName, EngineReport, Metric, analyze
 from engines.changes import DealState, DealTimeline, cents, compute_changes
 from engines.sample import generate_portal

@@ -14,7 +14,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.charts import Chart, stage_time_chart
+from bot.charts.chart import Chart
+from bot.charts.stages import stage_time_chart
 from bot.charts.upload import PictureNotices, UploadRefused, attach_charts, image_block, upload_charts
 from bot.settings import Settings
 from bot.slack.web import web_client
