@@ -33,6 +33,7 @@ __all__ = [
     "Signal",
     "SignalType",
     "Stage",
+    "hubspot_order",
 ]
 
 
@@ -63,6 +64,12 @@ class Stage(_Model):
         return self.is_closed and not self.is_won
 
 
+def hubspot_order(item: Stage | Pipeline) -> tuple[int, str, str, str]:
+    """HubSpot's display order: ``display_order``, then alphabetically by label (case-insensitive)
+    for equal values; the exact label and the id only make the order total."""
+    return (item.display_order, item.label.casefold(), item.label, item.id)
+
+
 class Pipeline(_Model):
     id: str
     label: str
@@ -72,7 +79,8 @@ class Pipeline(_Model):
 
     @property
     def ordered_stages(self) -> tuple[Stage, ...]:
-        return tuple(sorted(self.stages, key=lambda s: (s.display_order, s.id)))
+        """Stages as HubSpot lists them: by ``display_order``, ties alphabetically by label."""
+        return tuple(sorted(self.stages, key=hubspot_order))
 
     @property
     def open_stages(self) -> tuple[Stage, ...]:

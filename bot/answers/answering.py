@@ -31,7 +31,8 @@ from bot.answers.service import ReportService
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
 from bot.blocks.mrkdwn import escape
 from bot.errors import user_text
-from bot.slack import EventDeduper, MemoryEventDeduper, OwnerDirectory
+from bot.slack import MENTION_MEMORY, EventDeduper, MemoryEventDeduper, OwnerDirectory
+from bot.slack.text import SlackText
 from engines import PortalSnapshot, Progress
 
 __all__ = [
@@ -196,6 +197,8 @@ class BotDeps:
     service: ReportService
     progress_after: float = 4.0
     seen_events: EventDeduper = field(default_factory=MemoryEventDeduper)
+    # Mentions answered, by message (channel:ts): an edited message re-sends its mention.
+    seen_mentions: EventDeduper = field(default_factory=lambda: MemoryEventDeduper(ttl=MENTION_MEMORY))
     subcommands: dict[str, Subcommand] = field(default_factory=dict)
     # HubSpot owners <-> Slack users (deal card, drill-downs, App Home); None: owners shown by name.
     owners: OwnerDirectory | None = None
@@ -209,7 +212,8 @@ class BotDeps:
         command, in :mod:`bot.listeners.commands.engine`)."""
         self.subcommands[subcommand.name.casefold()] = subcommand
 
-    def parse(self, text: str | None) -> Request:
+    def parse(self, text: SlackText | str | None) -> Request:
+        """What ``text`` (Slack's, see :func:`bot.slack.text.parse`) asks for."""
         return parse_request(text, self.subcommands.keys())
 
     def help(self, unknown: str | None = None) -> SlackMessage:

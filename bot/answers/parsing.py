@@ -4,14 +4,18 @@ Parsing is separate from the listeners so the slash command and mentions underst
 same words, and so new subcommands (``schedule ...``, ``deal ...``) can be added by name without
 touching this grammar. Nothing here raises: anything not understood becomes a :class:`HelpRequest`
 carrying the word that was not understood.
+
+The text is Slack's (entity-escaped, with ``<@U…>`` tokens); :func:`bot.slack.text.parse` turns it
+into what the person typed before any word is read, so a pipeline called ``Renewals & Expansion``
+is looked up as such, and subcommands get their ``args`` as typed (never escaped, never twice).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from bot.slack.text import SlackText, parse
 from engines import EngineName
 
 __all__ = ["HelpRequest", "ReportRequest", "Request", "SubcommandRequest", "parse_request"]
@@ -19,7 +23,6 @@ __all__ = ["HelpRequest", "ReportRequest", "Request", "SubcommandRequest", "pars
 ENGINE_WORDS = frozenset({*(e.value for e in EngineName), "all"})
 _HELP_WORDS = frozenset({"help", "?", "-h", "--help", "usage"})
 _PRIVATE = "private"
-_LEADING_MENTIONS = re.compile(r"^(\s*<@[A-Z0-9]+(\|[^>]*)?>)+", re.IGNORECASE)
 _MAX_TEXT = 4000
 
 
@@ -57,14 +60,15 @@ class SubcommandRequest:
 Request = ReportRequest | HelpRequest | SubcommandRequest
 
 
-def parse_request(text: str | None, subcommands: Collection[str] = ()) -> Request:
+def parse_request(text: SlackText | str | None, subcommands: Collection[str] = ()) -> Request:
     """Parse ``/engine`` or mention text. ``subcommands`` are the extra first words to accept.
 
+    ``text`` is Slack's text, parsed (:class:`SlackText`) or as Slack sent it (``str``, parsed here).
     Grammar: ``[engine|all|help|<subcommand>] [for] [pipeline words...]``, with ``private`` allowed
     anywhere. A mention's leading ``<@U123>`` is ignored.
     """
-    raw = _LEADING_MENTIONS.sub("", (text or "")[:_MAX_TEXT])
-    words = raw.split()
+    parsed = text if isinstance(text, SlackText) else parse((text or "")[:_MAX_TEXT])
+    words = parsed.without_leading_mentions().text[:_MAX_TEXT].split()
     private = any(w.casefold() == _PRIVATE for w in words)
     words = [w for w in words if w.casefold() != _PRIVATE]
     if not words:

@@ -43,12 +43,13 @@ def build_deps(
     *,
     history: ReportHistory | None = None,
     seen_events: EventDeduper | None = None,
+    seen_mentions: EventDeduper | None = None,
 ) -> BotDeps:
     """The listeners' shared parts: the report service over the configured source, the owner
     directory (when there is a bot token), and friends.
 
-    ``history`` (report storage) adds trend lines; ``seen_events`` replaces the in-memory event
-    dedup with a shared store (several replicas).
+    ``history`` (report storage) adds trend lines; ``seen_events`` and ``seen_mentions`` replace the
+    in-memory event dedup and answered-mentions memory with shared stores (several replicas).
     """
     settings.require_for_source()
     service = ReportService(build_source(settings), history=history, config=settings.analysis)
@@ -60,4 +61,6 @@ def build_deps(
     )
     if seen_events is not None:
         deps.seen_events = seen_events
+    if seen_mentions is not None:
+        deps.seen_mentions = seen_mentions
     return deps

@@ -40,7 +40,7 @@ from bot.runtime.socket_mode import connect_socket_mode
 from bot.schedules import Scheduling
 from bot.settings import Settings
 from bot.slack import web_client
-from bot.storage import DatabaseEventDeduper, DatabaseReplayStore, Storage
+from bot.storage import DatabaseEventDeduper, DatabaseMentionDeduper, DatabaseReplayStore, Storage
 from engines import utc_now
 
 __all__ = ["RunningBot", "running_bot", "serve"]
@@ -80,8 +80,12 @@ async def running_bot(
     scheduling: Scheduling | None = None
     try:
         shared = settings.database_url is not None
-        seen_events = DatabaseEventDeduper(storage.database) if shared else None
-        deps = build_deps(settings, history=storage.reports, seen_events=seen_events)
+        deps = build_deps(
+            settings,
+            history=storage.reports,
+            seen_events=DatabaseEventDeduper(storage.database) if shared else None,
+            seen_mentions=DatabaseMentionDeduper(storage.database) if shared else None,
+        )
         client = web_client(settings)
         scheduling = Scheduling(
             settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval

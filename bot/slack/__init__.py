@@ -5,17 +5,21 @@ reports, cards or settings.
 - :mod:`~bot.slack.errors`: the one error-code reader, the "blocks refused" codes, advice per code,
   and the send-with-text-fallback helper.
 - :mod:`~bot.slack.owners`: HubSpot owners <-> Slack users by e-mail, cached.
-- :mod:`~bot.slack.dedupe`: event retries and replayed requests, remembered so each is answered once.
+- :mod:`~bot.slack.dedupe`: event retries, replayed requests and mentioning messages (an edit re-sends
+  the mention), remembered so each is answered once.
+- :mod:`~bot.slack.text`: Slack's text markup in, what the person typed out: parsed once, at the edge.
 """
 
 from __future__ import annotations
 
 from bot.slack.dedupe import (
+    MENTION_MEMORY,
     REPLAY_WINDOW,
     EventDeduper,
     MemoryEventDeduper,
     MemoryReplayStore,
     ReplayStore,
+    mention_key,
 )
 from bot.slack.errors import (
     BLOCKS_REFUSED,
@@ -37,6 +41,7 @@ from bot.slack.web import (
 
 __all__ = [
     "BLOCKS_REFUSED",
+    "MENTION_MEMORY",
     "REPLAY_WINDOW",
     "EventDeduper",
     "MemoryEventDeduper",
@@ -45,6 +50,7 @@ __all__ = [
     "ReplayStore",
     "SlackApiSettings",
     "close_response_url_session",
+    "mention_key",
     "open_response_url_session",
     "redacted_url",
     "retry_handlers",

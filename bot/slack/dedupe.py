@@ -1,6 +1,6 @@
-"""Remembering what Slack already sent, so neither a retry nor a replay produces a second answer.
+"""Remembering what Slack already sent, so neither a retry, a replay nor an edit produces a second answer.
 
-Two stores, one idea (claim a key once; bounded in size and time):
+Three stores, one idea (claim a key once; bounded in size and time):
 
 - :class:`EventDeduper`, by ``event_id``: Slack re-sends an event (with ``x-slack-retry-num``) when
   it did not see a 2xx in time, and Bolt's HTTP mode does not deduplicate. Every event has a
@@ -10,11 +10,14 @@ Two stores, one idea (claim a key once; bounded in size and time):
   a captured slash command could be replayed into a second card. :mod:`bot.runtime.http` claims each
   validly signed request's pair before Bolt sees it and answers a repeat with 401. Slack's own
   retries are signed afresh (new timestamp), so they pass and are deduplicated by ``event_id``.
+- A second :class:`EventDeduper`, by message (:func:`mention_key`, ``channel:ts``): editing a message
+  that mentions the bot makes Slack send ``app_mention`` again with a *new* ``event_id``; claiming the
+  message keeps it to one answer (``BotDeps.seen_mentions``, kept :data:`MENTION_MEMORY`).
 
 The memory stores serve one process. Replicas behind a load balancer each see only part of the
-traffic, so they need shared stores implementing these protocols: ``build_deps(seen_events=...)``
-and ``bot.runtime.http.http_app(..., replay_store=...)``. :mod:`bot.storage.seen` implements both on the
-database, and ``engine-bot serve`` uses them whenever ``DATABASE_URL`` is set.
+traffic, so they need shared stores implementing these protocols: ``build_deps(seen_events=...,
+seen_mentions=...)`` and ``bot.runtime.http.http_app(..., replay_store=...)``. :mod:`bot.storage.seen`
+implements them on the database, and ``engine-bot serve`` uses them whenever ``DATABASE_URL`` is set.
 """
 
 from __future__ import annotations
@@ -25,15 +28,25 @@ from collections.abc import Callable
 from typing import Protocol
 
 __all__ = [
+    "MENTION_MEMORY",
     "REPLAY_WINDOW",
     "EventDeduper",
     "MemoryEventDeduper",
     "MemoryReplayStore",
     "ReplayStore",
+    "mention_key",
 ]
 
 # Bolt rejects a timestamp more than 5 minutes away from now, in either direction.
 REPLAY_WINDOW = 300.0
+# How long a mention stays answered, by message (see mention_key): edits come minutes, not days, later.
+MENTION_MEMORY = 86_400.0
+
+
+def mention_key(channel: str, message_ts: str) -> str:
+    """The message a mention is in: Slack re-sends ``app_mention`` when it is edited, with a new
+    ``event_id`` but the same ``channel`` and ``ts``, so this (not the event id) keeps it to one answer."""
+    return f"{channel}:{message_ts}"
 
 
 class EventDeduper(Protocol):

@@ -8,6 +8,7 @@ Start-up (``Storage.open(settings)`` does all of this)::
     reports = ReportStore(db)        # a bot.storage.history.ReportHistory: record(report) -> Trend | None
     schedules = ScheduleStore(db)    # schedules + firing claims for bot.schedules
     DatabaseEventDeduper(db), DatabaseReplayStore(db)   # Slack retries/replays, shared by replicas
+    DatabaseMentionDeduper(db)       # one answer per mentioning message (edits re-send it)
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from bot.storage.database import DEFAULT_DB_FILENAME, Database, resolve_url
 from bot.storage.history import ReportHistory, Trend
 from bot.storage.reports import ReportSnapshot, ReportStore, ScoreChange, scalar_metrics, trend_between
 from bot.storage.schedules import Firing, FiringStatus, Schedule, ScheduleOrigin, ScheduleStore
-from bot.storage.seen import DatabaseEventDeduper, DatabaseReplayStore
+from bot.storage.seen import DatabaseEventDeduper, DatabaseMentionDeduper, DatabaseReplayStore
 from bot.storage.stores import Storage
 
 __all__ = [
     "DEFAULT_DB_FILENAME",
     "Database",
     "DatabaseEventDeduper",
+    "DatabaseMentionDeduper",
     "DatabaseReplayStore",
     "Firing",
     "FiringStatus",

@@ -41,12 +41,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.slack.dedupe import REPLAY_WINDOW, MemoryEventDeduper
+from bot.slack.dedupe import MENTION_MEMORY, REPLAY_WINDOW, MemoryEventDeduper
 from bot.storage.database import Database
 from bot.storage.tables import SeenKeyRow
 from engines import utc_now
 
-__all__ = ["DatabaseEventDeduper", "DatabaseReplayStore", "SeenKeys", "seen_key"]
+__all__ = ["DatabaseEventDeduper", "DatabaseMentionDeduper", "DatabaseReplayStore", "SeenKeys", "seen_key"]
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,25 @@ class DatabaseEventDeduper(_DatabaseStore):
 
     async def first_delivery(self, event_id: str) -> bool:
         return await self._claims.claim(seen_key(event_id))
+
+
+class DatabaseMentionDeduper(_DatabaseStore):
+    """Mentions answered, one key per message (``channel:ts``), shared through the database
+    (``BotDeps.seen_mentions``).
+
+    Editing a message that mentions the bot makes Slack send ``app_mention`` again with a new
+    ``event_id`` (so the event dedupe lets it through) but the message's own ``ts``: claiming the
+    message (:func:`bot.slack.dedupe.mention_key`) keeps it to one answer, whichever replica each delivery
+    reaches. Keys are held ``ttl`` seconds (default :data:`~bot.slack.dedupe.MENTION_MEMORY`, a day); fails
+    open like the event dedupe (see the module docstring).
+    """
+
+    KIND = "mention"
+    TTL = MENTION_MEMORY
+    MAX_LOCAL = 50_000
+
+    async def first_delivery(self, key: str) -> bool:
+        return await self._claims.claim(seen_key(key))
 
 
 class DatabaseReplayStore(_DatabaseStore):

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engines.errors import HubSpotResponseError
-from engines.models import Deal, Owner, Pipeline, PortalInfo, Stage
+from engines.models import Deal, Owner, Pipeline, PortalInfo, Stage, hubspot_order
 
 __all__ = [
     "BASE_DEAL_PROPERTIES",
@@ -121,6 +121,7 @@ class RawSearchPage(_Raw):
 
 
 RawT = TypeVar("RawT", bound=_Raw)
+ItemT = TypeVar("ItemT", Stage, Pipeline)
 
 
 def validate(model: type[RawT], data: Mapping[str, Any], endpoint: str) -> RawT:
@@ -179,14 +180,17 @@ def _text(value: str | None) -> str | None:
 
 
 def parse_pipelines(body: Mapping[str, Any], endpoint: str) -> tuple[Pipeline, ...]:
+    """Pipelines and their stages in the order HubSpot shows them: by ``displayOrder``, and
+    alphabetically by label where several share one (HubSpot's documented rule for pipelines, which
+    its board applies to stages too). Funnels, conversion pairs and pick lists follow this order."""
     raw = validate(RawPipelines, body, endpoint)
-    return tuple(
+    pipelines = (
         Pipeline(
             id=p.id,
             label=p.label or p.id,
             display_order=p.displayOrder,
             archived=p.archived,
-            stages=tuple(
+            stages=_in_hubspot_order(
                 Stage(
                     id=s.id,
                     label=s.label or s.id,
@@ -200,6 +204,11 @@ def parse_pipelines(body: Mapping[str, Any], endpoint: str) -> tuple[Pipeline, .
         )
         for p in raw.results
     )
+    return _in_hubspot_order(pipelines)
+
+
+def _in_hubspot_order(items: Iterable[ItemT]) -> tuple[ItemT, ...]:
+    return tuple(sorted(items, key=hubspot_order))
 
 
 def parse_owners(body: Mapping[str, Any], endpoint: str) -> tuple[list[Owner], str | None]:

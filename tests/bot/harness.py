@@ -48,6 +48,12 @@ def make_settings(slack: FakeSlack, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+def message_ts(event_id: str) -> str:
+    """A message ``ts`` (``1764000000.xxxxxx``) that is the same for the same event id."""
+    digits = int(hashlib.sha256(event_id.encode()).hexdigest(), 16) % 1_000_000
+    return f"1764000000.{digits:06d}"
+
+
 def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
     base = f"v0:{timestamp}:{body}".encode()
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
@@ -181,9 +187,12 @@ class BotHarness:
         *,
         event_id: str,
         channel: str = "C0SALES",
-        ts: str = "1764000000.000100",
+        ts: str | None = None,
         **event: Any,
     ) -> str:
+        """An ``app_mention`` envelope. Without ``ts``, each event id is its own message (Slack's
+        retries of one event share it; another event with the same ``ts`` would be an edit of it)."""
+        ts = ts or message_ts(event_id)
         return json.dumps(
             {
                 "token": "legacy-verification-token",

@@ -9,7 +9,7 @@ from typing import Any
 from bot.storage.history import Trend
 from engines import EngineReport, PortalSnapshot, SampleSource
 from tests.bot.conftest import NOW
-from tests.bot.harness import BotHarness
+from tests.bot.harness import BotHarness, message_ts
 from tests.fakes.slack import FakeSlack
 
 
@@ -110,12 +110,14 @@ async def test_no_match_and_no_query_say_what_to_try(slack: FakeSlack) -> None:
         )
         none = slack.responses(key)[0].payload
         assert _block(none, "deal_none")["text"]["text"].startswith("No open or closed deal matches")
-        assert "&lt;!here&gt;" in none["blocks"][0]["text"]["text"]
+        # Slack's <!here> reads as typed, "@here", and never goes back as a ping.
+        assert "“@here zzz-no-such-deal”" in none["blocks"][0]["text"]["text"]
+        assert "<!here>" not in json.dumps(none)
         empty = slack.responses(empty_key)[0].payload
         assert empty["response_type"] == "ephemeral"
         assert "Which deal?" in empty["text"]
         in_thread = slack.calls_to("chat.postMessage")[0].payload
-        assert in_thread["thread_ts"] == "1764000000.000100"
+        assert in_thread["thread_ts"] == message_ts("EvDeal2")
         assert "deal_none" in json.dumps(in_thread)
         help_ack, _ = await bot.command("help")
         assert "/engine deal Acme renewal" in json.dumps(help_ack.json())

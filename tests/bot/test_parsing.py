@@ -28,12 +28,19 @@ from engines import EngineName
         ("private", HelpRequest(private=True)),
         ("<@U0BOT>", HelpRequest()),
         ("grwoth", HelpRequest("grwoth")),
-        ("<!channel> growth", HelpRequest("<!channel>")),
+        ("<!channel> growth", HelpRequest("@channel")),  # Slack's token, read as typed
+        ("growth Renewals &amp; Expansion", ReportRequest("growth", "Renewals & Expansion")),
+        ("growth &lt;EMEA&gt; &amp;amp; co", ReportRequest("growth", "<EMEA> &amp; co")),
         ("schedule growth weekly", HelpRequest("schedule")),
     ],
 )
 def test_parse(text: str | None, expected: object) -> None:
     assert parse_request(text) == expected
+
+
+def test_subcommand_args_are_what_was_typed() -> None:
+    parsed = parse_request("<@U0BOT|valuebot> deal Smith &amp; Partners &lt;EU&gt;", ["deal"])
+    assert parsed == SubcommandRequest("deal", "Smith & Partners <EU>")
 
 
 def test_registered_subcommands_take_the_rest_of_the_text() -> None:

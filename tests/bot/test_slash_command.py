@@ -130,7 +130,8 @@ async def test_unknown_pipeline_is_a_clear_private_error(slack: FakeSlack) -> No
         await slack.wait_for(lambda s: len(s.responses(key)) >= 1)
         (reply,) = slack.responses(key)
         assert reply.payload["response_type"] == "ephemeral"
-        assert "No pipeline called '&lt;!channel&gt; &amp; &lt;@U999&gt;'" in reply.payload["text"]
+        # Slack's tokens read as typed ("@channel", "@U999"); the rest is escaped once.
+        assert "No pipeline called '@channel &amp; @U999'" in reply.payload["text"]
         assert "Sales Pipeline" in reply.payload["text"]
         assert_valid_payload(reply.payload)
 

@@ -39,7 +39,7 @@ async def test_subcommand_from_slash_command_and_mention(slack: FakeSlack) -> No
         await slack.wait_for(lambda s: len(s.responses(key)) >= 1)
         reply = slack.responses(key)[0].payload
         assert reply["response_type"] == "ephemeral"
-        assert reply["text"] == "echo &lt;!channel&gt; &amp; co for U0ASKER"
+        assert reply["text"] == "echo @channel &amp; co for U0ASKER"  # args as typed, escaped once
 
         await bot.mention("echo thread", event_id="EvSub1", ts="1764000000.000500")
         await slack.wait_for(lambda s: len(s.calls_to("chat.postMessage")) >= 1)
@@ -55,7 +55,7 @@ async def test_subcommand_from_slash_command_and_mention(slack: FakeSlack) -> No
         assert "/engine echo hello" in json.dumps(help_ack.json())
 
     first = echo.seen[0]
-    assert first.args == "<!channel> & co"
+    assert first.args == "@channel & co"  # as typed: the <!channel> token reads "@channel"
     assert first.private is True
     assert (first.user_id, first.channel_id, first.team_id) == ("U0ASKER", "C0SALES", slack.team_id)
     assert isinstance(first.client, AsyncWebClient)

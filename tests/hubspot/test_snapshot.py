@@ -190,10 +190,13 @@ async def test_missing_owner_scope_fails_naming_the_scopes(portal: PortalSnapsho
 
 
 async def test_proactive_pacing_keeps_hubspot_from_answering_429() -> None:
-    """HubSpot's search limit, scaled up 4x on both sides so the test takes ~1.5 s instead of ~6."""
+    """HubSpot's search limit, scaled up 4x on both sides so the test takes ~1.5 s instead of ~6.
+
+    The client keeps its production margin (50 ms a window): a request that reaches the fake a few
+    milliseconds late on a busy machine must not turn into a 429 the real pacing would have avoided."""
     portal = make_portal(open_deals=5_000, closed_recent=0, closed_old=0)
     async with FakeHubSpot(portal, search_per_second=20) as fake:
-        async with _source(fake, limits=RateLimits(search_per_second=20, margin=0.02)) as source:
+        async with _source(fake, limits=RateLimits(search_per_second=20)) as source:
             snap = await source.snapshot()
             stats = source.stats
         statuses = [c.status for c in fake.calls_to(SEARCH)]

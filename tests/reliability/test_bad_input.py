@@ -23,7 +23,7 @@ import pytest
 
 from engines import PortalSnapshot, SampleSource
 from engines.hubspot import HubSpotSource
-from tests.bot.harness import BotHarness
+from tests.bot.harness import BotHarness, message_ts
 from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.slack import FakeSlack
 from tests.reliability.conftest import NOW
@@ -87,7 +87,7 @@ async def test_typed_mention_gets_a_well_formed_thread_reply_and_injects_nothing
         await slack.wait_for(lambda s: len(s.messages_sent()) >= 1, timeout=10)
         await asyncio.sleep(0.1)
     (reply,) = slack.messages_sent()
-    assert reply.payload["thread_ts"] == "1764000000.000100"
+    assert reply.payload["thread_ts"] == message_ts("EvBad" + str(abs(hash(text))))
     assert scan(slack_payloads(slack)) == []
     assert slack.problems == []
 

@@ -25,6 +25,7 @@ from bot.answers import (
 )
 from bot.answers.deal import DEAL_SUBCOMMAND
 from bot.blocks import deliverable
+from bot.slack.text import parse
 
 __all__ = ["COMMAND", "handle_engine_command", "subcommands"]
 
@@ -45,7 +46,7 @@ def subcommands(deps: BotDeps) -> list[Subcommand]:
 async def handle_engine_command(
     ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, deps: BotDeps
 ) -> None:
-    request = deps.parse(command.get("text"))
+    request = deps.parse(parse(command.get("text")))
     if isinstance(request, HelpRequest):
         await ack(response_type="ephemeral", **deliverable(deps.help(request.unknown)))
         return
