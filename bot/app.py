@@ -14,7 +14,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import BotDeps
 from bot.listeners import register_listeners
-from bot.listeners.unhandled import handle_errors
 from bot.settings import Settings
 from bot.slack import web_client
 
@@ -42,9 +41,9 @@ def build_app(settings: Settings, deps: BotDeps, *, client: AsyncWebClient | Non
         signing_secret=secret,
         logger=bolt_logger,
         name="value-engine-bot",
-        # Unmatched requests reach handle_errors: 200 where Slack would count Bolt's 404 as a failure.
+        # Unmatched requests reach the error handler register_listeners sets (listeners/unhandled.py):
+        # 200 where Slack would count Bolt's 404 as a failure.
         raise_error_for_unhandled_request=True,
     )
-    app.error(handle_errors)
     register_listeners(app, deps)
     return app

@@ -52,6 +52,14 @@ class SnapshotSource(Protocol):
         """
         ...
 
+    def invalidate(self) -> None:
+        """Forget what is cached, so the next :meth:`snapshot` reads afresh (the card's Refresh)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop reads under way and release what the source holds; call once, at shutdown."""
+        ...
+
 
 class SampleSource:
     """The built-in sample portal: deterministic, no account needed. Generated once, then reused."""
@@ -85,3 +93,11 @@ class SampleSource:
         if progress is not None:
             progress(Progress("done", len(snap.deals), len(snap.deals)))
         return snap
+
+    def invalidate(self) -> None:
+        """Nothing to forget: the sample portal is generated once and never changes."""
+        return
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+        return

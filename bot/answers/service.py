@@ -98,9 +98,8 @@ class ReportService:
         clicks costs one read.
         """
         snapshot = await self.source.snapshot(pipeline, progress=progress)
-        clear = getattr(self.source, "clear_cache", None)
-        if refresh and callable(clear) and self._age(snapshot) > self.refresh_after:
-            clear()
+        if refresh and self._age(snapshot) > self.refresh_after:
+            self.source.invalidate()
             snapshot = await self.source.snapshot(pipeline, progress=progress)
         return snapshot
 

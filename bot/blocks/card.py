@@ -23,18 +23,16 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 
 from bot.blocks.drilldown import drilldown_open_button
 from bot.blocks.format import (
-    LABEL_EMOJI,
-    STATUS_EMOJI,
     count_text,
     engine_title,
     format_metric,
     format_money,
+    light,
     pipeline_text,
     reason_text,
     source_text,
@@ -42,6 +40,7 @@ from bot.blocks.format import (
     trend_text,
 )
 from bot.blocks.ids import ENGINE_REFRESH, ENGINE_SHOW_PREFIX, CardTarget, DrilldownRef
+from bot.blocks.kit import context, header, section
 from bot.blocks.message import MAX_BLOCKS, MAX_MESSAGE_CHARS, SlackMessage
 from bot.blocks.mrkdwn import clip, escape, format_date, link, plain
 from bot.storage.history import Trend
@@ -110,7 +109,7 @@ def _drilldown_button(
 def _full_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, Block]]:
     parts: list[tuple[int, Block]] = [
         (0, _header(report)),
-        (0, SectionBlock(text=MarkdownTextObject(text=_score_line(report, trend, purpose_limit=300)))),
+        (0, section(_score_line(report, trend, purpose_limit=300))),
     ]
     fields = _metric_fields(report, _FULL_METRICS)
     if fields:
@@ -118,7 +117,7 @@ def _full_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, Blo
     hidden = len(report.metrics) - len(fields)
     if hidden > 0:
         more = count_text(hidden, "more metric")
-        parts.append((5, _context(f"+{more}: `engine-bot report {report.engine.value}`")))
+        parts.append((5, context(f"+{more}: `engine-bot report {report.engine.value}`")))
     if report.signals:
         parts.append((0, DividerBlock()))
         parts.extend((2, block) for block in _signal_sections(report))
@@ -143,7 +142,7 @@ def _compact_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, 
     button = _drilldown_button(report, text="Show at-risk deals", suffix=report.engine.value)
     parts: list[tuple[int, Block]] = [
         (0, _header(report)),
-        (0, SectionBlock(text=MarkdownTextObject(text="\n".join(lines)), accessory=button)),
+        (0, section("\n".join(lines), accessory=button)),
     ]
     fields = _metric_fields(report, _COMPACT_METRICS)
     if fields:
@@ -155,16 +154,14 @@ def _compact_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, 
         summary.append(f"{at_risk} ({format_money(value, report.currency)})")
     else:
         summary.append("no at-risk deals")
-    parts.append((3, _context(" · ".join(summary))))
+    parts.append((3, context(" · ".join(summary))))
     return parts
 
 
 def _header(report: EngineReport) -> HeaderBlock:
-    emoji = LABEL_EMOJI.get(report.label, "⚪")
+    emoji = light(report.label).emoji
     score = f"{report.score}/100" if report.score is not None else "no score"
-    return HeaderBlock(
-        text=PlainTextObject(text=f"{emoji} {engine_title(report.engine)} · {score}", emoji=True)
-    )
+    return header(f"{emoji} {engine_title(report.engine)} · {score}", emoji=True)
 
 
 def _score_line(report: EngineReport, trend: Trend | None, *, purpose_limit: int) -> str:
@@ -182,7 +179,7 @@ def _score_line(report: EngineReport, trend: Trend | None, *, purpose_limit: int
 def _metric_fields(report: EngineReport, limit: int) -> list[MarkdownTextObject]:
     fields = []
     for metric in list(report.metrics.values())[:limit]:
-        marker = STATUS_EMOJI.get(metric.status, "⚪")
+        marker = light(metric.status).emoji
         text = f"*{escape(metric.label, 60)}*\n{marker} {escape(format_metric(metric), 80)}"
         fields.append(MarkdownTextObject(text=text))
     return fields
@@ -232,7 +229,7 @@ def _signal_sections(report: EngineReport) -> list[SectionBlock]:
         if index == len(kept) - 1 and more:
             text += f"\n{more}"
         button = _drilldown_button(report, signal, suffix=str(index))
-        sections.append(SectionBlock(text=MarkdownTextObject(text=text), accessory=button))
+        sections.append(section(text, accessory=button))
     return sections
 
 
@@ -263,11 +260,7 @@ def _at_risk_text(report: EngineReport) -> str:
 
 
 def _section(body: str, title: str, *, accessory: ButtonElement | None = None) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=f"{title}\n{body}"), accessory=accessory)
-
-
-def _context(mrkdwn: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn)])
+    return section(f"{title}\n{body}", accessory=accessory)
 
 
 def _warnings(warnings: Sequence[str]) -> ContextBlock:
@@ -286,7 +279,7 @@ def _footer(report: EngineReport) -> ContextBlock:
         f"source: {source_text(report.source)}",
         f"pipeline: {escape(pipeline_text(report), 60)}",
     ]
-    return _context(" · ".join(items))
+    return context(" · ".join(items))
 
 
 def _buttons(target: CardTarget, extra: Sequence[ButtonElement] = ()) -> list[Block]:

@@ -27,16 +27,14 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
-    HeaderBlock,
     LinkButtonElement,
     MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 
 from bot.blocks.format import format_money, source_text
 from bot.blocks.ids import DEAL_OPEN_HUBSPOT, DEAL_PICK
+from bot.blocks.kit import context, header, section
 from bot.blocks.message import MAX_BUTTON_VALUE, SlackMessage
 from bot.blocks.mrkdwn import (
     escape_within,
@@ -196,17 +194,10 @@ def deal_card(
     if not steps:
         steps = ["No risk flags or signals: keep the next meeting booked and the close date current."]
     blocks: list[Block] = [
-        HeaderBlock(
-            block_id="deal_header", text=PlainTextObject(text=plain(deal.name or f"Deal {deal.id}", 150))
-        ),
+        header(plain(deal.name or f"Deal {deal.id}", 150), block_id="deal_header"),
         SectionBlock(block_id="deal_facts", fields=[MarkdownTextObject(text=f) for f in facts]),
-        SectionBlock(
-            block_id="deal_risk", text=MarkdownTextObject(text=_status_text(deal, snapshot, row, time_zone))
-        ),
-        SectionBlock(
-            block_id="deal_next_steps",
-            text=MarkdownTextObject(text="*Suggested next steps*\n" + "\n".join(f"• {s}" for s in steps)),
-        ),
+        section(_status_text(deal, snapshot, row, time_zone), block_id="deal_risk"),
+        section("*Suggested next steps*\n" + "\n".join(f"• {s}" for s in steps), block_id="deal_next_steps"),
     ]
     # A button URL is not mrkdwn, so it is not escaped; it only has to be https and within 3,000.
     url = row.url if row.url and safe_url(row.url) and row.url.startswith("https://") else None
@@ -218,7 +209,7 @@ def deal_card(
             )
         )
     footer = f"As of {format_date(as_of, time_zone, time=True)} · source: {source_text(snapshot.source)}"
-    blocks.append(ContextBlock(block_id="deal_footer", elements=[MarkdownTextObject(text=footer)]))
+    blocks.append(context(footer, block_id="deal_footer"))
     text = fallback_text(
         f"Deal {plain(deal.name or deal.id, 150)}: {plain(stage_label, 60)}, "
         f"{format_money(deal.amount, currency[:8])}"
@@ -242,7 +233,7 @@ def deal_pick_list(
     intro = f"{len(shown)} deals match “{asked}”. Which one do you mean?"
     if more or len(matches) > MAX_MATCHES:
         intro += " (Showing the largest; type more of the name to narrow it down.)"
-    blocks: list[Block] = [SectionBlock(block_id="deal_matches_intro", text=MarkdownTextObject(text=intro))]
+    blocks: list[Block] = [section(intro, block_id="deal_matches_intro")]
     for index, deal in enumerate(shown):
         pipeline = snapshot.pipeline(deal.pipeline_id)
         stage = pipeline.stage(deal.stage_id) if pipeline is not None else None
@@ -256,11 +247,7 @@ def deal_pick_list(
         accessory = None
         if 0 < len(deal.id) <= MAX_BUTTON_VALUE:
             accessory = ButtonElement(text="Show", action_id=f"{DEAL_PICK}_{index}", value=deal.id)
-        blocks.append(
-            SectionBlock(
-                block_id=f"deal_match_{index}", text=MarkdownTextObject(text=line), accessory=accessory
-            )
-        )
+        blocks.append(section(line, block_id=f"deal_match_{index}", accessory=accessory))
     return SlackMessage(text=fallback_text(f"{len(shown)} deals match {asked_plain}"), blocks=blocks)
 
 
@@ -274,7 +261,7 @@ def deal_not_found(query: str) -> SlackMessage:
         )
     else:
         text = "Which deal? Try `deal Acme renewal` or `deal 1234567890` (the id from its HubSpot URL)."
-    block = SectionBlock(block_id="deal_none", text=MarkdownTextObject(text=text))
+    block = section(text, block_id="deal_none")
     return SlackMessage(
         text=fallback_text(f"No deal matches {plain(asked, 100)}" if asked else "Which deal?"),
         blocks=[block],

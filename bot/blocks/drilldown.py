@@ -28,11 +28,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
     PlainTextObject,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
@@ -46,6 +42,7 @@ from bot.blocks.ids import (
     DrilldownRef,
     signal_key,
 )
+from bot.blocks.kit import context, header, section
 from bot.blocks.message import SlackMessage
 from bot.blocks.mrkdwn import escape_within, fallback_text, plain
 from bot.blocks.rows import at_risk_rows, render_row, signal_rows
@@ -135,15 +132,10 @@ def drilldown_blocks(
     ``heading`` is plain text (it may hold a pipeline or signal name; plain text is never parsed for
     mentions or links) and is clipped to the header limit.
     """
-    blocks: list[Block] = [
-        HeaderBlock(block_id="drilldown_title", text=PlainTextObject(text=plain(heading, 150)))
-    ]
+    blocks: list[Block] = [header(plain(heading, 150), block_id="drilldown_title")]
     if page.total == 0:
         blocks.append(
-            SectionBlock(
-                block_id="drilldown_empty",
-                text=MarkdownTextObject(text="No deals to show: nothing is flagged here right now."),
-            )
+            section("No deals to show: nothing is flagged here right now.", block_id="drilldown_empty")
         )
         return blocks
     last = page.first_index + len(page.rows)
@@ -151,14 +143,10 @@ def drilldown_blocks(
         f"Deals {page.first_index + 1}–{last} of {page.total:,} · sorted by value at risk · "
         f"{escape_within(format_money(page.total_amount, currency[:8]), 40)} in all"
     )
-    blocks.append(ContextBlock(block_id="drilldown_summary", elements=[MarkdownTextObject(text=summary)]))
+    blocks.append(context(summary, block_id="drilldown_summary"))
     for offset, row in enumerate(page.rows):
         text = render_row(row, currency=currency, time_zone=time_zone, slack_ids=slack_ids)
-        blocks.append(
-            SectionBlock(
-                block_id=f"drilldown_row_{page.first_index + offset}", text=MarkdownTextObject(text=text)
-            )
-        )
+        blocks.append(section(text, block_id=f"drilldown_row_{page.first_index + offset}"))
     buttons: list[ButtonElement] = []
     if page.page > 0:
         buttons.append(
@@ -214,17 +202,10 @@ def drilldown_modal(
     slack_ids: Mapping[str, str] | None = None,
 ) -> View:
     """The page as a modal (title "At-risk deals" or "Deals in this signal", both <= 24)."""
-    title = _TITLE_SIGNAL if ref.signal else _TITLE_AT_RISK
-    return View(
-        type="modal",
-        callback_id=DRILLDOWN_MODAL,
-        title=PlainTextObject(text=title),
-        close=PlainTextObject(text="Close"),
-        private_metadata=ref.at_page(page.page).encode(),
-        blocks=drilldown_blocks(
-            page, ref=ref, heading=heading, currency=currency, time_zone=time_zone, slack_ids=slack_ids
-        ),
+    blocks = drilldown_blocks(
+        page, ref=ref, heading=heading, currency=currency, time_zone=time_zone, slack_ids=slack_ids
     )
+    return _modal(ref.at_page(page.page), blocks)
 
 
 def drilldown_message(
@@ -249,15 +230,20 @@ def drilldown_message(
     return {"response_type": "ephemeral", "replace_original": replace_original, **message.to_dict()}
 
 
-def _notice_modal(ref: DrilldownRef, block_id: str, mrkdwn: str) -> View:
+def _modal(ref: DrilldownRef, blocks: list[Block]) -> View:
+    """The drill-down modal showing ``blocks``; ``private_metadata`` is the page's ref."""
     return View(
         type="modal",
         callback_id=DRILLDOWN_MODAL,
         title=PlainTextObject(text=_TITLE_SIGNAL if ref.signal else _TITLE_AT_RISK),
         close=PlainTextObject(text="Close"),
         private_metadata=ref.encode(),
-        blocks=[SectionBlock(block_id=block_id, text=MarkdownTextObject(text=mrkdwn))],
+        blocks=blocks,
     )
+
+
+def _notice_modal(ref: DrilldownRef, block_id: str, mrkdwn: str) -> View:
+    return _modal(ref, [section(mrkdwn, block_id=block_id)])
 
 
 def drilldown_loading_modal(ref: DrilldownRef) -> View:

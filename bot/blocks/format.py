@@ -7,18 +7,19 @@ same words ("USD 1.2M", "31 %", "42 days", "Growth engine"). Dates are :func:`bo
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from bot.blocks.mrkdwn import format_date
 from bot.storage.history import Trend
 from engines import EngineName, EngineReport, HealthLabel, Metric, MetricStatus, RiskReason, Signal
 
 __all__ = [
-    "LABEL_EMOJI",
-    "STATUS_EMOJI",
+    "Light",
     "count_text",
     "engine_title",
     "format_metric",
     "format_money",
+    "light",
     "pipeline_text",
     "reason_text",
     "source_text",
@@ -26,18 +27,28 @@ __all__ = [
     "trend_text",
 ]
 
-LABEL_EMOJI = {
-    HealthLabel.HEALTHY: "🟢",
-    HealthLabel.WARNING: "🟡",
-    HealthLabel.CRITICAL: "🔴",
-    HealthLabel.INSUFFICIENT_DATA: "⚪",
+
+class Light(NamedTuple):
+    """How a health label or a metric status looks: on a card (emoji), in a terminal (colour, mark)."""
+
+    emoji: str
+    colour: str
+    mark: str
+
+
+_LIGHTS = {
+    "HEALTHY": Light("🟢", "green", "●"),
+    "WARNING": Light("🟡", "yellow", "▲"),
+    "CRITICAL": Light("🔴", "red", "✖"),
 }
-STATUS_EMOJI = {
-    MetricStatus.HEALTHY: "🟢",
-    MetricStatus.WARNING: "🟡",
-    MetricStatus.CRITICAL: "🔴",
-    MetricStatus.UNKNOWN: "⚪",
-}
+_NO_LIGHT = Light("⚪", "grey", "○")  # insufficient data, unknown
+
+
+def light(level: HealthLabel | MetricStatus) -> Light:
+    """The traffic light of an engine's label or a metric's status (the same three colours)."""
+    return _LIGHTS.get(level.name, _NO_LIGHT)
+
+
 _TITLES = {
     EngineName.GROWTH: "Growth engine",
     EngineName.FULFILLMENT: "Fulfillment engine",

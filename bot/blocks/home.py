@@ -29,22 +29,18 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
     DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
     Option,
     PlainTextObject,
-    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.blocks.drilldown import drilldown_open_button
 from bot.blocks.format import (
-    LABEL_EMOJI,
     engine_title,
     format_money,
+    light,
     pipeline_text,
     source_text,
     trend_text,
@@ -58,6 +54,7 @@ from bot.blocks.ids import (
     home_metadata,
     home_pipeline_value,
 )
+from bot.blocks.kit import context, header, section
 from bot.blocks.mrkdwn import escape_within, format_date, plain
 from bot.blocks.rows import render_row, sort_by_value
 from bot.storage.history import Trend
@@ -141,7 +138,7 @@ def _count(n: int, noun: str) -> str:
 
 def _engine_blocks(report: EngineReport, trend: Trend | None) -> list[Block]:
     score = f"*{report.score}/100*" if report.score is not None else "*no score*"
-    line = f"{LABEL_EMOJI[report.label]} *{engine_title(report.engine)}*: {score} {report.label.value}"
+    line = f"{light(report.label).emoji} *{engine_title(report.engine)}*: {score} {report.label.value}"
     moved = trend_text(trend, report.time_zone)
     if moved:
         line += f" · {moved}"
@@ -151,13 +148,7 @@ def _engine_blocks(report: EngineReport, trend: Trend | None) -> list[Block]:
     accessory = None
     if ref is not None:
         accessory = drilldown_open_button(ref, "Show at-risk deals", suffix=report.engine.value)
-    blocks: list[Block] = [
-        SectionBlock(
-            block_id=f"home_engine_{report.engine.value}",
-            text=MarkdownTextObject(text=line),
-            accessory=accessory,
-        )
-    ]
+    blocks: list[Block] = [section(line, block_id=f"home_engine_{report.engine.value}", accessory=accessory)]
     facts = []
     if report.at_risk:
         value = format_money(sum(r.amount or 0.0 for r in report.at_risk), report.currency)
@@ -167,12 +158,7 @@ def _engine_blocks(report: EngineReport, trend: Trend | None) -> list[Block]:
         facts.append(f"top: {escape_within(report.signals[0].name, 150)}")
     if report.data_gaps:
         facts.append(_count(len(report.data_gaps), "data gap"))
-    blocks.append(
-        ContextBlock(
-            block_id=f"home_engine_{report.engine.value}_more",
-            elements=[MarkdownTextObject(text=" · ".join(facts))],
-        )
-    )
+    blocks.append(context(" · ".join(facts), block_id=f"home_engine_{report.engine.value}_more"))
     return blocks
 
 
@@ -181,12 +167,10 @@ def _mine_blocks(
     viewer_email: str | None,
     owner: Owner | None,
 ) -> list[Block]:
-    blocks: list[Block] = [
-        HeaderBlock(block_id="home_mine_title", text=PlainTextObject(text="My deals at risk"))
-    ]
+    blocks: list[Block] = [header("My deals at risk", block_id="home_mine_title")]
 
     def note(text: str) -> list[Block]:
-        blocks.append(SectionBlock(block_id="home_mine_note", text=MarkdownTextObject(text=text)))
+        blocks.append(section(text, block_id="home_mine_note"))
         return blocks
 
     if not viewer_email:
@@ -207,7 +191,7 @@ def _mine_blocks(
     time_zone = reports[0].time_zone if reports else "UTC"
     for index, row in enumerate(mine[:HOME_MAX_DEALS]):
         text = render_row(row, currency=currency, time_zone=time_zone, show_owner=False)
-        blocks.append(SectionBlock(block_id=f"home_mine_{index}", text=MarkdownTextObject(text=text)))
+        blocks.append(section(text, block_id=f"home_mine_{index}"))
     if len(mine) > HOME_MAX_DEALS:
         rest = mine[HOME_MAX_DEALS:]
         value = format_money(sum(r.amount or 0.0 for r in rest), currency)
@@ -215,7 +199,7 @@ def _mine_blocks(
             f"…and {len(rest):,} more of yours ({escape_within(value, 40)}). *Show at-risk deals* above "
             "lists the whole team's, largest first."
         )
-        blocks.append(ContextBlock(block_id="home_mine_more", elements=[MarkdownTextObject(text=more)]))
+        blocks.append(context(more, block_id="home_mine_more"))
     return blocks
 
 
@@ -241,7 +225,7 @@ def home_view(
     ordered = sorted(reports, key=lambda r: _ORDER.index(r.engine) if r.engine in _ORDER else len(_ORDER))
     where = pipeline_text(ordered[0]) if ordered else "all pipelines"
     blocks: list[Block] = [
-        HeaderBlock(block_id="home_title", text=PlainTextObject(text=plain(f"Value engines · {where}", 150))),
+        header(plain(f"Value engines · {where}", 150), block_id="home_title"),
         _controls(pipelines, pipeline),
         DividerBlock(),
     ]
@@ -255,7 +239,7 @@ def home_view(
             f"As of {format_date(first.as_of, first.time_zone, time=True)} · "
             f"{first.deals_analyzed:,} deals analysed · source: {source_text(first.source)}"
         )
-        blocks.append(ContextBlock(block_id="home_footer", elements=[MarkdownTextObject(text=footer)]))
+        blocks.append(context(footer, block_id="home_footer"))
     return View(type="home", blocks=blocks, private_metadata=home_metadata(pipeline))
 
 
@@ -264,12 +248,7 @@ def home_loading_view(pipeline: str | None = None) -> View:
     return View(
         type="home",
         private_metadata=home_metadata(pipeline),
-        blocks=[
-            SectionBlock(
-                block_id="home_loading",
-                text=MarkdownTextObject(text=":hourglass_flowing_sand: Reading your CRM, one moment…"),
-            )
-        ],
+        blocks=[section(":hourglass_flowing_sand: Reading your CRM, one moment…", block_id="home_loading")],
     )
 
 
@@ -279,10 +258,7 @@ def home_error_view(user_message: str, pipeline: str | None = None) -> View:
         type="home",
         private_metadata=home_metadata(pipeline),
         blocks=[
-            SectionBlock(
-                block_id="home_error",
-                text=MarkdownTextObject(text=f":warning: {escape_within(user_message, 2500)}"),
-            ),
+            section(f":warning: {escape_within(user_message, 2500)}", block_id="home_error"),
             ActionsBlock(
                 block_id="home_controls",
                 elements=[

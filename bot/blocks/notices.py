@@ -8,15 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block
 
+from bot.blocks.kit import context, header, section
 from bot.blocks.message import SlackMessage
 from bot.blocks.mrkdwn import escape
 from bot.errors import APOLOGY
@@ -45,17 +39,13 @@ def help_message(
     intro = "Value Engine Bot scores your go-to-market engines from HubSpot."
     if unknown:
         intro = f"I didn't understand `{escape(unknown, 80)}`. " + intro
-    blocks.append(HeaderBlock(text=PlainTextObject(text="How to use /engine", emoji=True)))
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=intro)))
-    blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
+    blocks.append(header("How to use /engine", emoji=True))
+    blocks.append(section(intro))
+    blocks.append(section("\n".join(lines)))
     blocks.append(
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="Mention me in a thread the same way: `@Value Engine growth`, "
-                    "`@Value Engine all for Enterprise Sales`. Cards show the channel by default."
-                )
-            ]
+        context(
+            "Mention me in a thread the same way: `@Value Engine growth`, "
+            "`@Value Engine all for Enterprise Sales`. Cards show the channel by default."
         )
     )
     text = f"I didn't understand that. Try {command} growth, {command} all or {command} help."
@@ -66,13 +56,13 @@ def help_message(
 
 def notice_message(text: str) -> SlackMessage:
     """A one-line message built from trusted words plus already-escaped fragments."""
-    return SlackMessage(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+    return SlackMessage(text=text, blocks=[section(text)])
 
 
 def error_message(user_message: str) -> SlackMessage:
     """An error a person can act on. ``user_message`` may quote their input, so it is escaped."""
     safe = escape(user_message, 2000)
-    return SlackMessage(text=f"⚠️ {safe}", blocks=[SectionBlock(text=MarkdownTextObject(text=f"⚠️ {safe}"))])
+    return SlackMessage(text=f"⚠️ {safe}", blocks=[section(f"⚠️ {safe}")])
 
 
 def failure_message(text: str) -> SlackMessage:

@@ -145,9 +145,7 @@ async def _run(
         return await service.run(ReportRequest(args.engine).engines, args.pipeline, progress=bar)
     finally:
         bar.close()
-        close = getattr(source, "aclose", None)
-        if callable(close):
-            await close()
+        await source.aclose()
 
 
 def _report(args: argparse.Namespace) -> int:

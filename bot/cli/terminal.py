@@ -10,19 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from bot.blocks.format import (
-    engine_title,
-    format_metric,
-    format_money,
-    pipeline_text,
-    reason_text,
-    source_text,
-    strength_text,
-    trend_text,
-)
+from bot.blocks import format as words
 from bot.blocks.mrkdwn import format_date, plain
 from bot.storage.history import Trend
-from engines import EngineName, EngineReport, HealthLabel, MetricStatus
+from engines import EngineName, EngineReport
 
 __all__ = ["render_json", "render_text"]
 
@@ -30,24 +21,6 @@ _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
 _COLOURS = {"green": "\x1b[32m", "yellow": "\x1b[33m", "red": "\x1b[31m", "grey": "\x1b[90m"}
-_LABEL_COLOUR = {
-    HealthLabel.HEALTHY: "green",
-    HealthLabel.WARNING: "yellow",
-    HealthLabel.CRITICAL: "red",
-    HealthLabel.INSUFFICIENT_DATA: "grey",
-}
-_STATUS_COLOUR = {
-    MetricStatus.HEALTHY: "green",
-    MetricStatus.WARNING: "yellow",
-    MetricStatus.CRITICAL: "red",
-    MetricStatus.UNKNOWN: "grey",
-}
-_STATUS_MARK = {
-    MetricStatus.HEALTHY: "●",
-    MetricStatus.WARNING: "▲",
-    MetricStatus.CRITICAL: "✖",
-    MetricStatus.UNKNOWN: "○",
-}
 _AT_RISK_SHOWN = 10
 
 
@@ -75,16 +48,16 @@ def render_text(
 
 
 def _one(report: EngineReport, trend: Trend | None, paint: _Paint) -> str:
-    colour = _LABEL_COLOUR.get(report.label, "grey")
+    colour = words.light(report.label).colour
     score = f"{report.score}/100" if report.score is not None else "no score"
-    title = f"{engine_title(report.engine).upper()}  {score}  {report.label.value}"
-    moved = trend_text(trend, report.time_zone)
+    title = f"{words.engine_title(report.engine).upper()}  {score}  {report.label.value}"
+    moved = words.trend_text(trend, report.time_zone)
     out = [paint(title, "bold", colour) + (f"  {moved}" if moved else "")]
     if report.purpose:
         out.append(paint(plain(report.purpose), "dim"))
     footer = (
         f"as of {format_date(report.as_of, report.time_zone, time=True)} · {report.deals_analyzed:,} deals · "
-        f"source: {source_text(report.source)} · pipeline: {plain(pipeline_text(report), 80)}"
+        f"source: {words.source_text(report.source)} · pipeline: {plain(words.pipeline_text(report), 80)}"
     )
     out.append(paint(footer, "dim"))
     if report.metrics:
@@ -92,13 +65,14 @@ def _one(report: EngineReport, trend: Trend | None, paint: _Paint) -> str:
         out.append(paint("Metrics", "bold"))
         width = max(len(plain(m.label, 40)) for m in report.metrics.values())
         for metric in report.metrics.values():
-            mark = paint(_STATUS_MARK.get(metric.status, "○"), _STATUS_COLOUR.get(metric.status, "grey"))
-            out.append(f"  {mark} {plain(metric.label, 40):<{width}}  {format_metric(metric)}")
+            look = words.light(metric.status)
+            mark = paint(look.mark, look.colour)
+            out.append(f"  {mark} {plain(metric.label, 40):<{width}}  {words.format_metric(metric)}")
     if report.signals:
         out.append("")
         out.append(paint("Signals", "bold"))
         for signal in sorted(report.signals, key=lambda s: s.strength, reverse=True):
-            out.append(f"  • {plain(signal.name, 120)} ({strength_text(signal)})")
+            out.append(f"  • {plain(signal.name, 120)} ({words.strength_text(signal)})")
             if signal.recommended_action:
                 out.append(f"    → {plain(signal.recommended_action, 300)}")
     if report.data_gaps:
@@ -110,13 +84,12 @@ def _one(report: EngineReport, trend: Trend | None, paint: _Paint) -> str:
         out.append(paint(f"At-risk deals ({len(report.at_risk):,})", "bold"))
         ranked = sorted(report.at_risk, key=lambda d: d.amount or 0.0, reverse=True)
         for deal in ranked[:_AT_RISK_SHOWN]:
-            reasons = ", ".join(reason_text(r) for r in deal.reasons)
+            reasons = ", ".join(words.reason_text(r) for r in deal.reasons)
             stage = plain(deal.stage_label or deal.stage_id or "?", 40)
             owner = f" · {plain(deal.owner_name, 40)}" if deal.owner_name else ""
             name = plain(deal.name or f"Deal {deal.id}", 60)
-            out.append(
-                f"  • {name} · {format_money(deal.amount, report.currency)} · {stage} · {reasons}{owner}"
-            )
+            amount = words.format_money(deal.amount, report.currency)
+            out.append(f"  • {name} · {amount} · {stage} · {reasons}{owner}")
         if len(ranked) > _AT_RISK_SHOWN:
             out.append(paint(f"  +{len(ranked) - _AT_RISK_SHOWN:,} more (use --format json for all)", "dim"))
     if report.warnings:

@@ -116,9 +116,7 @@ async def running_bot(
             await socket.close_async()  # type: ignore[no-untyped-call]
         if scheduling is not None:
             await scheduling.stop()
-            close = getattr(scheduling.service.source, "aclose", None)
-            if callable(close):
-                await close()
+            await scheduling.service.source.aclose()
         storage.close()
 
 

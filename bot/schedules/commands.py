@@ -25,9 +25,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 
+from bot.blocks.kit import context, section
 from bot.blocks.mrkdwn import escape, format_date
+from bot.errors import user_text
 from bot.schedules.cron import (
     EXAMPLE_SCHEDULE,
     CronSpec,
@@ -101,11 +103,11 @@ def _words(text: str) -> list[str]:
 
 
 def _section(mrkdwn: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=mrkdwn[:3000]))
+    return section(mrkdwn[:3000])
 
 
 def _context(mrkdwn: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn[:3000])])
+    return context(mrkdwn[:3000])
 
 
 def _engines_text(engines: tuple[EngineName, ...]) -> str:
@@ -176,7 +178,7 @@ async def _add(
     try:
         zone = parse_timezone(zone_name)
     except ScheduleError as error:
-        return _invalid(error.user_message, parse_timezone(default_tz), now)
+        return _invalid(user_text(error, doing="reading a schedule"), parse_timezone(default_tz), now)
     try:
         spec, after = split_schedule(rest)
         engine_words: list[str] = []
@@ -190,7 +192,7 @@ async def _add(
                 f"`{spec.spec}` would post more than once an hour; reports can run at most hourly."
             )
     except ScheduleError as error:
-        return _invalid(error.user_message, zone, now)
+        return _invalid(user_text(error, doing="reading a schedule"), zone, now)
 
     schedule = await store.add(
         channel_id=channel_id,

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import Invocation, ReportService, Subcommand
 from bot.blocks import SlackMessage, card_message, limit_problems
+from bot.blocks.kit import section
 from bot.blocks.mrkdwn import escape
 from bot.errors import DeliveryError, ScheduleError, SettingsError, user_text
 from bot.schedules.commands import ENV_SCHEDULE_ID, handle_schedule_command
@@ -61,7 +62,7 @@ def scheduled_messages(card: SlackMessage, summary: list[Block]) -> list[SlackMe
 
 
 def _notice(text: str) -> list[Block]:
-    return [SectionBlock(text=MarkdownTextObject(text=text[:3000]))]
+    return [section(text[:3000])]
 
 
 class Scheduling:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block
 
+from bot.blocks.kit import context, section
 from bot.blocks.mrkdwn import format_date
 from bot.storage import ReportStore, Schedule, ScoreChange
 
@@ -52,8 +53,8 @@ def summary_blocks(changes: Sequence[ScoreChange], *, zone: ZoneInfo) -> list[Bl
             for c in changes
         )
     return [
-        SectionBlock(text=MarkdownTextObject(text=f"*Week in review* {line}")),
-        ContextBlock(elements=[MarkdownTextObject(text="Health score change; latest score in brackets.")]),
+        section(f"*Week in review* {line}"),
+        context("Health score change; latest score in brackets."),
     ]
 
 

@@ -34,6 +34,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.errors import slack_error_code
+
 __all__ = ["OwnerDirectory", "slack_user_id_ok"]
 
 log = logging.getLogger(__name__)
@@ -193,7 +195,7 @@ class OwnerDirectory:
     def _on_error(self, method: str, exc: Exception) -> tuple[str | None, float]:
         """Classify a failed call: a clean miss is cached for ``ttl``, anything else briefly."""
         if isinstance(exc, SlackApiError):
-            code = _error_code(exc)
+            code = slack_error_code(exc)
             if code in _NOT_FOUND:
                 return None, self._ttl
             ttl = self._error_ttl
@@ -204,17 +206,6 @@ class OwnerDirectory:
             return None, ttl
         log.warning("Slack %s failed: %s; showing owner names instead", method, type(exc).__name__)
         return None, self._error_ttl
-
-
-def _error_code(exc: SlackApiError) -> str:
-    """Slack's error code; a body that is not JSON (a proxy's 502 page) has none, and
-    ``SlackResponse.get`` would raise on it, so the data is inspected directly."""
-    data = getattr(exc.response, "data", None)
-    code = data.get("error") if isinstance(data, dict) else None
-    if isinstance(code, str) and code:
-        return code
-    status = getattr(exc.response, "status_code", None)
-    return f"http_{status}" if status else "unknown_error"
 
 
 def _retry_after(exc: SlackApiError) -> float:

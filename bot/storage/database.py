@@ -11,16 +11,27 @@ it run each call in a worker thread so the Slack event loop never waits on the d
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["DEFAULT_DB_FILENAME", "MIGRATIONS_DIR", "Database", "resolve_url"]
+from engines import utc_now
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+__all__ = ["DEFAULT_DB_FILENAME", "MIGRATIONS_DIR", "Clock", "Database", "Store", "from_row", "resolve_url"]
+
+Clock = Callable[[], datetime]
+R = TypeVar("R", bound="DataclassInstance")
 
 DEFAULT_DB_FILENAME = "value-engine-bot.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -92,3 +103,22 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and between tests)."""
         self.engine.dispose()
+
+
+class Store:
+    """What every store on the database has: the database, and the clock that stamps its rows
+    (injectable, so tests never wait). Stores run their database work in a worker thread."""
+
+    def __init__(self, db: Database, *, clock: Clock = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+
+def from_row(record: type[R], row: object, **converted: Any) -> R:
+    """A record dataclass from a table row: every field read from the column of the same name,
+    except those passed ``converted`` (enums, tuples, columns stored in another form)."""
+    values = {
+        field.name: converted[field.name] if field.name in converted else getattr(row, field.name)
+        for field in dataclasses.fields(record)
+    }
+    return record(**values)

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.storage.database import Database
+from bot.storage.database import Store, from_row
 from bot.storage.history import Trend
 from bot.storage.tables import ReportSnapshotRow
-from engines import EngineName, EngineReport, utc_now
+from engines import EngineName, EngineReport
 
 __all__ = ["ReportSnapshot", "ReportStore", "ScoreChange", "scalar_metrics", "trend_between"]
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,27 +88,18 @@ def trend_between(previous: ReportSnapshot, current: ReportSnapshot) -> Trend:
 
 
 def _snapshot(row: ReportSnapshotRow) -> ReportSnapshot:
-    return ReportSnapshot(
+    return from_row(
+        ReportSnapshot,
+        row,
         engine=EngineName(row.engine),
         pipeline=row.pipeline_key or None,
-        pipeline_label=row.pipeline_label,
-        score=row.score,
-        label=row.label,
         metrics=dict(row.metrics),
         signal_types=tuple(row.signal_types),
-        deals_analyzed=row.deals_analyzed,
-        source=row.source,
-        as_of=row.as_of,
-        recorded_at=row.recorded_at,
     )
 
 
-class ReportStore:
+class ReportStore(Store):
     """Records every report and answers trend questions. Database work runs in a worker thread."""
-
-    def __init__(self, db: Database, *, clock: Clock = utc_now) -> None:
-        self._db = db
-        self._clock = clock
 
     async def record(self, report: EngineReport) -> Trend | None:
         """Store ``report``; return its change since the previous report of the same engine and

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,13 +21,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.database import Database
+from bot.storage.database import Store, from_row
 from bot.storage.tables import FiringRow, ScheduleRow
-from engines import EngineName, utc_now
+from engines import EngineName
 
 __all__ = ["Firing", "FiringStatus", "Schedule", "ScheduleOrigin", "ScheduleStore"]
-
-Clock = Callable[[], datetime]
 
 
 class ScheduleOrigin(StrEnum):
@@ -85,39 +83,16 @@ def _engines_from_text(text: str) -> tuple[EngineName, ...]:
 
 
 def _schedule(row: ScheduleRow) -> Schedule:
-    return Schedule(
-        id=row.id,
-        channel_id=row.channel_id,
-        cron=row.cron,
-        spec=row.spec,
-        timezone=row.timezone,
-        engines=_engines_from_text(row.engines),
-        pipeline=row.pipeline,
-        created_by=row.created_by,
-        origin=ScheduleOrigin(row.origin),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    engines = _engines_from_text(row.engines)
+    return from_row(Schedule, row, engines=engines, origin=ScheduleOrigin(row.origin))
 
 
 def _firing(row: FiringRow) -> Firing:
-    return Firing(
-        schedule_id=row.schedule_id,
-        fire_at=row.fire_at,
-        claimed_at=row.claimed_at,
-        claimed_by=row.claimed_by,
-        status=FiringStatus(row.status),
-        detail=row.detail,
-        finished_at=row.finished_at,
-    )
+    return from_row(Firing, row, status=FiringStatus(row.status))
 
 
-class ScheduleStore:
+class ScheduleStore(Store):
     """Schedules and firings. Every method runs its database work in a worker thread."""
-
-    def __init__(self, db: Database, *, clock: Clock = utc_now) -> None:
-        self._db = db
-        self._clock = clock
 
     # ------------------------------------------------------------------ schedules
 

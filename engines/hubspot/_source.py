@@ -146,7 +146,7 @@ class HubSpotSource:
         """How many snapshot reads actually went to HubSpot (cache hits and shared reads excluded)."""
         return self._cache.fetches
 
-    def clear_cache(self) -> None:
+    def invalidate(self) -> None:
         """Forget cached snapshots and the pipeline list, e.g. for an explicit "refresh" command."""
         self._cache.clear()
         self._pipelines.clear()

@@ -32,6 +32,12 @@ class FixedSource:
             raise UnknownPipelineError(pipeline, [p.label for p in self._snapshot.pipelines])
         return self._snapshot.model_copy(update={"pipeline_id": found.id})
 
+    def invalidate(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
 
 async def test_hostile_names_never_escape_into_any_deal_review_surface(
     slack: FakeSlack, hostile_portal: PortalSnapshot
@@ -79,6 +85,12 @@ class BrokenSource:
         self, pipeline: str | None = None, *, progress: ProgressCallback | None = None
     ) -> PortalSnapshot:
         raise RuntimeError("secret internals: password=hunter2")
+
+    def invalidate(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
 
 
 async def test_a_failing_source_gets_an_apology_on_every_deal_review_surface(slack: FakeSlack) -> None:

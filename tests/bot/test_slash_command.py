@@ -163,6 +163,12 @@ class _BrokenSource:
     ) -> PortalSnapshot:
         raise RuntimeError("secret internals: /var/db password=hunter2")
 
+    def invalidate(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
 
 async def test_unexpected_failure_gets_a_generic_apology(
     slack: FakeSlack, caplog: pytest.LogCaptureFixture

@@ -114,10 +114,10 @@ async def test_a_broken_progress_callback_does_not_break_the_read(hubspot: FakeH
     assert len(snap.deals) == 485
 
 
-async def test_clear_cache_forces_a_fresh_read(hubspot: FakeHubSpot) -> None:
+async def test_invalidate_forces_a_fresh_read(hubspot: FakeHubSpot) -> None:
     async with _source(hubspot) as source:
         await source.snapshot()
-        source.clear_cache()
+        source.invalidate()
         await source.snapshot()
         assert source.fetches == 2
 
@@ -178,11 +178,11 @@ async def test_a_burst_of_unknown_names_shares_one_pipeline_list_read(hubspot: F
     assert [c.path for c in hubspot.calls] == [PIPELINES]
 
 
-async def test_clear_cache_also_forgets_the_pipeline_list(hubspot: FakeHubSpot) -> None:
+async def test_invalidate_also_forgets_the_pipeline_list(hubspot: FakeHubSpot) -> None:
     async with _source(hubspot) as source:
         with pytest.raises(UnknownPipelineError):
             await source.snapshot("Partners")
-        source.clear_cache()  # e.g. the card's Refresh: a pipeline created meanwhile must be found
+        source.invalidate()  # e.g. the card's Refresh: a pipeline created meanwhile must be found
         with pytest.raises(UnknownPipelineError):
             await source.snapshot("Partners")
     assert len(hubspot.calls_to(PIPELINES)) == 2

@@ -55,7 +55,7 @@ async def test_token_never_reaches_logs_or_error_messages(caplog: pytest.LogCapt
         async with HubSpotSource(token, base_url=fake.base_url, retry=FAST_RETRY) as source:
             await source.snapshot()
             fake.fail("status", path=PIPELINES, times=10, status=500)
-            source.clear_cache()
+            source.invalidate()
             with pytest.raises(EngineError) as unavailable:
                 await source.snapshot()
             errors.append(unavailable.value)

@@ -14,8 +14,11 @@ from bot.blocks.ids import (
     DRILLDOWN_PAGES,
     ENGINE_BUTTONS,
     HOME_CONTROLS,
+    CardTarget,
+    DrilldownRef,
 )
-from bot.listeners.actions.deal_buttons import handle_deal_pick, handle_open_in_hubspot
+from bot.listeners.actions.clicks import on_click
+from bot.listeners.actions.deal_buttons import handle_deal_pick, handle_open_in_hubspot, read_deal_id
 from bot.listeners.actions.drilldown_buttons import handle_drilldown_open, handle_drilldown_page
 from bot.listeners.actions.engine_buttons import handle_engine_button
 from bot.listeners.actions.home_buttons import handle_home_control
@@ -25,9 +28,13 @@ __all__ = ["register"]
 
 
 def register(app: AsyncApp, deps: BotDeps) -> None:
-    app.action(ENGINE_BUTTONS)(bind(handle_engine_button, deps))
-    app.action(DEAL_PICK_PATTERN)(bind(handle_deal_pick, deps))
+    app.action(ENGINE_BUTTONS)(
+        bind(on_click(CardTarget.from_value, "a card button", handle_engine_button), deps)
+    )
+    app.action(DEAL_PICK_PATTERN)(bind(on_click(read_deal_id, "a deal pick", handle_deal_pick), deps))
     app.action(DEAL_OPEN_HUBSPOT)(handle_open_in_hubspot)
-    app.action(DRILLDOWN_OPEN_PATTERN)(bind(handle_drilldown_open, deps))
-    app.action(DRILLDOWN_PAGES)(bind(handle_drilldown_page, deps))
+    drilldown_open = on_click(DrilldownRef.decode, "a drill-down button", handle_drilldown_open)
+    app.action(DRILLDOWN_OPEN_PATTERN)(bind(drilldown_open, deps))
+    drilldown_page = on_click(DrilldownRef.decode, "a drill-down page button", handle_drilldown_page)
+    app.action(DRILLDOWN_PAGES)(bind(drilldown_page, deps))
     app.action(HOME_CONTROLS)(bind(handle_home_control, deps))

@@ -15,19 +15,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answers import BotDeps, SubcommandRequest, answer_click
 from bot.answers.deal import DEAL
 
-__all__ = ["handle_deal_pick", "handle_open_in_hubspot"]
+__all__ = ["handle_deal_pick", "handle_open_in_hubspot", "read_deal_id"]
 
 log = logging.getLogger(__name__)
 
 
+def read_deal_id(value: str) -> str | None:
+    """A pick button's value: the deal id (``None`` when empty)."""
+    return value.strip() or None
+
+
 async def handle_deal_pick(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
+    deal_id: str, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
 ) -> None:
-    await ack()
-    deal_id = str(action.get("value") or "").strip()
-    if not deal_id:
-        log.warning("a deal pick arrived without a deal")
-        return
     # The deal id goes through the same subcommand as typed text: one answer path, one error path.
     await answer_click(SubcommandRequest(DEAL, deal_id), body, client, deps, what="a deal pick")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackClientError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
@@ -36,13 +35,8 @@ log = logging.getLogger(__name__)
 
 
 async def handle_drilldown_open(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
+    ref: DrilldownRef, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
 ) -> None:
-    await ack()
-    ref = DrilldownRef.decode(action.get("value"))
-    if ref is None:
-        log.warning("ignored a drill-down button with a value we did not write")
-        return
     modal = await _open_loading_modal(client, body.get("trigger_id"), ref)
     response_url = body.get("response_url")
     if modal is None and not response_url:
@@ -51,13 +45,8 @@ async def handle_drilldown_open(
 
 
 async def handle_drilldown_page(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
+    ref: DrilldownRef, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
 ) -> None:
-    await ack()
-    ref = DrilldownRef.decode(action.get("value"))
-    if ref is None:
-        log.warning("ignored a drill-down page button with a value we did not write")
-        return
     view = body.get("view") or {}
     if view.get("id"):
         modal = (str(view["id"]), view.get("hash"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import BotDeps, ReportRequest, answer_click
@@ -22,13 +21,8 @@ log = logging.getLogger(__name__)
 
 
 async def handle_engine_button(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
+    target: CardTarget, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
 ) -> None:
-    await ack()
-    target = CardTarget.from_value(str(action.get("value", "")))
-    if target is None:
-        log.warning("ignored a card button with a value we did not write")
-        return
     refresh = action.get("action_id") == ENGINE_REFRESH
     request = ReportRequest(target.engine, target.pipeline, refresh=refresh)
     await answer_click(request, body, client, deps, what="a card button")
