@@ -16,18 +16,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from engines import PortalSnapshot
-from engines.changes import DealState, DealTimeline, deal_state
+from engines.changes import DealState, DealTimeline, deal_states
 
 __all__ = ["simulate"]
 
 
 def simulate(snapshot: PortalSnapshot, since: datetime, *, seed: int = 11) -> list[DealTimeline]:
     rng = random.Random(seed)
-    pipelines = {p.id: p for p in snapshot.pipelines}
+    states = deal_states(snapshot.deals, snapshot.pipelines)
     last_open = {p.id: (p.open_stages[-1].id if p.open_stages else None) for p in snapshot.pipelines}
     timelines: list[DealTimeline] = []
     for deal in snapshot.deals:
-        after = deal_state(deal, pipelines)
+        after = states[deal.id]
         if deal.created_at is not None and deal.created_at > since:
             timelines.append(DealTimeline(deal.id, None, after))
             continue

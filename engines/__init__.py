@@ -23,6 +23,7 @@ from engines.changes import (
     cents,
     compute_changes,
     deal_state,
+    deal_states,
     stage_order,
 )
 from engines.config import AnalysisConfig
@@ -105,6 +106,7 @@ __all__ = [
     "compute_changes",
     "days_between",
     "deal_state",
+    "deal_states",
     "find_deals",
     "matches_exactly",
     "stage_order",

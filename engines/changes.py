@@ -40,6 +40,7 @@ __all__ = [
     "cents",
     "compute_changes",
     "deal_state",
+    "deal_states",
     "stage_order",
 ]
 
@@ -221,19 +222,31 @@ def stage_order(pipelines: Iterable[Pipeline]) -> dict[str, tuple[str, ...]]:
 def deal_state(deal: Deal, pipelines: Mapping[str, Pipeline]) -> DealState:
     """The state of ``deal`` as read now. Closed/won come from the stage's metadata (an unlisted stage
     is open, as in the analysis); an archived deal is ``deleted``."""
-    pipeline = pipelines.get(deal.pipeline_id) if deal.pipeline_id is not None else None
-    stage = pipeline.stage(deal.stage_id) if pipeline is not None else None
-    return DealState(
-        name=deal.name,
-        amount=cents(deal.amount),
-        pipeline_id=deal.pipeline_id,
-        stage_id=deal.stage_id,
-        closed=stage.is_closed if stage is not None else False,
-        won=stage.is_won if stage is not None else False,
-        close_date=deal.close_date,
-        owner_id=deal.owner_id,
-        deleted=deal.archived,
-    )
+    return deal_states([deal], pipelines.values())[deal.id]
+
+
+def deal_states(deals: Iterable[Deal], pipelines: Iterable[Pipeline]) -> dict[str, DealState]:
+    """:func:`deal_state` of many deals, by id, with the stages' metadata looked up once (a 100k-deal
+    portal is turned into states in a fraction of a second)."""
+    flags: dict[tuple[str | None, str | None], tuple[bool, bool]] = {
+        (p.id, s.id): (s.is_closed, s.is_won) for p in pipelines for s in p.stages
+    }
+    open_stage = (False, False)
+    out: dict[str, DealState] = {}
+    for deal in deals:
+        closed, won = flags.get((deal.pipeline_id, deal.stage_id), open_stage)
+        out[deal.id] = DealState(
+            name=deal.name,
+            amount=cents(deal.amount),
+            pipeline_id=deal.pipeline_id,
+            stage_id=deal.stage_id,
+            closed=closed,
+            won=won,
+            close_date=deal.close_date,
+            owner_id=deal.owner_id,
+            deleted=deal.archived,
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- computation
