@@ -335,6 +335,12 @@ def compute_changes(
     start = end = ZERO
     for timeline in deals:
         before, after = timeline.before, timeline.after
+        if before is after:  # the same state at both ends (most deals of a short period): no change
+            if before is not None:
+                unchanged = before.open_value(pipeline)
+                start += unchanged
+                end += unchanged
+            continue
         v0 = before.open_value(pipeline) if before is not None else ZERO
         v1 = after.open_value(pipeline) if after is not None else ZERO
         start += v0

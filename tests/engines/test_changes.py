@@ -115,6 +115,12 @@ def test_every_bucket_by_hand() -> None:
     assert r.buckets["created"].deals[0].owner == "Ana Diaz"
 
 
+def test_a_deal_given_as_one_state_at_both_ends_counts_in_the_totals_only() -> None:
+    same = state("250")
+    r = report(DealTimeline("s", same, same), DealTimeline("t", state("250"), state("250")))
+    assert (r.open_value_start, r.open_value_end, r.changed) == (Decimal("500"), Decimal("500"), 0)
+
+
 def test_created_and_deleted_in_the_period_is_in_no_bucket() -> None:
     r = report(DealTimeline("gone", None, state("500", deleted=True)), DealTimeline("none", None, None))
     assert r.changed == 0
