@@ -20,6 +20,8 @@ from engines.dates import to_utc
 from engines.errors import UnknownEngineError, UnknownPipelineError
 from engines.measures import measure
 from engines.models import EngineName, EngineReport, Pipeline, PortalSnapshot
+from engines.objects._common import resolve_by_label
+from engines.objects.facts import coverage_target
 from engines.records import SnapshotStats
 from engines.stats import compute_stats
 
@@ -75,8 +77,12 @@ def _prepare(
     cfg = config or AnalysisConfig()
     chosen = resolve_pipeline(snapshot, pipeline)
     when = to_utc(now) if now is not None else None
-    stats = compute_stats(snapshot, chosen, now=when or snapshot.taken_at, config=cfg)
-    renewal = snapshot.find_pipeline(cfg.renewal_pipeline) if cfg.renewal_pipeline else None
+    at = when or snapshot.taken_at
+    target = coverage_target(snapshot, at, cfg)  # its period is summed in the same pass
+    period = (target.start, target.end) if target is not None else None
+    stats = compute_stats(snapshot, chosen, now=at, config=cfg, period=period)
+    # The setting, else the one pipeline labelled "renewal" (several: none guessed; a data gap says so).
+    renewal, _ = resolve_by_label(snapshot.pipelines, cfg.renewal_pipeline, "renewal")
     warnings = _warnings(snapshot, stats)
     if cfg.renewal_pipeline and renewal is None:
         # A typo in the setting must not read as "no renewals pipeline configured".

@@ -59,6 +59,47 @@ class AnalysisConfig(BaseModel):
     expansion_warning_below: float = 20.0
     renewal_pipeline: str | None = Field(default=None, description="Id or label of a renewals pipeline.")
 
+    # ---- growth from contacts and goals (issue #13)
+    qualified_lifecycle_stages: tuple[str, ...] = Field(
+        default=("marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer"),
+        description="Lifecycle stage ids that count as qualified (custom numeric ids allowed).",
+    )
+    lead_to_qualified_critical_below: float = 10.0
+    lead_to_qualified_warning_below: float = 25.0
+    revenue_target: float | None = Field(
+        default=None, ge=0, description="Revenue target of the current calendar quarter (else goals)."
+    )
+    coverage_critical_below: float = 2.0
+    coverage_warning_below: float = 3.0
+
+    # ---- fulfillment from renewals, onboarding tickets and surveys (issue #13)
+    gross_renewal_critical_below: float = 80.0
+    gross_renewal_warning_below: float = 90.0
+    net_renewal_critical_below: float = 90.0
+    net_renewal_warning_below: float = 100.0
+    onboarding_ticket_pipeline: str | None = Field(
+        default=None, description="Id or label of the onboarding ticket pipeline."
+    )
+    time_to_value_critical_above: float = 60.0
+    time_to_value_warning_above: float = 30.0
+    onboarding_overdue_days: int = Field(default=45, ge=1, description="Onboarding open longer is overdue.")
+    nps_critical_below: float = 0.0
+    nps_warning_below: float = 30.0
+    csat_critical_below: float = 60.0
+    csat_warning_below: float = 80.0
+
+    # ---- innovation from feedback, feature requests, products and line items (issue #13)
+    feature_request_categories: tuple[str, ...] = Field(
+        default=("FEATURE_REQUEST",), description="hs_ticket_category values that are feature requests."
+    )
+    feedback_drop_above: float = Field(default=30.0, description="Signal: feedback fell by more, percent.")
+    feature_requests_open_above: float = Field(
+        default=50.0, description="Percent of the window's feature requests still open: piling up."
+    )
+    new_product_days: int = Field(default=365, ge=1, description="Products created since are new.")
+    adoption_critical_below: float = 5.0
+    adoption_warning_below: float = 10.0
+
     # ---- data quality
     max_plausible_amount: float = Field(default=1e12, gt=0, description="Larger amounts count as 0.")
     field_completeness_below: float = Field(default=70.0, description="Signal: a field filled less often.")
@@ -81,6 +122,20 @@ class AnalysisConfig(BaseModel):
     points_expansion_warning: int = 15
     points_late_stage_at_risk_critical: int = 25
     points_late_stage_at_risk_warning: int = 10
+    points_gross_renewal_critical: int = 20
+    points_gross_renewal_warning: int = 10
+    points_net_renewal_critical: int = 15
+    points_net_renewal_warning: int = 5
+    points_nps_critical: int = 20
+    points_nps_warning: int = 10
+    points_time_to_value_critical: int = 15
+    points_time_to_value_warning: int = 5
+    points_no_feedback: int = 30
+    points_feedback_falling: int = 15
+    points_feature_requests_piling: int = 15
+    points_no_new_products: int = 20
+    points_adoption_critical: int = 20
+    points_adoption_warning: int = 10
 
     # ---- report size
     max_signal_deal_ids: int = Field(default=100, ge=0, description="Deal ids kept per signal.")

@@ -12,10 +12,11 @@ from functools import cached_property
 
 from engines.at_risk import AtRiskList, build_at_risk
 from engines.measures import Measures
-from engines.models import EngineName, EngineReport, Pipeline, PortalSnapshot
+from engines.models import EngineName, EngineReport, Metric, Pipeline, PortalSnapshot
+from engines.objects import ObjectFacts
 from engines.records import SnapshotStats
 
-__all__ = ["ALL_PIPELINES", "EngineContext"]
+__all__ = ["ALL_PIPELINES", "EngineContext", "card_order"]
 
 ALL_PIPELINES = "All pipelines"
 
@@ -26,7 +27,7 @@ class EngineContext:
 
     snapshot: PortalSnapshot
     pipeline: Pipeline | None
-    renewal: Pipeline | None  # the configured renewals pipeline, when the portal has it
+    renewal: Pipeline | None  # the renewals pipeline (the setting, else the one labelled "renewal")
     stats: SnapshotStats
     measures: Measures
     warnings: tuple[str, ...]
@@ -35,6 +36,12 @@ class EngineContext:
     def at_risk(self) -> AtRiskList:
         """Every at-risk deal of the scope, largest amount first (built once, shared)."""
         return build_at_risk(self.snapshot, self.stats)
+
+    @cached_property
+    def objects(self) -> ObjectFacts:
+        """The counts behind the metrics of contacts, tickets, surveys, products, line items and
+        goals (each computed on first use, shared by the engines)."""
+        return ObjectFacts(self.snapshot, self.stats, selection=self.pipeline)
 
     @property
     def currency(self) -> str:
@@ -57,3 +64,10 @@ class EngineContext:
                 **fields,
             }
         )
+
+
+def card_order(metrics: dict[str, Metric], first: tuple[str, ...]) -> dict[str, Metric]:
+    """``metrics`` with the keys of ``first`` (those present) in front: what a card shows first."""
+    ordered = {key: metrics[key] for key in first if key in metrics}
+    ordered.update((key, metric) for key, metric in metrics.items() if key not in ordered)
+    return ordered

@@ -70,7 +70,18 @@ class HubSpotAuthError(HubSpotError):
 
 
 class HubSpotScopeError(HubSpotError):
-    """403: the private app lacks a scope this read needs."""
+    """403: the private app lacks a scope this read needs. ``scopes``: the ones HubSpot named."""
+
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        status: int | None = None,
+        correlation_id: str | None = None,
+        scopes: tuple[str, ...] = (),
+    ):
+        super().__init__(user_message, status=status, correlation_id=correlation_id)
+        self.scopes = scopes
 
 
 class HubSpotRateLimitError(HubSpotError):

@@ -1,17 +1,26 @@
-"""Fulfillment engine: what the CRM can tell about onboarding, delivery, renewal and expansion.
+"""Fulfillment engine: onboarding, delivery, renewal, expansion and satisfaction.
 
 Deal data shows expansion (won amount from existing-business deals), delivery pressure (deals in the
-pipeline's own last open stages and deals about to close) and, when one is configured, the renewals
-pipeline. It cannot show retention, time to first value or satisfaction; those are reported as data
-gaps rather than guessed. :func:`build` is the whole recipe: score, metrics, signals, data gaps and
-the at-risk deals that concern delivery (late-stage and renewal ones).
+pipeline's own last open stages and deals about to close) and the renewals pipeline. Renewal rates,
+time to first value, open and overdue onboardings, NPS and CSAT come from renewal deals, onboarding
+tickets and survey responses (:mod:`engines.objects.fulfillment`); an object that is empty or whose
+scope HubSpot refused is a data gap naming what unlocks it. :func:`build` is the whole recipe: score,
+metrics, signals, data gaps, the at-risk deals that concern delivery (late-stage and renewal ones)
+and the overdue onboarding tickets.
 """
 
 from __future__ import annotations
 
-from engines.context import EngineContext
+from engines.context import EngineContext, card_order
 from engines.measures import Measures, money, percent
 from engines.models import AtRiskDeal, DataGap, EngineName, EngineReport, Metric, MetricStatus, Pipeline
+from engines.objects import (
+    fulfillment_object_deductions,
+    fulfillment_object_gaps,
+    fulfillment_object_measurable,
+    fulfillment_object_metrics,
+    overdue_onboardings,
+)
 from engines.records import RiskFlag, SnapshotStats
 from engines.scoring import Deduction, above_status, below_status, health_label, score_from
 from engines.signals import data_quality_signals, rank, velocity_signals
@@ -27,27 +36,18 @@ __all__ = [
 
 PURPOSE = "Fulfillment shows whether won customers are delivered to, renewed and expanded."
 
-POST_SALE_GAPS = (
-    DataGap(
-        key="net_revenue_retention",
-        missing="recurring revenue per customer over time (subscriptions or MRR/ARR properties)",
-        unlocks="net revenue retention (NRR)",
-    ),
-    DataGap(
-        key="gross_retention",
-        missing="churned and renewed revenue per customer",
-        unlocks="gross revenue retention (GRR)",
-    ),
-    DataGap(
-        key="time_to_first_value",
-        missing="onboarding milestones (for example a go-live date on the company or a ticket pipeline)",
-        unlocks="time to first value",
-    ),
-    DataGap(
-        key="csat",
-        missing="customer satisfaction or NPS survey results",
-        unlocks="CSAT and NPS trends",
-    ),
+# What a card shows first: retention stand-ins, satisfaction, onboarding, then the deal-side load.
+CARD_ORDER = (
+    "gross_renewal_rate",
+    "net_renewal_rate",
+    "nps",
+    "time_to_first_value_days",
+    "csat",
+    "overdue_onboardings",
+    "expansion_share",
+    "late_stage_at_risk",
+    "open_onboardings",
+    "nps_responses",
 )
 
 
@@ -177,22 +177,15 @@ def fulfillment_deductions(st: SnapshotStats, m: Measures) -> list[Deduction]:
     return out
 
 
-def fulfillment_data_gaps(st: SnapshotStats, m: Measures, renewal_configured: bool) -> list[DataGap]:
-    gaps = list(POST_SALE_GAPS)
+def fulfillment_data_gaps(st: SnapshotStats, m: Measures) -> list[DataGap]:
+    """The deal-side gaps; renewals, onboarding and surveys are :mod:`engines.objects.fulfillment`'s."""
+    gaps: list[DataGap] = []
     if m.expansion_share is None:
         gaps.append(
             DataGap(
                 key="won_deals_in_window",
                 missing=f"no won deal amounts in the last {st.window_days} days",
                 unlocks="expansion share",
-            )
-        )
-    if not renewal_configured:
-        gaps.append(
-            DataGap(
-                key="renewal_pipeline",
-                missing="no renewals pipeline configured (the renewal_pipeline setting)",
-                unlocks="renewal volume, value and renewals at risk",
             )
         )
     return gaps
@@ -219,19 +212,23 @@ def _delivery_at_risk(ctx: EngineContext) -> tuple[AtRiskDeal, ...]:
 
 def build(ctx: EngineContext) -> EngineReport:
     """The fulfillment report: expansion, late-stage load and renewals, scored when measurable."""
-    st, m = ctx.stats, ctx.measures
-    score = score_from(fulfillment_deductions(st, m)) if fulfillment_measurable(st) else None
+    st, m, facts = ctx.stats, ctx.measures, ctx.objects
+    measurable = fulfillment_measurable(st) or fulfillment_object_measurable(facts)
+    deductions = [*fulfillment_deductions(st, m), *fulfillment_object_deductions(facts)]
+    score = score_from(deductions) if measurable else None
     signals = [
         *velocity_signals(st, m, stages=_late_stage_ids(st)),
         *data_quality_signals(st, fields=("deal_type", "close_date")),
     ]
+    metrics = {**fulfillment_metrics(st, m, ctx.currency, ctx.renewal), **fulfillment_object_metrics(facts)}
     return ctx.report(
         EngineName.FULFILLMENT,
         score=score,
         label=health_label(score, st.config),
         purpose=PURPOSE,
-        metrics=fulfillment_metrics(st, m, ctx.currency, ctx.renewal),
+        metrics=card_order(metrics, CARD_ORDER),
         signals=rank(signals),
-        data_gaps=tuple(fulfillment_data_gaps(st, m, ctx.renewal is not None)),
+        data_gaps=(*fulfillment_data_gaps(st, m), *fulfillment_object_gaps(facts)),
         at_risk=_delivery_at_risk(ctx),
+        overdue_onboardings=overdue_onboardings(facts),
     )

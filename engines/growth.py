@@ -7,9 +7,10 @@ volume, average stage conversion, sales cycle, early-stage concentration and at-
 
 from __future__ import annotations
 
-from engines.context import EngineContext
+from engines.context import EngineContext, card_order
 from engines.measures import Measures, money, percent, round1
 from engines.models import DataGap, EngineName, EngineReport, Metric, MetricStatus
+from engines.objects import growth_object_gaps, growth_object_metrics
 from engines.records import DealIssue, SnapshotStats
 from engines.scoring import Deduction, above_status, below_status, health_label, score_from
 from engines.signals import (
@@ -24,6 +25,20 @@ from engines.signals import (
 __all__ = ["PURPOSE", "build", "growth_data_gaps", "growth_deductions", "growth_metrics"]
 
 PURPOSE = "Growth shows whether the pipeline creates, moves and wins enough deals to hit the number."
+
+# What a card shows first (it shows the first few metrics): the number, then how the pipeline converts.
+CARD_ORDER = (
+    "pipeline_coverage",
+    "win_rate",
+    "lead_to_qualified",
+    "open_deals",
+    "pipeline_value",
+    "avg_sales_cycle_days",
+    "leads_created",
+    "at_risk_deals",
+    "avg_conversion_rate",
+    "weighted_pipeline_coverage",
+)
 
 
 def _days_status(days: dict[str, float], benchmark: float) -> MetricStatus:
@@ -261,8 +276,10 @@ def build(ctx: EngineContext) -> EngineReport:
         score=score,
         label=health_label(score, st.config),
         purpose=PURPOSE,
-        metrics=growth_metrics(st, m, ctx.currency),
+        metrics=card_order(
+            {**growth_metrics(st, m, ctx.currency), **growth_object_metrics(ctx.objects)}, CARD_ORDER
+        ),
         signals=rank(signals),
-        data_gaps=tuple(growth_data_gaps(st, m)),
+        data_gaps=(*growth_data_gaps(st, m), *growth_object_gaps(ctx.objects)),
         at_risk=ctx.at_risk.deals,
     )

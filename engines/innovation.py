@@ -1,29 +1,34 @@
-"""Innovation engine: gather, prioritize, build/test, launch - mostly outside the deal CRM.
+"""Innovation engine: gather, prioritize, build/test, launch.
 
-A deal snapshot holds no feedback, roadmap, experiment or launch data, so this engine is honest about
-it: it reports "Insufficient data" with the data gaps that would unlock a score, plus the CRM's own
-data quality (the raw material every engine depends on). :func:`build` is the whole recipe.
+Customer feedback (survey comments and feature-request tickets), how feature requests are answered,
+products launched in the last year and their adoption on won deals come from HubSpot's feedback
+submissions, tickets, products and line items (:mod:`engines.objects.innovation`); roadmaps and
+experiments live outside the CRM and stay data gaps. The CRM's own data quality (the raw material
+every engine depends on) is reported beside them. :func:`build` is the whole recipe.
 """
 
 from __future__ import annotations
 
-from engines.context import EngineContext
+from engines.context import EngineContext, card_order
 from engines.measures import percent
 from engines.models import DataGap, EngineName, EngineReport, Metric, MetricStatus
+from engines.objects import (
+    innovation_object_deductions,
+    innovation_object_gaps,
+    innovation_object_measurable,
+    innovation_object_metrics,
+    innovation_object_signals,
+)
 from engines.records import DealIssue, SnapshotStats
-from engines.scoring import below_status, health_label
+from engines.scoring import below_status, health_label, score_from
 from engines.signals import data_quality_signals, rank
 
 __all__ = ["GAPS", "PURPOSE", "build", "innovation_metrics"]
 
 PURPOSE = "Innovation shows whether customer input turns into products that are launched and adopted."
 
+# Still outside the CRM: no HubSpot object holds a roadmap or experiments.
 GAPS = (
-    DataGap(
-        key="customer_feedback",
-        missing="feature requests or feedback linked to companies or deals",
-        unlocks="what customers ask for, weighted by revenue",
-    ),
     DataGap(
         key="prioritization",
         missing="a roadmap or backlog with priorities",
@@ -34,11 +39,18 @@ GAPS = (
         missing="experiment, beta or delivery data",
         unlocks="time from request to tested solution",
     ),
-    DataGap(
-        key="launch_adoption",
-        missing="launch dates and product usage or adoption data",
-        unlocks="adoption of what was launched and its revenue effect",
-    ),
+)
+
+# What a card shows first: what customers ask for, what was launched and whether it sells.
+CARD_ORDER = (
+    "feedback_items",
+    "new_product_adoption",
+    "new_products",
+    "feature_requests_closed",
+    "feature_request_days",
+    "new_product_revenue_share",
+    "feature_requests_open",
+    "feedback_items_previous",
 )
 
 
@@ -80,14 +92,17 @@ def innovation_metrics(st: SnapshotStats) -> dict[str, Metric]:
 
 
 def build(ctx: EngineContext) -> EngineReport:
-    """The innovation report: unscored, with the data gaps that would unlock a score."""
-    st = ctx.stats
+    """The innovation report: feedback, feature requests, new products and their adoption, scored
+    when any of them holds something in the window; the CRM's data quality beside them."""
+    st, facts = ctx.stats, ctx.objects
+    score = score_from(innovation_object_deductions(facts)) if innovation_object_measurable(facts) else None
+    metrics = {**innovation_object_metrics(facts), **innovation_metrics(st)}
     return ctx.report(
         EngineName.INNOVATION,
-        score=None,
-        label=health_label(None, st.config),
+        score=score,
+        label=health_label(score, st.config),
         purpose=PURPOSE,
-        metrics=innovation_metrics(st),
-        signals=rank(data_quality_signals(st)),
-        data_gaps=GAPS,
+        metrics=card_order(metrics, CARD_ORDER),
+        signals=rank([*innovation_object_signals(facts), *data_quality_signals(st)]),
+        data_gaps=(*innovation_object_gaps(facts), *GAPS),
     )

@@ -17,28 +17,66 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from engines.dates import UtcDatetime, to_utc
 
 __all__ = [
+    "READ_SCOPES",
     "AtRiskDeal",
+    "Contact",
     "DataGap",
     "Deal",
     "EngineName",
     "EngineReport",
+    "FeedbackSubmission",
+    "GoalTarget",
     "HealthLabel",
+    "LineItem",
     "Metric",
     "MetricStatus",
+    "ObjectRead",
+    "ObjectType",
+    "OverdueTicket",
     "Owner",
     "Pipeline",
     "PortalInfo",
     "PortalSnapshot",
+    "Product",
+    "ReadState",
     "RiskReason",
     "Signal",
     "SignalType",
     "Stage",
+    "Ticket",
     "hubspot_order",
 ]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+def parse_number(value: Any) -> float | None:
+    """A CRM number (HubSpot sends strings, sometimes with thousands separators), or ``None``."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", ""))
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _parse_entries(value: Any) -> dict[str, datetime]:
+    if not isinstance(value, dict):
+        return {}
+    parsed: dict[str, datetime] = {}
+    for stage_id, raw in value.items():
+        when = to_utc(raw)
+        if when is not None:
+            parsed[str(stage_id)] = when
+    return parsed
 
 
 # --------------------------------------------------------------------------- portal snapshot
@@ -142,30 +180,148 @@ class Deal(_Model):
     @field_validator("amount", mode="before")
     @classmethod
     def _parse_amount(cls, value: Any) -> float | None:
-        if value is None or isinstance(value, bool):
-            return None
-        if isinstance(value, int | float):
-            number = float(value)
-        elif isinstance(value, str):
-            try:
-                number = float(value.strip().replace(",", ""))
-            except ValueError:
-                return None
-        else:
-            return None
-        return number if math.isfinite(number) else None
+        return parse_number(value)
 
     @field_validator("stage_entered_at", mode="before")
     @classmethod
     def _parse_stage_entries(cls, value: Any) -> dict[str, datetime]:
-        if not isinstance(value, dict):
-            return {}
-        parsed: dict[str, datetime] = {}
-        for stage_id, raw in value.items():
-            when = to_utc(raw)
-            if when is not None:
-                parsed[str(stage_id)] = when
-        return parsed
+        return _parse_entries(value)
+
+
+# --------------------------------------------------------------------------- other CRM objects
+#
+# One record type per HubSpot object the engines read besides deals. Each has HubSpot's ``id``, the
+# fields the metrics use (parsed leniently, like deals: unreadable values are ``None``, never guessed)
+# and ``last_modified_at``, so a store can keep them generically as (object type, id, properties,
+# last modified) and rebuild the records with ``engines.hubspot._mapping.to_record``.
+
+
+class ObjectType(StrEnum):
+    """HubSpot's names of the objects the engines read besides deals (their API path segment)."""
+
+    CONTACTS = "contacts"
+    TICKETS = "tickets"
+    FEEDBACK_SUBMISSIONS = "feedback_submissions"
+    PRODUCTS = "products"
+    LINE_ITEMS = "line_items"
+    GOAL_TARGETS = "goal_targets"
+
+
+# The read scope that unlocks each object type (HubSpot's scope names; feedback submissions also
+# accept crm.objects.contacts.read on the v3 and 2026-03 paths, ``tickets`` covers ticket pipelines).
+READ_SCOPES: dict[ObjectType, str] = {
+    ObjectType.CONTACTS: "crm.objects.contacts.read",
+    ObjectType.TICKETS: "tickets",
+    ObjectType.FEEDBACK_SUBMISSIONS: "crm.objects.feedback_submissions.read",
+    ObjectType.PRODUCTS: "crm.objects.products.read",
+    ObjectType.LINE_ITEMS: "crm.objects.line_items.read",
+    ObjectType.GOAL_TARGETS: "crm.objects.goals.read",
+}
+
+
+class ReadState(StrEnum):
+    READ = "read"
+    SCOPE_REFUSED = "scope_refused"  # HubSpot answered 403 MISSING_SCOPES
+    NOT_READ = "not_read"  # the source does not read this object type
+
+
+class ObjectRead(_Model):
+    """Whether an object type was read; ``scopes`` are the ones HubSpot asked for when it refused."""
+
+    state: ReadState = ReadState.NOT_READ
+    scopes: tuple[str, ...] = ()
+
+
+class Contact(_Model):
+    """A contact. ``stage_entered_at`` maps a lifecycle stage id (``lead``, ``customer``, a custom
+    numeric id) to when the contact entered it (HubSpot's ``hs_v2_date_entered_<stage>``)."""
+
+    id: str
+    lifecycle_stage: str | None = None
+    created_at: UtcDatetime = None
+    last_modified_at: UtcDatetime = None
+    stage_entered_at: dict[str, datetime] = Field(default_factory=dict)
+
+    @field_validator("stage_entered_at", mode="before")
+    @classmethod
+    def _parse_stage_entries(cls, value: Any) -> dict[str, datetime]:
+        return _parse_entries(value)
+
+
+class Ticket(_Model):
+    """A ticket. Whether it is closed comes from its stage's ``ticketState`` in ``ticket_pipelines``."""
+
+    id: str
+    subject: str | None = None
+    pipeline_id: str | None = None
+    stage_id: str | None = None
+    category: str | None = None
+    owner_id: str | None = None
+    created_at: UtcDatetime = None
+    closed_at: UtcDatetime = None
+    last_modified_at: UtcDatetime = None
+
+
+class FeedbackSubmission(_Model):
+    """A survey response (NPS, CSAT, CES, custom). ``value`` is ``hs_value`` when it is a number."""
+
+    id: str
+    survey_type: str | None = None
+    value: float | None = None
+    response_group: str | None = None
+    content: str | None = None
+    submitted_at: UtcDatetime = None
+    created_at: UtcDatetime = None
+    last_modified_at: UtcDatetime = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse_value(cls, value: Any) -> float | None:
+        return parse_number(value)
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """``hs_submission_timestamp``, else ``hs_createdate``: when the answer counts."""
+        return self.submitted_at or self.created_at
+
+
+class Product(_Model):
+    id: str
+    name: str | None = None
+    created_at: UtcDatetime = None
+    last_modified_at: UtcDatetime = None
+
+
+class LineItem(_Model):
+    """A line item and the deal it belongs to (through the deal -> line item associations)."""
+
+    id: str
+    deal_id: str | None = None
+    product_id: str | None = None
+    name: str | None = None
+    amount: float | None = None
+    last_modified_at: UtcDatetime = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _parse_amount(cls, value: Any) -> float | None:
+        return parse_number(value)
+
+
+class GoalTarget(_Model):
+    """A HubSpot goal target: ``target_amount`` to reach in ``[start_at, end_at)``."""
+
+    id: str
+    name: str | None = None
+    target_amount: float | None = None
+    start_at: UtcDatetime = None
+    end_at: UtcDatetime = None
+    last_modified_at: UtcDatetime = None
+
+    @field_validator("target_amount", mode="before")
+    @classmethod
+    def _parse_amount(cls, value: Any) -> float | None:
+        return parse_number(value)
 
 
 class PortalSnapshot(_Model):
@@ -187,6 +343,15 @@ class PortalSnapshot(_Model):
     deals_total: int | None = None
     truncated: bool = False
     warnings: tuple[str, ...] = ()
+    # Other CRM objects (empty unless the source read them; ``object_reads`` says which it did).
+    contacts: tuple[Contact, ...] = ()
+    tickets: tuple[Ticket, ...] = ()
+    ticket_pipelines: tuple[Pipeline, ...] = ()  # a stage is closed when its ticketState is CLOSED
+    feedback: tuple[FeedbackSubmission, ...] = ()
+    products: tuple[Product, ...] = ()
+    line_items: tuple[LineItem, ...] = ()
+    goals: tuple[GoalTarget, ...] = ()
+    object_reads: dict[ObjectType, ObjectRead] = Field(default_factory=dict)
 
     @field_validator("taken_at", mode="before")
     @classmethod
@@ -224,9 +389,21 @@ class PortalSnapshot(_Model):
 
     def deal_url(self, deal_id: str) -> str | None:
         """Deep link to the deal in HubSpot, or ``None`` when the portal id is unknown."""
+        return self.record_url("0-3", deal_id)
+
+    def ticket_url(self, ticket_id: str) -> str | None:
+        """Deep link to the ticket in HubSpot, or ``None`` when the portal id is unknown."""
+        return self.record_url("0-5", ticket_id)
+
+    def record_url(self, object_type_id: str, record_id: str) -> str | None:
+        """Deep link to a CRM record by HubSpot's object type id (``0-3`` deals, ``0-5`` tickets)."""
         if self.portal.portal_id is None:
             return None
-        return f"https://{self.portal.ui_domain}/contacts/{self.portal.portal_id}/record/0-3/{deal_id}"
+        return f"https://{self.portal.ui_domain}/contacts/{self.portal.portal_id}/record/{object_type_id}/{record_id}"
+
+    def object_read(self, object_type: ObjectType) -> ObjectRead:
+        """How ``object_type`` was read; not listed means the source did not read it."""
+        return self.object_reads.get(object_type) or ObjectRead()
 
 
 # --------------------------------------------------------------------------- engine report
@@ -258,6 +435,7 @@ class SignalType(StrEnum):
     WIN_LOSS_PATTERN = "win_loss_pattern"
     ATTRIBUTION_SHIFT = "attribution_shift"
     DATA_QUALITY = "data_quality"
+    FEEDBACK_DROP = "feedback_drop"
 
 
 class RiskReason(StrEnum):
@@ -312,6 +490,22 @@ class AtRiskDeal(_Model):
     url: str | None = None
 
 
+class OverdueTicket(_Model):
+    """An onboarding ticket open longer than ``AnalysisConfig.onboarding_overdue_days``."""
+
+    id: str
+    subject: str | None = None
+    pipeline_id: str | None = None
+    stage_id: str | None = None
+    stage_label: str | None = None
+    owner_id: str | None = None
+    owner_name: str | None = None
+    owner_email: str | None = None
+    created_at: datetime | None = None
+    days_open: float | None = None
+    url: str | None = None
+
+
 class EngineReport(_Model):
     engine: EngineName
     score: int | None = Field(default=None, ge=0, le=100)
@@ -328,6 +522,7 @@ class EngineReport(_Model):
     signals: tuple[Signal, ...] = ()
     data_gaps: tuple[DataGap, ...] = ()
     at_risk: tuple[AtRiskDeal, ...] = ()
+    overdue_onboardings: tuple[OverdueTicket, ...] = ()
     warnings: tuple[str, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:

@@ -150,6 +150,11 @@ class PipelineStats:
     open_deals: int = 0
     open_value: float = 0.0
     at_risk: int = 0
+    # closed in the window (renewal rates read these for the renewals pipeline)
+    window_closed: int = 0
+    window_won_value: float = 0.0
+    window_lost_value: float = 0.0
+    window_expansion_value: float = 0.0  # won, existing business
 
 
 @dataclass(slots=True)
@@ -192,6 +197,12 @@ class SnapshotStats:
     won_value: float = 0.0
     expansion_won_value: float = 0.0
     expansion_won_deals: int = 0
+    won_ids: list[str] = field(default_factory=list)  # deals won in the window (new-product adoption)
+    # the pipeline-coverage period ([start, end), when there is a target) and its sums
+    period: tuple[datetime, datetime] | None = None
+    period_open_value: float = 0.0
+    period_weighted_value: float = 0.0
+    period_won_value: float = 0.0
     cycle_days_total: float = 0.0
     cycle_count: int = 0
     closed_total: int = 0

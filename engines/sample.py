@@ -22,6 +22,7 @@ from typing import Any
 
 from engines.dates import to_utc, utc_now
 from engines.models import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot, Stage
+from engines.sample_objects import sample_objects
 from engines.trusted import trusted_maker
 
 __all__ = ["PORTAL_ID", "generate_portal", "sample_owners", "sample_pipelines"]
@@ -131,8 +132,23 @@ def _shapes(pipelines: tuple[Pipeline, ...]) -> tuple[_Shape, ...]:
     return tuple(out)
 
 
-def generate_portal(*, deals: int = 240, seed: int = 7, now: datetime | None = None) -> PortalSnapshot:
-    """A snapshot of ``deals`` sample deals taken at ``now`` (default: the current time)."""
+def generate_portal(
+    *,
+    deals: int = 240,
+    seed: int = 7,
+    now: datetime | None = None,
+    tickets: int | None = None,
+    surveys: int | None = None,
+    objects: bool = True,
+) -> PortalSnapshot:
+    """A snapshot of ``deals`` sample deals taken at ``now`` (default: the current time).
+
+    The portal's other objects follow the deals (:mod:`engines.sample_objects`): ``tickets`` (default
+    ``deals // 2``) onboarding, feature-request and support tickets, ``surveys`` (default ``deals // 2``)
+    NPS/CSAT/CES responses, 1 to 3 line items per deal (2 on average), one contact per deal, products
+    old and new, and goal targets for the current quarter. They come from their own random stream, so
+    the deals of a seed are the same with or without them (``objects=False``: deals only).
+    """
     taken = to_utc(now) if now is not None else None
     taken = taken or utc_now()
     rng = random.Random(seed)
@@ -142,6 +158,20 @@ def generate_portal(*, deals: int = 240, seed: int = 7, now: datetime | None = N
     shapes = _shapes(pipelines)
     default, renewals, partner = shapes
     rows = [_deal(i, rng, taken, default, renewals, partner, owner_ids) for i in range(max(0, deals))]
+    count = max(0, deals)
+    others = (
+        sample_objects(
+            tuple(rows),
+            pipelines,
+            owner_ids,
+            now=taken,
+            seed=seed,
+            tickets=count // 2 if tickets is None else tickets,
+            surveys=count // 2 if surveys is None else surveys,
+        )
+        if objects
+        else {}
+    )
     return PortalSnapshot.model_construct(
         portal=PortalInfo(portal_id=PORTAL_ID, time_zone="America/New_York", currency="USD"),
         pipelines=pipelines,
@@ -154,6 +184,7 @@ def generate_portal(*, deals: int = 240, seed: int = 7, now: datetime | None = N
         deals_total=len(rows),
         truncated=False,
         warnings=(),
+        **others,
     )
 
 
@@ -194,7 +225,7 @@ def _deal(
     else:
         age = 3.0 + 540.0 * r() ** 1.4
         created = now - timedelta(days=age)
-        won = outcome < 0.72
+        won = outcome < (0.93 if shape is renewals else 0.72)  # most renewals renew
         reached = len(opens) - 1 if won else int(len(opens) * r())
         cycle = min(age - 0.5, 14.0 + 160.0 * r() ** 1.5)
         close = created + timedelta(days=cycle)

@@ -62,8 +62,13 @@ def compute_stats(
     *,
     now: datetime,
     config: AnalysisConfig,
+    period: tuple[datetime, datetime] | None = None,
 ) -> SnapshotStats:
-    """One pass over the snapshot's deals for ``pipeline`` (``None``: all pipelines together)."""
+    """One pass over the snapshot's deals for ``pipeline`` (``None``: all pipelines together).
+
+    ``period`` (``[start, end)``, the pipeline-coverage target's) adds the open, probability-weighted
+    open and won amounts of the deals whose close date falls in it.
+    """
     window_days = config.lookback_days
     if snapshot.lookback_days is not None and 0 < snapshot.lookback_days < window_days:
         window_days = snapshot.lookback_days  # the source read no closed deals older than this
@@ -75,7 +80,12 @@ def compute_stats(
         for s in p.stages:
             stage_labels.setdefault(s.id, s.label)
     st = SnapshotStats(
-        now=now, config=config, window_days=window_days, pipelines=pstats, stage_labels=stage_labels
+        now=now,
+        config=config,
+        window_days=window_days,
+        pipelines=pstats,
+        stage_labels=stage_labels,
+        period=period,
     )
     _walk(snapshot.deals, st, unknown, all_pipelines=pipeline is None, currency=snapshot.portal.currency)
     if st.issues.get(DealIssue.NO_PIPELINE):
@@ -103,6 +113,9 @@ def _walk(
     slow_cutoff = now - timedelta(days=cfg.stage_days_benchmark)
     max_amount = cfg.max_plausible_amount
     pstats = st.pipelines
+    # The coverage period; an empty one (now, now) when there is none: no close date falls in it.
+    p_start, p_end = st.period if st.period is not None else (now, now)
+    p_open = p_weighted = p_won = 0.0
     OPEN, WON, LOST, ARCHIVED = StageKind.OPEN, StageKind.WON, StageKind.LOST, StageKind.ARCHIVED
     STALE, PAST, OLD, LATE = RiskFlag.STALE, RiskFlag.PAST_CLOSE, RiskFlag.TOO_OLD, RiskFlag.LATE_STAGE
     stage_open_deals = st.stage_open_deals
@@ -116,6 +129,7 @@ def _walk(
     risk = st.at_risk
     risk_rows, risk_amounts, risk_flags = risk.rows, risk.amounts, risk.flags
     note = st.note_issue
+    won_ids = st.won_ids
     unlisted: tuple[int, int, float | None] = (StageKind.UNLISTED, -1, None)
 
     n = archived = 0
@@ -201,16 +215,23 @@ def _walk(
             if close is None:
                 note(DealIssue.CLOSED_WITHOUT_CLOSE_DATE, did)
                 continue
+            if kind == WON and p_start <= close < p_end:
+                p_won += amt
             if close < window_start or close > now:
                 continue
+            ps.window_closed += 1
             if kind == LOST:
                 lost += 1
+                ps.window_lost_value += amt
                 continue
             won += 1
             won_value += amt
+            won_ids.append(did)
+            ps.window_won_value += amt
             if d.deal_type == _EXISTING_BUSINESS:
                 exp_n += 1
                 exp_value += amt
+                ps.window_expansion_value += amt
             if created is not None:
                 if close >= created:
                     cycle_seconds += (close - created).total_seconds()
@@ -228,6 +249,9 @@ def _walk(
         stage_open_deals[key] = stage_open_deals.get(key, 0) + 1
         stage_open_value[key] = stage_open_value.get(key, 0.0) + amt
         flags = 0
+        in_period = close is not None and p_start <= close < p_end
+        if in_period:
+            p_open += amt
         if kind == OPEN:
             open_listed += 1
             listed_value += amt
@@ -235,6 +259,8 @@ def _walk(
                 no_prob += 1
             else:
                 weighted += amt * prob
+                if in_period:
+                    p_weighted += amt * prob
             if index < ps.early_count:
                 early_n += 1
                 early_value += amt
@@ -300,6 +326,7 @@ def _walk(
     st.stale_deals = stale_n
     st.won_deals, st.lost_deals, st.won_value, st.closed_total = won, lost, won_value, closed
     st.expansion_won_deals, st.expansion_won_value = exp_n, exp_value
+    st.period_open_value, st.period_weighted_value, st.period_won_value = p_open, p_weighted, p_won
     st.cycle_days_total = cycle_seconds / _DAY
     st.cycle_count = cycle_n
     for key, seconds in stage_seconds.items():

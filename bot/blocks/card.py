@@ -44,7 +44,7 @@ from bot.blocks.kit import context, header, section
 from bot.blocks.message import MAX_BLOCKS, MAX_MESSAGE_CHARS, SlackMessage
 from bot.blocks.mrkdwn import clip, escape, format_date, link, plain
 from bot.storage.history import Trend
-from engines import AtRiskDeal, EngineName, EngineReport, Signal
+from engines import AtRiskDeal, EngineName, EngineReport, OverdueTicket, Signal
 
 __all__ = [
     "card_message",
@@ -56,9 +56,11 @@ __all__ = [
 _SIGNALS_BUDGET = 1500
 _GAPS_BUDGET = 700
 _AT_RISK_BUDGET = 2200
+_OVERDUE_BUDGET = 1000
 _TOP_SIGNALS = 3
 _TOP_GAPS = 3
 _TOP_AT_RISK = 5
+_TOP_OVERDUE = 3
 _FULL_METRICS = 10
 _COMPACT_METRICS = 4
 
@@ -126,6 +128,8 @@ def _full_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, Blo
     if report.at_risk:
         button = _drilldown_button(report, text="Show at-risk deals")
         parts.append((2, _section(_at_risk_text(report), "*At-risk deals*", accessory=button)))
+    if report.overdue_onboardings:
+        parts.append((2, _section(_overdue_text(report), "*Overdue onboardings*")))
     if report.warnings:
         parts.append((4, _warnings(report.warnings)))
     return parts
@@ -154,6 +158,8 @@ def _compact_card(report: EngineReport, trend: Trend | None) -> list[tuple[int, 
         summary.append(f"{at_risk} ({format_money(value, report.currency)})")
     else:
         summary.append("no at-risk deals")
+    if report.overdue_onboardings:
+        summary.append(count_text(len(report.overdue_onboardings), "overdue onboarding"))
     parts.append((3, context(" · ".join(summary))))
     return parts
 
@@ -257,6 +263,24 @@ def _at_risk_text(report: EngineReport) -> str:
     ranked = sorted(report.at_risk, key=lambda d: d.amount or 0.0, reverse=True)
     lines = (_deal_line(d, report.currency) for d in ranked[:_TOP_AT_RISK])
     return _lines_within(lines, _AT_RISK_BUDGET, len(ranked), "at-risk deal")
+
+
+def _ticket_line(ticket: OverdueTicket) -> str:
+    bits = [link(ticket.url, ticket.subject or f"Ticket {ticket.id}", 60)]
+    if ticket.days_open is not None:
+        bits.append(f"open {ticket.days_open:.0f} d")
+    if ticket.stage_label or ticket.stage_id:
+        bits.append(escape(ticket.stage_label or ticket.stage_id, 40))
+    if ticket.owner_name:
+        bits.append(escape(ticket.owner_name, 40))
+    return "• " + " · ".join(bits)
+
+
+def _overdue_text(report: EngineReport) -> str:
+    """The longest-open onboarding tickets (the report lists them longest first), linked to HubSpot."""
+    tickets = report.overdue_onboardings
+    lines = (_ticket_line(t) for t in tickets[:_TOP_OVERDUE])
+    return _lines_within(lines, _OVERDUE_BUDGET, len(tickets), "overdue onboarding")
 
 
 def _section(body: str, title: str, *, accessory: ButtonElement | None = None) -> SectionBlock:

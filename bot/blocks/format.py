@@ -106,13 +106,19 @@ def count_text(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (plural or noun + 's')}"
 
 
+# Counts shown as bare numbers (the label says what is counted).
+_COUNTS = frozenset({"deals", "tickets", "contacts", "responses", "items", "products"})
+
+
 def _number(value: float | int, unit: str) -> str:
     if unit == "%":
         return f"{value:.0f} %"
     if unit == "days":
         return f"{value:.0f} days" if abs(value) >= 10 else f"{value:.1f} days"
-    if unit == "deals":
+    if unit in _COUNTS:
         return f"{value:,.0f}"
+    if unit == "x":  # coverage: open value / what is left to win
+        return f"{value:,.1f}x"
     if unit.isalpha() and unit.isupper() and len(unit) == 3:
         return format_money(float(value), unit)
     text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -123,7 +129,9 @@ def format_metric(metric: Metric) -> str:
     """The metric's value in words; a per-stage dict becomes a one-line summary."""
     value = metric.value
     if value is None:
-        return "not enough data"
+        # A measured "nothing to compute" is healthy only for pipeline coverage with the target met;
+        # every other missing value has status unknown.
+        return "target met" if metric.status is MetricStatus.HEALTHY else "not enough data"
     if isinstance(value, dict):
         if not value:
             return "not enough data"

@@ -92,6 +92,22 @@ def _one(report: EngineReport, trend: Trend | None, paint: _Paint) -> str:
             out.append(f"  • {name} · {amount} · {stage} · {reasons}{owner}")
         if len(ranked) > _AT_RISK_SHOWN:
             out.append(paint(f"  +{len(ranked) - _AT_RISK_SHOWN:,} more (use --format json for all)", "dim"))
+    if report.overdue_onboardings:
+        tickets = report.overdue_onboardings
+        out.append("")
+        out.append(paint(f"Overdue onboardings ({len(tickets):,})", "bold"))
+        for ticket in tickets[:_AT_RISK_SHOWN]:
+            days = f" · open {ticket.days_open:.0f} d" if ticket.days_open is not None else ""
+            stage = (
+                f" · {plain(ticket.stage_label or ticket.stage_id, 40)}"
+                if ticket.stage_label or ticket.stage_id
+                else ""
+            )
+            owner = f" · {plain(ticket.owner_name, 40)}" if ticket.owner_name else ""
+            url = f" · {ticket.url}" if ticket.url else ""
+            out.append(f"  • {plain(ticket.subject or f'Ticket {ticket.id}', 60)}{days}{stage}{owner}{url}")
+        if len(tickets) > _AT_RISK_SHOWN:
+            out.append(paint(f"  +{len(tickets) - _AT_RISK_SHOWN:,} more (use --format json for all)", "dim"))
     if report.warnings:
         out.append("")
         out.extend(paint(f"⚠ {plain(w, 300)}", "yellow") for w in report.warnings)

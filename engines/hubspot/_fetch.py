@@ -38,7 +38,14 @@ from engines.hubspot._mapping import (
     to_deal,
     validate_json,
 )
-from engines.models import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot
+from engines.hubspot._objects import (
+    ALL_OBJECTS,
+    ObjectsRead,
+    read_deal_line_items,
+    read_objects,
+    won_deal_ids,
+)
+from engines.models import Deal, ObjectType, Owner, Pipeline, PortalInfo, PortalSnapshot
 from engines.source import Progress
 
 __all__ = [
@@ -297,11 +304,23 @@ async def fetch_snapshot(
     lookback_days: int,
     report: Report,
     now: datetime | None = None,
+    objects: frozenset[ObjectType] = ALL_OBJECTS,
 ) -> PortalSnapshot:
-    """Read one portal snapshot (all pipelines, or the one whose id or label is ``pipeline``)."""
+    """Read one portal snapshot (all pipelines, or the one whose id or label is ``pipeline``).
+
+    ``objects`` are the CRM object types read besides deals (:mod:`engines.hubspot._objects`), all by
+    default; they are read concurrently with the deals, the line items once the won deals are known.
+    """
     taken_at = now or utc_now()
     warnings: list[str] = []
+    others = ObjectsRead()
     report(Progress("starting"))
+
+    async def line_items_of_won_deals() -> None:
+        pipelines, _, reader = await deals
+        since = taken_at - timedelta(days=lookback_days)
+        await read_deal_line_items(client, won_deal_ids(reader.deals.values(), pipelines, since), others)
+
     try:
         async with asyncio.TaskGroup() as group:
             account = group.create_task(_read_account(client, warnings))
@@ -312,6 +331,14 @@ async def fetch_snapshot(
                     client, wanted=pipeline, lookback_days=lookback_days, now=taken_at, report=report
                 )
             )
+            if objects:
+                group.create_task(
+                    read_objects(
+                        client, objects=objects, now=taken_at, lookback_days=lookback_days, out=others
+                    )
+                )
+            if ObjectType.LINE_ITEMS in objects:
+                group.create_task(line_items_of_won_deals())
     except BaseExceptionGroup as group_error:
         raise _unwrap(group_error) from None
     pipelines, chosen, reader = deals.result()
@@ -320,6 +347,7 @@ async def fetch_snapshot(
     read = len(reader.deals)
     announced = reader.announced if reader.announced is not None else read
     warnings.extend(reader.warnings)
+    warnings.extend(others.warnings)
     truncated = read < announced
     if truncated:
         warnings.append(
@@ -340,4 +368,12 @@ async def fetch_snapshot(
         deals_total=announced,
         truncated=truncated,
         warnings=tuple(warnings),
+        contacts=tuple(others.contacts),
+        tickets=tuple(others.tickets),
+        ticket_pipelines=others.ticket_pipelines,
+        feedback=tuple(others.feedback),
+        products=tuple(others.products),
+        line_items=tuple(others.line_items),
+        goals=tuple(others.goals),
+        object_reads=others.reads,
     )

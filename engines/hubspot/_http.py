@@ -393,6 +393,7 @@ class HubSpotClient:
                 "Then commit the change; the token stays the same.",
                 status=status,
                 correlation_id=correlation,
+                scopes=tuple(_required_scopes(body)),
             )
         message = self._redact(str(body.get("message") or "").strip())[:300]
         detail = f": {message}" if message else ""

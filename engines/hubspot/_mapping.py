@@ -9,16 +9,35 @@ module only decides which property feeds which field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engines.errors import HubSpotResponseError
-from engines.models import Deal, Owner, Pipeline, PortalInfo, Stage, hubspot_order
+from engines.models import (
+    Contact,
+    Deal,
+    FeedbackSubmission,
+    GoalTarget,
+    LineItem,
+    ObjectType,
+    Owner,
+    Pipeline,
+    PortalInfo,
+    Product,
+    Stage,
+    Ticket,
+    hubspot_order,
+)
 
 __all__ = [
+    "ASSOCIATED_DEAL",
     "BASE_DEAL_PROPERTIES",
+    "OBJECT_SPECS",
+    "CrmRecord",
+    "ObjectSpec",
     "RawDeal",
     "RawOwnersPage",
     "RawSearchPage",
@@ -27,9 +46,11 @@ __all__ = [
     "parse_account",
     "parse_owners",
     "parse_pipelines",
+    "parse_ticket_pipelines",
     "stage_entry_properties",
     "stage_keys",
     "to_deal",
+    "to_record",
     "validate",
     "validate_json",
 ]
@@ -279,3 +300,206 @@ def to_deal(raw: RawDeal, stages: StageKeys) -> Deal:
         stage_entered_at=entered,
         archived=raw.archived,
     )
+
+
+# --------------------------------------------------------------------------- other CRM objects
+#
+# Every object type besides deals maps the same way: HubSpot's ``id`` plus its property dict (string
+# values or null) -> one record of engines.models. ``OBJECT_SPECS`` says, per object type, which
+# properties to read and which one is its last-modified cursor, so a store (the CRM mirror) can keep
+# any of them as (object type, id, properties, last modified) and rebuild records with ``to_record``.
+# A line item's deal is not a property: the reader puts the deal id from the deal -> line item
+# associations under ``ASSOCIATED_DEAL`` in its property dict, and the store keeps it like the others.
+
+ASSOCIATED_DEAL = "associations.deal"
+CONTACT_STAGE_PREFIX = V2_ENTERED
+_CURRENT_STAGE = f"{V2_ENTERED}current_stage"
+
+CrmRecord = Contact | Ticket | FeedbackSubmission | Product | LineItem | GoalTarget
+
+
+def _contact(record_id: str, props: Mapping[str, str | None]) -> Contact:
+    entered = {
+        name[len(V2_ENTERED) :]: value
+        for name, value in props.items()
+        if value and name.startswith(V2_ENTERED) and name != _CURRENT_STAGE
+    }
+    return Contact(
+        id=record_id,
+        lifecycle_stage=_text(props.get("lifecyclestage")),
+        created_at=props.get("createdate"),
+        last_modified_at=props.get("lastmodifieddate"),
+        stage_entered_at=entered,
+    )
+
+
+def _ticket(record_id: str, props: Mapping[str, str | None]) -> Ticket:
+    return Ticket(
+        id=record_id,
+        subject=_text(props.get("subject")),
+        pipeline_id=_text(props.get("hs_pipeline")),
+        stage_id=_text(props.get("hs_pipeline_stage")),
+        category=_text(props.get("hs_ticket_category")),
+        owner_id=_text(props.get("hubspot_owner_id")),
+        created_at=props.get("createdate"),
+        closed_at=props.get("closed_date"),
+        last_modified_at=props.get("hs_lastmodifieddate"),
+    )
+
+
+def _feedback(record_id: str, props: Mapping[str, str | None]) -> FeedbackSubmission:
+    return FeedbackSubmission(
+        id=record_id,
+        survey_type=_text(props.get("hs_survey_type")),
+        value=props.get("hs_value"),
+        response_group=_text(props.get("hs_response_group")),
+        content=_text(props.get("hs_content")),
+        submitted_at=props.get("hs_submission_timestamp"),
+        created_at=props.get("hs_createdate"),
+        last_modified_at=props.get("hs_lastmodifieddate"),
+    )
+
+
+def _product(record_id: str, props: Mapping[str, str | None]) -> Product:
+    return Product(
+        id=record_id,
+        name=_text(props.get("name")),
+        created_at=props.get("createdate"),
+        last_modified_at=props.get("hs_lastmodifieddate"),
+    )
+
+
+def _line_item(record_id: str, props: Mapping[str, str | None]) -> LineItem:
+    return LineItem(
+        id=record_id,
+        deal_id=_text(props.get(ASSOCIATED_DEAL)),
+        product_id=_text(props.get("hs_product_id")),
+        name=_text(props.get("name")),
+        amount=props.get("amount"),
+        last_modified_at=props.get("hs_lastmodifieddate"),
+    )
+
+
+def _goal(record_id: str, props: Mapping[str, str | None]) -> GoalTarget:
+    return GoalTarget(
+        id=record_id,
+        name=_text(props.get("hs_goal_name")),
+        target_amount=props.get("hs_target_amount"),
+        start_at=props.get("hs_start_datetime"),
+        end_at=props.get("hs_end_datetime"),
+        last_modified_at=props.get("hs_lastmodifieddate"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSpec:
+    """How one object type is read and mapped. ``properties`` are asked for explicitly (contacts add
+    ``hs_v2_date_entered_<stage>`` per lifecycle stage at read time); ``modified`` is the property a
+    delta sync filters on (contacts: ``lastmodifieddate``, HubSpot's documented exception)."""
+
+    object_type: ObjectType
+    properties: tuple[str, ...]
+    modified: str
+    build: Callable[[str, Mapping[str, str | None]], CrmRecord]
+
+
+OBJECT_SPECS: dict[ObjectType, ObjectSpec] = {
+    spec.object_type: spec
+    for spec in (
+        ObjectSpec(
+            object_type=ObjectType.CONTACTS,
+            properties=("lifecyclestage", "createdate", "lastmodifieddate", "hs_object_id"),
+            modified="lastmodifieddate",
+            build=_contact,
+        ),
+        ObjectSpec(
+            object_type=ObjectType.TICKETS,
+            properties=(
+                "subject",
+                "hs_pipeline",
+                "hs_pipeline_stage",
+                "hs_ticket_category",
+                "hubspot_owner_id",
+                "createdate",
+                "closed_date",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+            ),
+            modified="hs_lastmodifieddate",
+            build=_ticket,
+        ),
+        ObjectSpec(
+            object_type=ObjectType.FEEDBACK_SUBMISSIONS,
+            properties=(
+                "hs_survey_type",
+                "hs_value",
+                "hs_response_group",
+                "hs_content",
+                "hs_submission_timestamp",
+                "hs_createdate",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+            ),
+            modified="hs_lastmodifieddate",
+            build=_feedback,
+        ),
+        ObjectSpec(
+            object_type=ObjectType.PRODUCTS,
+            properties=("name", "createdate", "hs_lastmodifieddate", "hs_object_id"),
+            modified="hs_lastmodifieddate",
+            build=_product,
+        ),
+        ObjectSpec(
+            object_type=ObjectType.LINE_ITEMS,
+            properties=("name", "hs_product_id", "amount", "hs_lastmodifieddate", "hs_object_id"),
+            modified="hs_lastmodifieddate",
+            build=_line_item,
+        ),
+        ObjectSpec(
+            object_type=ObjectType.GOAL_TARGETS,
+            properties=(
+                "hs_goal_name",
+                "hs_target_amount",
+                "hs_start_datetime",
+                "hs_end_datetime",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+            ),
+            modified="hs_lastmodifieddate",
+            build=_goal,
+        ),
+    )
+}
+
+
+def to_record(object_type: ObjectType, record_id: str, props: Mapping[str, str | None]) -> CrmRecord:
+    """One HubSpot object (its id and property dict) as its engines.models record."""
+    return OBJECT_SPECS[object_type].build(record_id, props)
+
+
+def parse_ticket_pipelines(body: Mapping[str, Any], endpoint: str) -> tuple[Pipeline, ...]:
+    """Ticket pipelines: a stage is closed when its ``metadata.ticketState`` is ``CLOSED``.
+
+    Ticket stages carry ``ticketState`` (``OPEN``/``CLOSED``) where deal stages carry ``isClosed``; the
+    body is parsed as deal pipelines once that is mapped, so both keep one ordering rule.
+    """
+    results = body.get("results")
+    if isinstance(results, list):
+        mapped = []
+        for pipeline in results:
+            if isinstance(pipeline, dict) and isinstance(pipeline.get("stages"), list):
+                stages = []
+                for stage in pipeline["stages"]:
+                    if isinstance(stage, dict):
+                        raw_meta = stage.get("metadata")
+                        meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+                        state = str(meta.get("ticketState") or "").upper()
+                        stage = {
+                            **stage,
+                            "metadata": {**meta, "isClosed": "true" if state == "CLOSED" else "false"},
+                        }
+                    stages.append(stage)
+                pipeline = {**pipeline, "stages": stages}
+            mapped.append(pipeline)
+        body = {**body, "results": mapped}
+    return parse_pipelines(body, endpoint)

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -28,7 +28,8 @@ from engines.hubspot._http import (
     RetryPolicy,
 )
 from engines.hubspot._mapping import parse_pipelines
-from engines.models import Pipeline, PortalSnapshot
+from engines.hubspot._objects import ALL_OBJECTS
+from engines.models import ObjectType, Pipeline, PortalSnapshot
 from engines.source import Progress, ProgressCallback
 
 __all__ = ["HubSpotSource"]
@@ -81,8 +82,10 @@ class HubSpotSource:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         limits: RateLimits | None = None,
+        objects: Iterable[ObjectType] = ALL_OBJECTS,
     ) -> None:
         self._token = SecretStr(token)
+        self.objects = frozenset(objects)
         if not token.strip():
             raise HubSpotAuthError(
                 "No HubSpot access token. Set HUBSPOT_ACCESS_TOKEN to the access token of a HubSpot "
@@ -212,7 +215,11 @@ class HubSpotSource:
             async with self._client() as client:
                 try:
                     snapshot = await fetch_snapshot(
-                        client, pipeline=pipeline_id, lookback_days=self.lookback_days, report=report
+                        client,
+                        pipeline=pipeline_id,
+                        lookback_days=self.lookback_days,
+                        report=report,
+                        objects=self.objects,
                     )
                 except UnknownPipelineError:
                     self._pipelines.clear()  # deleted since the list was read: the list is stale

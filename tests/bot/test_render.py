@@ -20,6 +20,7 @@ from engines import (
     HealthLabel,
     Metric,
     MetricStatus,
+    OverdueTicket,
     PortalSnapshot,
     RiskReason,
     Signal,
@@ -164,6 +165,17 @@ def _worst_report(engine: EngineName) -> EngineReport:
             )
             for i in range(5000)
         ),
+        overdue_onboardings=tuple(
+            OverdueTicket(
+                id=str(i),
+                subject=nasty,
+                stage_label=nasty,
+                owner_name=nasty,
+                days_open=1e6,
+                url="https://app.hubspot.com/contacts/1/record/0-5/" + str(i) + "|<!channel>" * 200,
+            )
+            for i in range(5000)
+        ),
         warnings=tuple(nasty for _ in range(50)),
     )
 
@@ -300,3 +312,54 @@ def test_no_drilldown_without_deals_or_with_a_pipeline_id_too_long_for_a_button(
     assert _accessory_buttons(payload) == []
     compact = assert_valid_message(card_message([long_id, innovation]))
     assert _accessory_buttons(compact) == []
+
+
+def test_fulfillment_card_lists_overdue_onboardings_with_ticket_links(portal: PortalSnapshot) -> None:
+    report = analyze(portal, "fulfillment")
+    assert report.overdue_onboardings
+    payload = assert_valid_message(card_message([report]))
+    blob = json.dumps(payload, ensure_ascii=False)
+    assert "*Overdue onboardings*" in blob
+    assert "/record/0-5/" + report.overdue_onboardings[0].id in blob
+    compact = json.dumps(assert_valid_message(card_message(analyze_all(portal))), ensure_ascii=False)
+    assert "overdue onboarding" in compact
+    text = render_text([report], colour=False)
+    assert "Overdue onboardings" in text
+    assert report.overdue_onboardings[0].url in text  # type: ignore[operator]
+
+
+def test_hostile_ticket_subjects_are_escaped(portal: PortalSnapshot) -> None:
+    hostile = portal.model_copy(
+        update={
+            "tickets": tuple(
+                t.model_copy(update={"subject": "<!channel> & <@U123ABC>"}) for t in portal.tickets
+            )
+        }
+    )
+    report = analyze(hostile, "fulfillment")
+    assert report.overdue_onboardings
+    payload = assert_valid_message(card_message([report]))
+    blob = json.dumps(payload, ensure_ascii=False)
+    assert "<!channel>" not in blob
+    assert "&lt;!channel&gt; &amp; &lt;@U123ABC&gt;" in blob
+
+
+def test_coverage_and_counts_read_naturally() -> None:
+    met = Metric(
+        label="Pipeline coverage", value=None, unit="x", status=MetricStatus.HEALTHY, note="target met."
+    )
+    unknown = Metric(label="Pipeline coverage", value=None, unit="x")
+    report = EngineReport(
+        engine=EngineName.GROWTH,
+        as_of=NOW,
+        metrics={
+            "pipeline_coverage": met,
+            "weighted_pipeline_coverage": Metric(label="Weighted", value=2.6, unit="x"),
+            "open_onboardings": Metric(label="Open onboardings", value=1, unit="tickets"),
+            "nps": unknown,
+        },
+    )
+    blob = json.dumps(assert_valid_message(card_message([report])), ensure_ascii=False)
+    assert "target met" in blob
+    assert "2.6x" in blob
+    assert "not enough data" in blob

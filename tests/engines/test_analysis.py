@@ -34,6 +34,7 @@ JSON_KEYS = {
     "signals",
     "data_gaps",
     "at_risk",
+    "overdue_onboardings",
     "warnings",
 }
 

@@ -29,9 +29,10 @@ def test_fulfillment_metrics_by_hand() -> None:
     assert report.score == 90
     assert report.label is HealthLabel.HEALTHY
     assert [d.id for d in report.at_risk] == ["d2"]
-    gaps = {g.key for g in report.data_gaps}
-    assert {"net_revenue_retention", "gross_retention", "time_to_first_value", "csat"} <= gaps
-    assert "renewal_pipeline" in gaps
+    # The hand portal's snapshot read no other objects: each is a gap naming what unlocks it.
+    gaps = {g.key: g for g in report.data_gaps}
+    assert {"onboarding_tickets", "surveys", "renewal_pipeline"} <= set(gaps)
+    assert "scope tickets" in gaps["onboarding_tickets"].missing
 
 
 def test_expansion_rules() -> None:
@@ -108,11 +109,14 @@ def test_innovation_is_honest_about_missing_data() -> None:
     assert report.metrics["field_completeness"].value == 83.9
     assert report.metrics["deals_missing_amount"].value == 1
     assert report.metrics["deals_in_unlisted_stages"].value == 1
+    # No survey, ticket, product or line item was read: data gaps, and no roadmap data anywhere.
     assert {g.key for g in report.data_gaps} == {
         "customer_feedback",
+        "feature_requests",
+        "products",
+        "line_items",
         "prioritization",
         "build_and_test",
-        "launch_adoption",
     }
     assert report.signals
     assert report.at_risk == ()

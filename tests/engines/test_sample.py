@@ -115,3 +115,71 @@ async def test_sample_source_scopes_by_pipeline_label() -> None:
     in_pipeline = sum(1 for d in snap.deals if d.pipeline_id == "14620931")
     assert growth.deals_analyzed == in_pipeline
     assert fulfillment.metrics["expansion_share"].value in (None, 100.0)  # renewals are all existing business
+
+
+ISSUE_13_METRICS = {
+    EngineName.GROWTH: {
+        "leads_created",
+        "lead_to_qualified",
+        "pipeline_coverage",
+        "weighted_pipeline_coverage",
+    },
+    EngineName.FULFILLMENT: {
+        "gross_renewal_rate",
+        "net_renewal_rate",
+        "time_to_first_value_days",
+        "open_onboardings",
+        "overdue_onboardings",
+        "nps",
+        "nps_responses",
+        "csat",
+    },
+    EngineName.INNOVATION: {
+        "feedback_items",
+        "feedback_items_previous",
+        "feature_requests_closed",
+        "feature_request_days",
+        "new_products",
+        "new_product_adoption",
+        "new_product_revenue_share",
+    },
+}
+
+
+def test_the_sample_portal_measures_all_three_engines() -> None:
+    """The demo portal's other objects follow its deals: every engine is scored and shows the metrics
+    of issue #13, with values (no data gap for an object it holds)."""
+    snap = generate_portal(seed=7, now=NOW)
+    assert len(snap.tickets) == len(snap.feedback) == 120
+    assert len(snap.line_items) == 480  # 1 to 3 a deal, 2 on average
+    deal_ids = {d.id for d in snap.deals}
+    assert all(li.deal_id in deal_ids for li in snap.line_items)
+    onboarding = [t for t in snap.tickets if t.pipeline_id == "8412345"]
+    won = {s.id for p in snap.pipelines for s in p.stages if s.is_won}
+    closed_at = {d.name: d.close_date for d in snap.deals if d.stage_id in won}
+    assert onboarding
+    for t in onboarding:  # opened when a deal was won
+        assert t.subject is not None
+        close = closed_at[t.subject.removeprefix("Onboarding: ")]
+        assert close is not None
+        assert t.created_at is not None
+        assert close <= t.created_at
+    assert all(t.created_at is not None and t.created_at <= NOW for t in snap.tickets)
+    for report in analyze_all(snap):
+        assert report.score is not None, report.engine
+        data = report.to_json_dict()
+        assert ISSUE_13_METRICS[report.engine] <= set(data["metrics"])
+        for key in ISSUE_13_METRICS[report.engine] - {"pipeline_coverage", "weighted_pipeline_coverage"}:
+            assert data["metrics"][key]["value"] is not None, key
+        gaps = {g["key"] for g in data["data_gaps"]}
+        assert not gaps & {
+            "leads",
+            "surveys",
+            "onboarding_tickets",
+            "renewal_pipeline",
+            "products",
+            "line_items",
+        }
+    assert generate_portal(deals=50, seed=7, now=NOW, objects=False).tickets == ()
+    with_objects = generate_portal(deals=50, seed=7, now=NOW)
+    assert with_objects.deals == generate_portal(deals=50, seed=7, now=NOW, objects=False).deals

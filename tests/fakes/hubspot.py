@@ -49,6 +49,15 @@ OWNERS = "/crm/v3/owners"
 SEARCH = "/crm/v3/objects/deals/search"
 SEARCH_CAP = 10_000
 DATE_PROPERTIES = {"closedate", "createdate", "hs_lastmodifieddate", "notes_last_updated"}
+# Date properties of the other objects (tests/fakes/hubspot_objects.py), compared as dates in filters.
+DATE_PROPERTIES |= {
+    "closed_date",
+    "hs_createdate",
+    "hs_end_datetime",
+    "hs_start_datetime",
+    "hs_submission_timestamp",
+    "lastmodifieddate",
+}
 NUMBER_PROPERTIES = {"amount", "hs_object_id"}
 BASE_PROPERTIES = (
     "dealname",
@@ -184,6 +193,12 @@ def _matches(props: Mapping[str, str | None], flt: Mapping[str, Any]) -> bool:
     return bool(comparisons[op])
 
 
+def object_scope_key(path: str) -> str | None:
+    from tests.fakes.hubspot_objects import scope_key
+
+    return scope_key(path)
+
+
 def _error(status: int, message: str, category: str, **extra: Any) -> web.Response:
     body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category}
     body.update(extra)
@@ -207,6 +222,7 @@ class FakeHubSpot:
         stage_dates: str = "v2",
         owners_page_max: int = 100,
         search_cap: int = SEARCH_CAP,
+        associations_page: int = 500,
     ) -> None:
         self.portal = portal
         self.token = token or f"pat-na1-{uuid.uuid4()}"
@@ -228,6 +244,10 @@ class FakeHubSpot:
         self._query_cache: dict[str, list[int]] = {}
         self._render_cache: dict[tuple[str, ...], dict[int, str]] = {}
         self._build_index(stage_dates)
+        from tests.fakes.hubspot_objects import ObjectStore  # it imports this module's helpers
+
+        # Contacts, tickets, survey responses, products, line items, goals: served generically.
+        self.objects = ObjectStore(portal, search_cap=search_cap, associations_page=associations_page)
 
     # ------------------------------------------------------------------ data
 
@@ -276,6 +296,7 @@ class FakeHubSpot:
         app.router.add_get(PIPELINES, self._pipelines)
         app.router.add_get(OWNERS, self._owners)
         app.router.add_post(SEARCH, self._search)
+        self.objects.mount(app)
         return app
 
     async def start(self) -> None:
@@ -344,7 +365,7 @@ class FakeHubSpot:
         }
 
     def _rate_limited(self, path: str, now: float) -> web.Response | None:
-        if path == SEARCH:
+        if path.endswith("/search"):
             window, limit, times = 1.0, self.search_per_second, self._search_times
         else:
             window, limit, times = self.app_window, self.app_limit, self._app_times
@@ -353,7 +374,7 @@ class FakeHubSpot:
         while times and times[0] <= now - window:
             times.popleft()
         if len(times) >= limit:
-            if path == SEARCH:
+            if path.endswith("/search"):
                 return _rate_limit_body("You have reached your secondly limit.", "SECONDLY", None)
             return _rate_limit_body(
                 "You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING", None
@@ -413,7 +434,7 @@ class FakeHubSpot:
                 "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
                 "INVALID_AUTHENTICATION",
             )
-        scopes = self.missing_scopes.get(SCOPE_OF.get(request.path, ""))
+        scopes = self.missing_scopes.get(SCOPE_OF.get(request.path) or object_scope_key(request.path) or "")
         if scopes:
             return _error(
                 403,
@@ -446,7 +467,7 @@ class FakeHubSpot:
             text = response.text or ""
             broken = text[: len(text) // 2] if fault.kind == "truncated" else "<html>Service Unavailable"
             response = web.Response(status=200, text=broken, content_type="application/json")
-        if request.path != SEARCH:
+        if not request.path.endswith("/search"):
             response.headers.update(self._rate_headers(now))
         return response
 

@@ -102,4 +102,4 @@ def test_one_source_serves_successive_event_loops() -> None:
 
         assert asyncio.run(read()) == 5
         assert asyncio.run(read_and_close()) == 5
-        assert len([c for c in fake.calls if c.path == SEARCH]) == 2
+        assert len([c for c in fake.calls if c.path == SEARCH and c.status == 200]) == 2

@@ -196,7 +196,8 @@ async def test_proactive_pacing_keeps_hubspot_from_answering_429() -> None:
     milliseconds late on a busy machine must not turn into a 429 the real pacing would have avoided."""
     portal = make_portal(open_deals=5_000, closed_recent=0, closed_old=0)
     async with FakeHubSpot(portal, search_per_second=20) as fake:
-        async with _source(fake, limits=RateLimits(search_per_second=20)) as source:
+        # Deals only: the object searches would share the window and blur the page count.
+        async with _source(fake, limits=RateLimits(search_per_second=20), objects=()) as source:
             snap = await source.snapshot()
             stats = source.stats
         statuses = [c.status for c in fake.calls_to(SEARCH)]

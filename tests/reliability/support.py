@@ -82,8 +82,11 @@ def _mrkdwn_texts(node: Any, *, top: bool = True) -> Iterable[str]:
 def injections(
     payload: dict[str, Any], *, ui_domain: str = "app.hubspot.com", resolved_users: Iterable[str] = ()
 ) -> list[str]:
-    """Control sequences in ``payload`` other than our deal links and mentions we resolved."""
-    allowed_link = re.compile(r"<https://" + re.escape(ui_domain) + r"/contacts/\d+/record/0-3/\d+\|[^<>]*>")
+    """Control sequences in ``payload`` other than our deal (0-3) and ticket (0-5) links and mentions
+    we resolved."""
+    allowed_link = re.compile(
+        r"<https://" + re.escape(ui_domain) + r"/contacts/\d+/record/0-[35]/\d+\|[^<>]*>"
+    )
     users = set(resolved_users)
     problems = []
     for text in _mrkdwn_texts(payload):

@@ -212,11 +212,14 @@ def test_the_injection_scan_itself_catches_what_it_must() -> None:
     """The checks above are only as good as ``injections``: it must flag each kind, pass ours."""
     ours = "<https://app.hubspot.com/contacts/1/record/0-3/42|Acme &amp; co>"
     assert injections({"text": f"at risk: {ours} owned by <@U0OWNER>"}, resolved_users=["U0OWNER"]) == []
+    ticket = "<https://app.hubspot.com/contacts/1/record/0-5/43|Onboarding: Acme>"
+    assert injections({"text": f"overdue: {ticket}"}) == []
     for hostile in (
         "<!channel>",
         "<@U0STRANGER>",
         "<https://evil.example|click>",
         "<https://app.hubspot.com.evil.example/contacts/1/record/0-3/42|x>",
+        "<https://app.hubspot.com/contacts/1/record/0-7/42|another object type>",
         "<#C0GENERAL>",
         "Tom & Jerry",
     ):

@@ -1,0 +1,390 @@
+"""The CRM objects besides deals, served by :class:`tests.fakes.hubspot.FakeHubSpot` in HubSpot's shapes.
+
+Contacts, tickets, feedback submissions, products, line items and goal targets of the portal snapshot
+are rendered once into HubSpot property dicts (strings or ``null``; dates ISO-8601 UTC with ``Z``) and
+served generically, at the ``v3`` paths and their date-based ``2026-03`` twins:
+
+- ``POST …/objects/{type}/search``: filters, one sort, ``limit`` <= 200, the ``after`` offset, ``total``,
+  the 10,000-results cap (a 400) and only the requested properties (those the portal has);
+- ``GET …/objects/{type}``: the list endpoint, <= 100 a page, ``paging.next.after``;
+- ``POST …/objects/{type}/batch/read``: <= 100 ids; unknown ids make it a 207 with ``errors``;
+- ``GET …/pipelines/tickets``: stages with ``metadata.ticketState`` ``OPEN`` or ``CLOSED``;
+- ``GET …/properties/contacts/lifecyclestage``: the lifecycle stages as enumeration options;
+- ``POST /crm/v4/associations/deals/line_items/batch/read`` (and ``/crm/associations/2026-03/…``):
+  <= 1,000 inputs (more is a 400), ``associations_page`` associations per input per answer with a
+  per-input ``paging.next.after`` that the client resends with the same id.
+
+A 403 ``MISSING_SCOPES`` for an object type comes from ``FakeHubSpot(missing_scopes={"tickets": [...]})``
+keyed by the object type name (``scope_key``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from engines.models import PortalSnapshot
+from tests.fakes.hubspot import _error, _id_key, _matches, _number, format_datetime
+
+__all__ = ["ObjectStore", "object_properties", "scope_key"]
+
+TYPES = ("contacts", "tickets", "feedback_submissions", "products", "line_items", "goal_targets")
+_TYPE_RE = "|".join(TYPES)
+_PREFIXES = ("/crm/v3/objects", "/crm/objects/2026-03")
+_PIPELINES = ("/crm/v3/pipelines/tickets", "/crm/pipelines/2026-03/tickets")
+_PROPERTY = ("/crm/v3/properties/contacts/lifecyclestage", "/crm/properties/2026-03/contacts/lifecyclestage")
+_ASSOCIATIONS = (
+    "/crm/v4/associations/deals/line_items/batch/read",
+    "/crm/associations/2026-03/deals/line_items/batch/read",
+)
+_OBJECT_PATH = re.compile(rf"^(?:/crm/v3/objects|/crm/objects/2026-03)/({_TYPE_RE})(?:/|$)")
+DEFAULT_STAGES = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+
+
+def scope_key(path: str) -> str | None:
+    """The ``missing_scopes`` key of a request path: its object type (line items for associations)."""
+    match = _OBJECT_PATH.match(path)
+    if match:
+        return match.group(1)
+    if path in _PIPELINES:
+        return "tickets"
+    if path in _PROPERTY:
+        return "contacts"
+    if path in _ASSOCIATIONS:
+        return "line_items"
+    return None
+
+
+def object_properties(snapshot: PortalSnapshot) -> dict[str, list[tuple[str, dict[str, str | None]]]]:
+    """Every object of ``snapshot`` as HubSpot stores it: (id, properties) per type, in id order."""
+    f = format_datetime
+    out: dict[str, list[tuple[str, dict[str, str | None]]]] = {t: [] for t in TYPES}
+    for c in snapshot.contacts:
+        props: dict[str, str | None] = {
+            "lifecyclestage": c.lifecycle_stage,
+            "createdate": f(c.created_at),
+            "lastmodifieddate": f(c.last_modified_at or c.created_at),
+            "hs_object_id": c.id,
+        }
+        for stage, entered in c.stage_entered_at.items():
+            props[f"hs_v2_date_entered_{stage}"] = f(entered)
+        out["contacts"].append((c.id, props))
+    for t in snapshot.tickets:
+        out["tickets"].append(
+            (
+                t.id,
+                {
+                    "subject": t.subject,
+                    "content": None,
+                    "hs_pipeline": t.pipeline_id,
+                    "hs_pipeline_stage": t.stage_id,
+                    "hs_ticket_category": t.category,
+                    "hs_ticket_priority": None,
+                    "hubspot_owner_id": t.owner_id,
+                    "createdate": f(t.created_at),
+                    "closed_date": f(t.closed_at),
+                    "hs_lastmodifieddate": f(t.last_modified_at or t.closed_at or t.created_at),
+                    "hs_object_id": t.id,
+                },
+            )
+        )
+    for s in snapshot.feedback:
+        out["feedback_submissions"].append(
+            (
+                s.id,
+                {
+                    "hs_survey_type": s.survey_type,
+                    "hs_value": _number(s.value),
+                    "hs_response_group": s.response_group,
+                    "hs_content": s.content,
+                    "hs_submission_timestamp": f(s.submitted_at),
+                    "hs_createdate": f(s.created_at),
+                    "hs_lastmodifieddate": f(s.last_modified_at or s.created_at),
+                    "hs_object_id": s.id,
+                },
+            )
+        )
+    for p in snapshot.products:
+        out["products"].append(
+            (
+                p.id,
+                {
+                    "name": p.name,
+                    "createdate": f(p.created_at),
+                    "hs_lastmodifieddate": f(p.last_modified_at or p.created_at),
+                    "hs_object_id": p.id,
+                },
+            )
+        )
+    for li in snapshot.line_items:
+        out["line_items"].append(
+            (
+                li.id,
+                {
+                    "name": li.name,
+                    "hs_product_id": li.product_id,
+                    "amount": _number(li.amount),
+                    "quantity": "1",
+                    "hs_lastmodifieddate": f(li.last_modified_at),
+                    "hs_object_id": li.id,
+                },
+            )
+        )
+    for g in snapshot.goals:
+        out["goal_targets"].append(
+            (
+                g.id,
+                {
+                    "hs_goal_name": g.name,
+                    "hs_target_amount": _number(g.target_amount),
+                    "hs_start_datetime": f(g.start_at),
+                    "hs_end_datetime": f(g.end_at),
+                    "hs_lastmodifieddate": f(g.last_modified_at),
+                    "hs_object_id": g.id,
+                },
+            )
+        )
+    for rows in out.values():
+        rows.sort(key=lambda row: _id_key(row[0]))
+    return out
+
+
+def _bad(message: str) -> web.Response:
+    return _error(400, f"There was a problem with the request: {message}", "VALIDATION_ERROR")
+
+
+class ObjectStore:
+    """The served objects and their routes (mounted by ``FakeHubSpot._app``)."""
+
+    def __init__(self, snapshot: PortalSnapshot, *, search_cap: int, associations_page: int = 500) -> None:
+        self.snapshot = snapshot
+        self.search_cap = search_cap
+        self.associations_page = associations_page
+        self.rows = object_properties(snapshot)
+        self.index = {t: {i: props for i, props in rows} for t, rows in self.rows.items()}
+        self.known = {t: {n for _, props in rows for n in props} for t, rows in self.rows.items()}
+        # The deal -> line item associations (a line item belongs to one deal), in line item id order.
+        self.deal_items: dict[str, list[str]] = {}
+        for li in sorted(snapshot.line_items, key=lambda li: _id_key(li.id)):
+            if li.deal_id is not None:
+                self.deal_items.setdefault(li.deal_id, []).append(li.id)
+        stages = {s for c in snapshot.contacts for s in c.stage_entered_at}
+        self.lifecycle_stages = [*DEFAULT_STAGES, *sorted(stages - set(DEFAULT_STAGES))]
+
+    def mount(self, app: web.Application) -> None:
+        for prefix in _PREFIXES:
+            app.router.add_post(prefix + rf"/{{object_type:{_TYPE_RE}}}/search", self._search)
+            app.router.add_post(prefix + rf"/{{object_type:{_TYPE_RE}}}/batch/read", self._batch_read)
+            app.router.add_get(prefix + rf"/{{object_type:{_TYPE_RE}}}", self._list)
+        for path in _PIPELINES:
+            app.router.add_get(path, self._ticket_pipelines)
+        for path in _PROPERTY:
+            app.router.add_get(path, self._lifecycle_property)
+        for path in _ASSOCIATIONS:
+            app.router.add_post(path, self._associations)
+
+    # ------------------------------------------------------------------ objects
+
+    def _names(self, object_type: str, wanted: list[str]) -> list[str]:
+        defaults = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
+        if object_type != "feedback_submissions":
+            defaults = ("createdate", "hs_lastmodifieddate", "hs_object_id")
+        known = self.known[object_type]
+        return [n for n in dict.fromkeys([*wanted, *defaults]) if n in known or n == "hs_object_id"]
+
+    def _result(self, object_type: str, object_id: str, names: list[str]) -> dict[str, Any]:
+        props = self.index[object_type][object_id]
+        created = props.get("createdate") or props.get("hs_createdate")
+        return {
+            "id": object_id,
+            "properties": {n: props.get(n) for n in names},
+            "createdAt": created,
+            "updatedAt": props.get("hs_lastmodifieddate") or props.get("lastmodifieddate") or created,
+            "archived": False,
+        }
+
+    async def _search(self, request: web.Request) -> web.Response:
+        object_type = request.match_info["object_type"]
+        try:
+            body = await request.json()
+        except ValueError:
+            return _bad("invalid JSON")
+        groups = body.get("filterGroups") or []
+        filters = [f for g in groups for f in g.get("filters", [])]
+        if len(groups) > 5 or any(len(g.get("filters", [])) > 6 for g in groups) or len(filters) > 18:
+            return _bad("too many filters (at most 5 filterGroups, 6 filters in each, 18 in all).")
+        sorts = body.get("sorts") or []
+        if len(sorts) > 1:
+            return _bad("only one sort is allowed.")
+        try:
+            limit = int(body.get("limit", 10))
+            offset = int(body.get("after") or 0)
+        except (TypeError, ValueError):
+            return _bad("limit and after must be numbers")
+        if not 1 <= limit <= 200:
+            return _bad(f"limit must be between 1 and 200, got {limit}.")
+        if offset >= self.search_cap:
+            return _bad(
+                f"the search API returns at most {self.search_cap} results; use filters to narrow it."
+            )
+        try:
+            matched = [
+                object_id
+                for object_id, props in self.rows[object_type]
+                if not groups or any(all(_matches(props, f) for f in g.get("filters", [])) for g in groups)
+            ]
+        except ValueError as exc:
+            return _bad(str(exc))
+        if sorts:
+            sort = sorts[0]
+            name = sort.get("propertyName") if isinstance(sort, dict) else str(sort).lstrip("-")
+            if name != "hs_object_id" or (isinstance(sort, dict) and sort.get("direction") == "DESCENDING"):
+                return _bad("this fake sorts by hs_object_id ascending only")
+        names = self._names(object_type, [str(p) for p in body.get("properties") or []])
+        end = min(offset + limit, len(matched), self.search_cap)
+        out: dict[str, Any] = {
+            "total": len(matched),
+            "results": [self._result(object_type, i, names) for i in matched[offset:end]],
+        }
+        if end < len(matched):
+            out["paging"] = {"next": {"after": str(end), "link": f"?after={end}"}}
+        return web.json_response(out)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        object_type = request.match_info["object_type"]
+        try:
+            limit = max(1, min(int(request.query.get("limit", "10")), 100))
+            offset = int(request.query.get("after", "0"))
+        except ValueError:
+            return _bad("limit and after must be numbers")
+        names = self._names(object_type, [n for n in request.query.get("properties", "").split(",") if n])
+        rows = self.rows[object_type]
+        out: dict[str, Any] = {
+            "results": [self._result(object_type, i, names) for i, _ in rows[offset : offset + limit]]
+        }
+        if offset + limit < len(rows):
+            after = str(offset + limit)
+            out["paging"] = {"next": {"after": after, "link": f"{request.path}?after={after}"}}
+        return web.json_response(out)
+
+    async def _batch_read(self, request: web.Request) -> web.Response:
+        object_type = request.match_info["object_type"]
+        body = await request.json()
+        inputs = body.get("inputs") or []
+        if len(inputs) > 100:
+            return _bad(f"at most 100 inputs, got {len(inputs)}")
+        names = self._names(object_type, [str(p) for p in body.get("properties") or []])
+        ids = [str(i.get("id")) for i in inputs]
+        found = [i for i in ids if i in self.index[object_type]]
+        missing = [i for i in ids if i not in self.index[object_type]]
+        out: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": [self._result(object_type, i, names) for i in found],
+            "startedAt": "2026-11-25T12:00:00.000Z",
+            "completedAt": "2026-11-25T12:00:00.050Z",
+        }
+        if missing:
+            out["numErrors"] = 1
+            out["errors"] = [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": "Could not get some objects, they may be deleted or not exist.",
+                    "context": {"ids": missing},
+                }
+            ]
+            return web.json_response(out, status=207)
+        return web.json_response(out)
+
+    # ------------------------------------------------------------------ the rest
+
+    async def _ticket_pipelines(self, request: web.Request) -> web.Response:
+        stamp = format_datetime(self.snapshot.taken_at)
+        results = [
+            {
+                "label": p.label,
+                "displayOrder": p.display_order,
+                "id": p.id,
+                "stages": [
+                    {
+                        "label": s.label,
+                        "displayOrder": s.display_order,
+                        "metadata": {"ticketState": "CLOSED" if s.is_closed else "OPEN"},
+                        "id": s.id,
+                        "createdAt": stamp,
+                        "updatedAt": stamp,
+                        "archived": s.archived,
+                    }
+                    for s in p.stages
+                ],
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "archived": p.archived,
+            }
+            for p in self.snapshot.ticket_pipelines
+        ]
+        return web.json_response({"results": results})
+
+    async def _lifecycle_property(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "name": "lifecyclestage",
+                "label": "Lifecycle Stage",
+                "type": "enumeration",
+                "fieldType": "radio",
+                "groupName": "contactinformation",
+                "options": [
+                    {"label": stage.title(), "value": stage, "displayOrder": i, "hidden": False}
+                    for i, stage in enumerate(self.lifecycle_stages)
+                ],
+            }
+        )
+
+    async def _associations(self, request: web.Request) -> web.Response:
+        body: Mapping[str, Any] = await request.json()
+        inputs = body.get("inputs") or []
+        if len(inputs) > 1000:
+            return _bad(f"at most 1000 inputs, got {len(inputs)}")
+        results = []
+        for item in inputs:
+            deal_id = str(item.get("id"))
+            items = self.deal_items.get(deal_id)
+            if not items:
+                continue  # HubSpot leaves out inputs without associations
+            start = int(item.get("after") or 0)
+            page = items[start : start + self.associations_page]
+            result: dict[str, Any] = {
+                "from": {"id": deal_id},
+                "to": [
+                    {
+                        "toObjectId": int(i) if i.isdigit() else i,
+                        "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 19, "label": None}],
+                    }
+                    for i in page
+                ],
+            }
+            if start + self.associations_page < len(items):
+                result["paging"] = {"next": {"after": str(start + self.associations_page)}}
+            results.append(result)
+        text = json.dumps(
+            {
+                "status": "COMPLETE",
+                "results": results,
+                "startedAt": "2026-11-25T12:00:00.000Z",
+                "completedAt": "2026-11-25T12:00:00.050Z",
+            }
+        )
+        return web.Response(text=text, content_type="application/json")
