@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_engines.py
 	$(BIN)/python benchmarks/bench_hubspot.py
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_sync.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -50,7 +50,15 @@ class Settings(BaseSettings):
     hubspot_api_base: str = DEFAULT_HUBSPOT_API_BASE
     hubspot_cache_ttl: float = Field(default=300.0, ge=0.0)
     hubspot_lookback_days: int = Field(default=180, ge=1, le=3650)
+    # HubSpot's API version: the date-based paths (default) or the v3 ones (supported to Sept. 2027).
+    hubspot_api_version: Literal["2026-03", "v3"] = "2026-03"
     engine_source: Literal["hubspot", "sample"] | None = None
+
+    # --- CRM mirror (bot.mirror; docs/mirror.md): HubSpot kept in the database, read incrementally
+    sync_interval: float = Field(default=300.0, ge=0.0)  # engine-bot serve's background sync; 0: off
+    sync_fresh_seconds: float = Field(default=60.0, ge=0.0)  # an answer syncs first when older
+    sync_sweep_hours: float = Field(default=24.0, gt=0.0)  # full read that fixes what deltas missed
+    change_log_days: int = Field(default=400, ge=1)
 
     # --- analysis: every threshold of engines.AnalysisConfig, as ANALYSIS__<FIELD> (for example
     # ANALYSIS__RENEWAL_PIPELINE="Renewals" or ANALYSIS__STALE_ACTIVITY_DAYS=21); see docs/metrics.md

@@ -31,6 +31,7 @@ from bot.answers.service import ReportService
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
 from bot.blocks.mrkdwn import escape
 from bot.errors import user_text
+from bot.mirror import Mirror
 from bot.slack import MENTION_MEMORY, EventDeduper, MemoryEventDeduper, OwnerDirectory
 from bot.slack.text import SlackText
 from engines import PortalSnapshot, Progress
@@ -206,6 +207,8 @@ class BotDeps:
     answers: AnswerGate = field(default_factory=AnswerGate)
     # engine-bot serve's scheduler (``/engine schedule``); None: no storage, no schedules.
     scheduler: Scheduler | None = None
+    # The CRM mirror answers come from (engine-bot serve with HubSpot); None: read live or sample.
+    mirror: Mirror | None = None
 
     def add_subcommand(self, subcommand: Subcommand) -> None:
         """Teach ``/engine`` and mentions a new first word (the built-in ones are registered beside the

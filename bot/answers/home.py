@@ -18,10 +18,12 @@ import logging
 from collections.abc import Sequence
 
 from slack_sdk.errors import SlackClientError
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers.answering import BotDeps
+from bot.answers.status import mirror_line
 from bot.blocks import compose_home, home_error_view, home_loading_view
 from bot.errors import user_text
 from bot.slack.errors import slack_error_code
@@ -52,6 +54,9 @@ async def publish_home(
         )
     except Exception as exc:
         view = home_error_view(user_text(exc, doing="building the Home tab", logger=log), pipeline)
+    if deps.mirror is not None:
+        line = await mirror_line(deps.mirror)
+        view.blocks.append(ContextBlock(block_id="home_mirror", elements=[MarkdownTextObject(text=line)]))
     await _publish(client, user_id, view)
 
 

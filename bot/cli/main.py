@@ -5,6 +5,9 @@
 - ``engine-bot post ENGINE --channel C [--pipeline X] [--source ...] [--charts]`` (for cron or a
   Kubernetes CronJob; ``--charts`` attaches the card's charts in its thread)
 - ``engine-bot serve [--port 3000] [--host 0.0.0.0]`` (Socket Mode when ``SLACK_APP_TOKEN`` is set)
+- ``engine-bot sync [--full]``: sync the CRM mirror in DATA_DIR (or DATABASE_URL) with HubSpot now
+
+``report`` and ``post`` read HubSpot through the mirror when it has been synced (docs/mirror.md).
 
 ``engine-bot report all`` works with no environment at all (the built-in sample portal): it is the
 README's first command. Wrong input gets a one-line message and a non-zero exit, never a traceback.
@@ -31,13 +34,15 @@ from bot.blocks import card_message, deliverable
 from bot.cli.progress import ProgressBar
 from bot.cli.terminal import render_json, render_text
 from bot.errors import DeliveryError, SettingsError, user_text
-from bot.runtime.sources import SourceName, build_source
+from bot.mirror import Mirror
+from bot.mirror.status import status_line
+from bot.runtime.sources import SourceName, build_mirror, build_source
 from bot.schedules import post_cards
 from bot.settings import Settings, load_settings
 from bot.slack.web import web_client
 from bot.storage import DEFAULT_DB_FILENAME, Storage
 from bot.storage.history import ReportHistory
-from engines import EngineError, EngineName, to_utc
+from engines import EngineError, EngineName, to_utc, utc_now
 
 if TYPE_CHECKING:  # bot.charts imports matplotlib: only commands that draw load it
     from bot.charts.chart import Chart, ScorePoint
@@ -54,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="engine-bot",
         description="Score a revenue team's value engines (growth, fulfillment, innovation) from HubSpot.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{report,post,serve}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{report,post,serve,sync}")
     engines = sorted(ENGINE_WORDS)
 
     report = commands.add_parser("report", help="print a report in the terminal, as JSON or as Block Kit")
@@ -84,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN is set)")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP interface (default: all)")  # noqa: S104
+
+    sync = commands.add_parser("sync", help="sync the CRM mirror with HubSpot now (first time: a full read)")
+    sync.add_argument("--full", action="store_true", help="read every deal again and report any drift")
     return parser
 
 
@@ -105,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args)
         if args.command == "post":
             return _post(args)
+        if args.command == "sync":
+            return _sync(args)
         return _serve(args)
     except SettingsError as exc:
         return _fail(user_text(exc, doing="starting"), EXIT_USAGE)
@@ -139,13 +149,66 @@ async def _run(
     history: ReportHistory | None = None,
 ) -> ReportBundle:
     source_name: SourceName | None = args.source
-    source = build_source(settings, source_name, now=now)
+    storage, mirror = await _synced_mirror(settings, source_name)
+    source = build_source(settings, source_name, now=now, mirror=mirror)
     try:
         service = ReportService(source, history=history, config=settings.analysis, now=lambda: now)
         return await service.run(ReportRequest(args.engine).engines, args.pipeline, progress=bar)
     finally:
         bar.close()
         await source.aclose()
+        if storage is not None:
+            storage.close()
+
+
+async def _synced_mirror(settings: Settings, name: SourceName | None) -> tuple[Storage | None, Mirror | None]:
+    """The CRM mirror, when HubSpot is the source and the mirror in DATA_DIR (or DATABASE_URL) has
+    been synced; else ``(None, None)`` and HubSpot is read live. Never creates a database."""
+    if (name or settings.source) != "hubspot" or settings.hubspot_access_token is None:
+        return None, None
+    if settings.database_url is None and not (settings.data_dir / DEFAULT_DB_FILENAME).exists():
+        return None, None
+    storage = await asyncio.to_thread(Storage.open, settings)
+    mirror = build_mirror(settings, storage.database)
+    if await mirror.portal() is None:
+        storage.close()
+        return None, None
+    return storage, mirror
+
+
+def _sync(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.require("hubspot_access_token")
+    bar = ProgressBar(sys.stderr, enabled=sys.stderr.isatty())
+    return asyncio.run(_sync_async(settings, full=args.full, bar=bar))
+
+
+async def _sync_async(settings: Settings, *, full: bool, bar: ProgressBar) -> int:
+    storage = await asyncio.to_thread(Storage.open, settings)
+    try:
+        mirror = build_mirror(settings, storage.database)
+        try:
+            outcome = await mirror.sync(full=full, progress=bar)
+        finally:
+            bar.close()
+        if outcome is None:
+            print(
+                "Another engine-bot was syncing this portal; its rows are in the database.", file=sys.stderr
+            )
+        else:
+            done = ", ".join(
+                f"{r.object_type}: {r.kind} read {r.read:,}, {r.created + r.changed + r.restored:,} changed, "
+                f"{r.deleted:,} deleted, drift {r.drift:,}"
+                for r in outcome.results
+            )
+            print(
+                f"Synced portal {outcome.portal} in {outcome.seconds:.1f} s with {outcome.calls:,} HubSpot "
+                f"calls ({done})."
+            )
+        print(status_line(await mirror.status(), utc_now()))
+    finally:
+        storage.close()
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:

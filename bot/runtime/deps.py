@@ -11,6 +11,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import AnswerGate, BotDeps, ReportService
+from bot.answers.status import status_subcommand
+from bot.mirror import Mirror
 from bot.runtime.sources import build_source
 from bot.settings import Settings
 from bot.slack import EventDeduper, OwnerDirectory
@@ -44,15 +46,18 @@ def build_deps(
     history: ReportHistory | None = None,
     seen_events: EventDeduper | None = None,
     seen_mentions: EventDeduper | None = None,
+    mirror: Mirror | None = None,
 ) -> BotDeps:
     """The listeners' shared parts: the report service over the configured source, the owner
     directory (when there is a bot token), and friends.
 
     ``history`` (report storage) adds trend lines; ``seen_events`` and ``seen_mentions`` replace the
-    in-memory event dedup and answered-mentions memory with shared stores (several replicas).
+    in-memory event dedup and answered-mentions memory with shared stores (several replicas);
+    ``mirror`` answers from the CRM mirror (``/engine status`` reports on it).
     """
     settings.require_for_source()
-    service = ReportService(build_source(settings), history=history, config=settings.analysis)
+    source = build_source(settings, mirror=mirror)
+    service = ReportService(source, history=history, config=settings.analysis)
     deps = BotDeps(
         service=service,
         progress_after=settings.progress_after_seconds,
@@ -63,4 +68,7 @@ def build_deps(
         deps.seen_events = seen_events
     if seen_mentions is not None:
         deps.seen_mentions = seen_mentions
+    if mirror is not None and settings.source == "hubspot":
+        deps.mirror = mirror
+        deps.add_subcommand(status_subcommand(mirror))
     return deps

@@ -11,8 +11,11 @@ alone. One process, in order:
 3. build the app with report history (trend lines on every card) and ``/engine schedule``; with
    ``DATABASE_URL`` (replicas) Slack's event retries and replayed requests are remembered in the
    database too, since a repeat may reach another replica (SQLite alone is one process: memory);
-4. start the :class:`~bot.schedules.ScheduleRunner`, then serve HTTP or Socket Mode;
-5. on SIGTERM/SIGINT stop serving, let an in-flight scheduled post finish (bounded), close the
+4. with HubSpot, answers come from the CRM mirror (:mod:`bot.mirror`) in the same database, synced
+   in the background every ``SYNC_INTERVAL`` seconds (default 300) so commands and scheduled posts
+   find it warm; replicas sharing ``DATABASE_URL`` sync one at a time (the mirror's lease);
+5. start the :class:`~bot.schedules.ScheduleRunner`, then serve HTTP or Socket Mode;
+6. on SIGTERM/SIGINT stop serving, let an in-flight scheduled post finish (bounded), close the
    database.
 
 What a firing posts, and who hears about a failure, is :class:`bot.schedules.Scheduling`'s job.
@@ -34,16 +37,18 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.answers import BotDeps
 from bot.app import build_app
+from bot.mirror import Mirror
 from bot.runtime.deps import build_deps
 from bot.runtime.http import start_http
 from bot.runtime.socket_mode import connect_socket_mode
+from bot.runtime.sources import build_mirror
 from bot.schedules import Scheduling
 from bot.settings import Settings
 from bot.slack import web_client
 from bot.storage import DatabaseEventDeduper, DatabaseMentionDeduper, DatabaseReplayStore, Storage
 from engines import utc_now
 
-__all__ = ["RunningBot", "running_bot", "serve"]
+__all__ = ["RunningBot", "running_bot", "serve", "sync_forever"]
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +83,19 @@ async def running_bot(
     http: web.AppRunner | None = None
     socket: AsyncSocketModeHandler | None = None
     scheduling: Scheduling | None = None
+    syncing: asyncio.Task[None] | None = None
     try:
         shared = settings.database_url is not None
+        mirror = build_mirror(settings, storage.database) if settings.source == "hubspot" else None
         deps = build_deps(
             settings,
             history=storage.reports,
             seen_events=DatabaseEventDeduper(storage.database) if shared else None,
             seen_mentions=DatabaseMentionDeduper(storage.database) if shared else None,
+            mirror=mirror,
         )
+        if mirror is not None and settings.sync_interval > 0:
+            syncing = asyncio.create_task(sync_forever(mirror, settings.sync_interval))
         client = web_client(settings)
         scheduling = Scheduling(
             settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval
@@ -110,6 +120,10 @@ async def running_bot(
             log.info("serving Slack over HTTP on %s:%s/slack/events", host, running.port)
         yield running
     finally:
+        if syncing is not None:
+            syncing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await syncing
         if http is not None:
             await http.cleanup()
         if socket is not None:
@@ -118,6 +132,23 @@ async def running_bot(
             await scheduling.stop()
             await scheduling.service.source.aclose()
         storage.close()
+
+
+async def sync_forever(mirror: Mirror, interval: float) -> None:
+    """Sync the mirror now and every ``interval`` seconds, unless another replica just did (then its
+    rows are loaded); a failed sync is logged and retried at the next tick (answers meanwhile sync on
+    demand, and say what went wrong)."""
+    while True:
+        try:
+            await mirror.sync_if_older(interval * 0.9)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # The error's type only: a driver's message may quote DATABASE_URL.
+            log.warning(
+                "background mirror sync failed (%s); next try in %.0f s", type(exc).__name__, interval
+            )
+        await asyncio.sleep(interval)
 
 
 async def serve(settings: Settings, *, host: str, port: int) -> None:

@@ -1,11 +1,12 @@
 """The database tables, as typed SQLAlchemy 2 declarative models.
 
-Four tables: ``schedules`` (what to post where and when), ``schedule_firings`` (one row per firing
+The bot's own tables: ``schedules`` (what to post where and when), ``schedule_firings`` (one row per firing
 a replica claimed: the unique key on schedule id + fire time is what makes several replicas post each
 firing exactly once), ``report_snapshots`` (a compact copy of every report, for trends) and
 ``seen_keys`` (Slack event ids and signed requests already handled, shared by replicas; see
 :mod:`bot.storage.seen`). The Alembic migrations in :mod:`bot.storage.migrations` create exactly
-these; a test compares the two.
+these; a test compares the two. The CRM mirror (:mod:`bot.mirror`) adds ``mirror_objects``,
+``mirror_state``, ``mirror_changes`` and ``mirror_leases``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,34 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "FiringRow", "ReportSnapshotRow", "ScheduleRow", "SeenKeyRow", "UtcDateTime"]
+__all__ = [
+    "Base",
+    "FiringRow",
+    "MirrorChangeRow",
+    "MirrorLeaseRow",
+    "MirrorObjectRow",
+    "MirrorStateRow",
+    "ReportSnapshotRow",
+    "ScheduleRow",
+    "SeenKeyRow",
+    "UtcDateTime",
+]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -126,4 +150,81 @@ class SeenKeyRow(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     # Short keys as sent; 64 characters and more as their SHA-256 (hex, 64), so the two never collide.
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- CRM mirror (bot.mirror)
+
+
+class MirrorObjectRow(Base):
+    """One HubSpot object as last read: its properties as HubSpot sent them, in one JSON column.
+
+    ``object_type`` is HubSpot's (``deals``) or one of the mirror's own kinds (``pipelines:deals``,
+    ``owners``, ``account``). ``deleted_at`` marks a tombstone: the object was archived or merged
+    away, and its last values stay for the change log's reader. ``synced_at`` is when this row was
+    last written, so another replica loads only the rows newer than what it holds.
+    """
+
+    __tablename__ = "mirror_objects"
+    __table_args__ = (Index("ix_mirror_objects_synced", "portal", "object_type", "synced_at"),)
+
+    portal: Mapped[str] = mapped_column(String(40), primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deleted_at: Mapped[datetime | None]
+    synced_at: Mapped[datetime]
+
+
+class MirrorStateRow(Base):
+    """Per portal and object type: where the delta resumes and what the last sync did."""
+
+    __tablename__ = "mirror_state"
+
+    portal: Mapped[str] = mapped_column(String(40), primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[datetime | None]
+    properties: Mapped[list[str]] = mapped_column(JSON)
+    log_from: Mapped[datetime | None]
+    last_sync_at: Mapped[datetime | None]
+    last_full_at: Mapped[datetime | None]
+    last_kind: Mapped[str] = mapped_column(String(16))
+    objects: Mapped[int] = mapped_column(Integer)
+    last_read: Mapped[int] = mapped_column(Integer)
+    last_changed: Mapped[int] = mapped_column(Integer)
+    last_deleted: Mapped[int] = mapped_column(Integer)
+    last_calls: Mapped[int] = mapped_column(Integer)
+    last_drift: Mapped[int] = mapped_column(Integer)
+    last_seconds: Mapped[float] = mapped_column(Float)
+
+
+class MirrorChangeRow(Base):
+    """One change of one object: a tracked property old -> new, or created / deleted / restored."""
+
+    __tablename__ = "mirror_changes"
+    __table_args__ = (
+        Index("ix_mirror_changes_when", "portal", "object_type", "changed_at"),
+        Index("ix_mirror_changes_object", "portal", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    portal: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str] = mapped_column(String(64))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime]
+    synced_at: Mapped[datetime]
+
+
+class MirrorLeaseRow(Base):
+    """Who syncs a portal now: one holder until ``expires_at`` (renewed while the sync runs)."""
+
+    __tablename__ = "mirror_leases"
+
+    portal: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
     expires_at: Mapped[datetime]

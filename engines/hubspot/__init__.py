@@ -7,29 +7,93 @@ Public face::
         snapshot = await source.snapshot("Sales Pipeline", progress=print)
 
 ``HubSpotClient`` is the lower-level paced/retrying JSON client (its ``stats`` count every request);
-``RetryPolicy`` and ``RateLimits`` are the knobs. Errors are the ``engines.errors.HubSpotError`` family.
+``RetryPolicy`` and ``RateLimits`` are the knobs; ``ApiPaths`` holds every path of one API version.
+The CRM mirror (``bot.mirror``) reads through ``search_objects`` (keyset delta reads),
+``count_objects``, ``read_archived``, ``merged_ids`` and ``read_portal_details``, per ``MirroredType``.
+Errors are the ``engines.errors.HubSpotError`` family.
 """
 
 from __future__ import annotations
 
+from engines.hubspot._delta import (
+    DEALS,
+    MERGED_IDS,
+    ArchivedObject,
+    Filter,
+    MirroredType,
+    count_objects,
+    merged_ids,
+    millis,
+    read_archived,
+    search_objects,
+)
+from engines.hubspot._fetch import read_portal_details
 from engines.hubspot._http import (
     DEFAULT_BASE_URL,
     REQUIRED_SCOPES,
+    BorrowedTransport,
     ClientStats,
     HubSpotClient,
+    Pacer,
     RateLimits,
     RetryPolicy,
 )
-from engines.hubspot._mapping import BASE_DEAL_PROPERTIES
+from engines.hubspot._mapping import (
+    BASE_DEAL_PROPERTIES,
+    CURRENT_STAGE_ENTERED,
+    RawDeal,
+    StageKeys,
+    property_text,
+    stage_entry_properties,
+    stage_keys,
+    to_deal,
+)
+from engines.hubspot._objects import (
+    ALL_OBJECTS,
+    ObjectsRead,
+    read_deal_line_items,
+    read_objects,
+    won_deal_ids,
+)
+from engines.hubspot._paths import API_VERSIONS, DEFAULT_API_VERSION, ApiPaths, ApiVersion
 from engines.hubspot._source import HubSpotSource
 
 __all__ = [
+    "ALL_OBJECTS",
+    "API_VERSIONS",
     "BASE_DEAL_PROPERTIES",
+    "CURRENT_STAGE_ENTERED",
+    "DEALS",
+    "DEFAULT_API_VERSION",
     "DEFAULT_BASE_URL",
+    "MERGED_IDS",
     "REQUIRED_SCOPES",
+    "ApiPaths",
+    "ApiVersion",
+    "ArchivedObject",
+    "BorrowedTransport",
     "ClientStats",
+    "Filter",
     "HubSpotClient",
     "HubSpotSource",
+    "MirroredType",
+    "ObjectsRead",
+    "Pacer",
     "RateLimits",
+    "RawDeal",
     "RetryPolicy",
+    "StageKeys",
+    "count_objects",
+    "merged_ids",
+    "millis",
+    "property_text",
+    "read_archived",
+    "read_deal_line_items",
+    "read_objects",
+    "read_portal_details",
+    "search_objects",
+    "stage_entry_properties",
+    "stage_keys",
+    "to_deal",
+    "won_deal_ids",
 ]

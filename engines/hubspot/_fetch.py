@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,21 +49,18 @@ from engines.models import Deal, ObjectType, Owner, Pipeline, PortalInfo, Portal
 from engines.source import Progress
 
 __all__ = [
-    "ACCOUNT_PATH",
-    "OWNERS_PATH",
-    "PIPELINES_PATH",
     "SEARCH_CAP",
     "SEARCH_PAGE_SIZE",
-    "SEARCH_PATH",
     "fetch_snapshot",
+    "read_account",
+    "read_all_owners",
+    "read_pipelines",
+    "read_portal_details",
+    "unwrap_group",
 ]
 
 log = logging.getLogger("engines.hubspot")
 
-ACCOUNT_PATH = "/account-info/v3/details"
-PIPELINES_PATH = "/crm/v3/pipelines/deals"
-OWNERS_PATH = "/crm/v3/owners"
-SEARCH_PATH = "/crm/v3/objects/deals/search"
 SEARCH_PAGE_SIZE = 200  # HubSpot's maximum for CRM search
 SEARCH_CAP = 10_000  # HubSpot returns at most this many results per search query
 OWNERS_PAGE_SIZE = 100
@@ -71,19 +68,21 @@ OWNERS_PAGE_SIZE = 100
 Report = Callable[[Progress], None]
 
 
-def _unwrap(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first real error of a task group, so callers catch ``HubSpotError`` and not a group."""
     for exc in group.exceptions:
         if isinstance(exc, BaseExceptionGroup):
-            return _unwrap(exc)
+            return unwrap_group(exc)
         if not isinstance(exc, asyncio.CancelledError):
             return exc
     return group.exceptions[0]
 
 
-async def _read_account(client: HubSpotClient, warnings: list[str]) -> PortalInfo:
+async def read_account(client: HubSpotClient, warnings: list[str]) -> PortalInfo:
+    """The account details; a missing scope is a warning (appended to ``warnings``), not a failure."""
+    path = client.paths.account
     try:
-        body = await client.get_json(ACCOUNT_PATH)
+        body = await client.get_json(path)
     except HubSpotScopeError:
         # Account details only add deep links, the time zone and the currency label: a report
         # without them is still right, so a missing scope here is a warning, not a failure.
@@ -92,22 +91,57 @@ async def _read_account(client: HubSpotClient, warnings: list[str]) -> PortalInf
             "links are off and UTC/USD are assumed. Check the private app's scopes."
         )
         return PortalInfo()
-    return parse_account(body, f"GET {ACCOUNT_PATH}")
+    return parse_account(body, f"GET {path}")
 
 
 async def _read_owners(client: HubSpotClient, *, archived: bool) -> list[Owner]:
     owners: list[Owner] = []
     after: str | None = None
-    endpoint = f"GET {OWNERS_PATH}"
+    path = client.paths.owners
+    endpoint = f"GET {path}"
     while True:
         params = {"limit": str(OWNERS_PAGE_SIZE), "archived": "true" if archived else "false"}
         if after is not None:
             params["after"] = after
-        page, cursor = parse_owners(await client.get_json(OWNERS_PATH, params), endpoint)
+        page, cursor = parse_owners(await client.get_json(path, params), endpoint)
         owners.extend(page)
         if cursor is None or not page or cursor == after:
             return owners
         after = cursor
+
+
+async def read_all_owners(client: HubSpotClient) -> tuple[Owner, ...]:
+    """Active and archived owners (both pages concurrently); an active record wins over an archived one."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            active = group.create_task(_read_owners(client, archived=False))
+            archived = group.create_task(_read_owners(client, archived=True))
+    except BaseExceptionGroup as group_error:
+        raise unwrap_group(group_error) from None
+    owners = {o.id: o for o in archived.result()}
+    owners.update({o.id: o for o in active.result()})
+    return tuple(owners.values())
+
+
+async def read_pipelines(client: HubSpotClient, object_type: str = "deals") -> tuple[Pipeline, ...]:
+    path = client.paths.pipelines(object_type)
+    return parse_pipelines(await client.get_json(path), f"GET {path}")
+
+
+async def read_portal_details(
+    client: HubSpotClient, pipeline_types: Sequence[str] = ("deals",)
+) -> tuple[PortalInfo, tuple[Owner, ...], dict[str, tuple[Pipeline, ...]], list[str]]:
+    """Account details, owners and the pipelines of each object type, read concurrently; and the
+    warnings (a missing account-details scope is one, not a failure)."""
+    warnings: list[str] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            account = group.create_task(read_account(client, warnings))
+            owners = group.create_task(read_all_owners(client))
+            pipelines = {kind: group.create_task(read_pipelines(client, kind)) for kind in pipeline_types}
+    except BaseExceptionGroup as group_error:
+        raise unwrap_group(group_error) from None
+    return account.result(), owners.result(), {k: t.result() for k, t in pipelines.items()}, warnings
 
 
 def _resolve(pipelines: tuple[Pipeline, ...], wanted: str | None) -> Pipeline | None:
@@ -152,6 +186,7 @@ class _DealReader:
         report: Report,
     ) -> None:
         self._client = client
+        self._path = client.paths.search("deals")
         self._pipeline_id = pipeline_id
         self._closed_since_ms = int(closed_since.timestamp() * 1000)
         self._properties = properties
@@ -175,12 +210,12 @@ class _DealReader:
     async def _page(self, after_id: str | None, offset: int) -> RawSearchPage | None:
         """One page, or ``None`` when HubSpot refuses the offset (its 10,000-result cap)."""
         try:
-            content = await self._client.post_content(SEARCH_PATH, self._body(after_id, offset))
+            content = await self._client.post_content(self._path, self._body(after_id, offset))
         except HubSpotBadRequestError:
             if offset == 0:
                 raise  # a refused first page is a real error, not the cap
             return None
-        return validate_json(RawSearchPage, content, f"POST {SEARCH_PATH}")
+        return validate_json(RawSearchPage, content, f"POST {self._path}")
 
     def _take(self, page: RawSearchPage) -> None:
         """Keep a page's deals (by id, so a deal seen twice while the portal changes counts once)."""
@@ -256,14 +291,14 @@ class _DealReader:
                 for offset in offsets:
                     group.create_task(one(offset))
         except BaseExceptionGroup as group_error:
-            raise _unwrap(group_error) from None
+            raise unwrap_group(group_error) from None
         return [results[o] for o in offsets]
 
     def _offset(self, cursor: str) -> int:
         try:
             return int(cursor)
         except ValueError:
-            raise self._odd_cursor(f"POST {SEARCH_PATH}", cursor) from None
+            raise self._odd_cursor(f"POST {self._path}", cursor) from None
 
     @staticmethod
     def _odd_cursor(endpoint: str, cursor: str) -> HubSpotResponseError:
@@ -280,7 +315,7 @@ async def _read_pipelines_and_deals(
     now: datetime,
     report: Report,
 ) -> tuple[tuple[Pipeline, ...], Pipeline | None, _DealReader]:
-    pipelines = parse_pipelines(await client.get_json(PIPELINES_PATH), f"GET {PIPELINES_PATH}")
+    pipelines = await read_pipelines(client)
     chosen = _resolve(pipelines, wanted)
     scope = (chosen,) if chosen is not None else pipelines
     stage_ids = list(dict.fromkeys(s.id for p in scope for s in p.stages))
@@ -323,9 +358,8 @@ async def fetch_snapshot(
 
     try:
         async with asyncio.TaskGroup() as group:
-            account = group.create_task(_read_account(client, warnings))
-            active = group.create_task(_read_owners(client, archived=False))
-            archived = group.create_task(_read_owners(client, archived=True))
+            account = group.create_task(read_account(client, warnings))
+            owners = group.create_task(read_all_owners(client))
             deals = group.create_task(
                 _read_pipelines_and_deals(
                     client, wanted=pipeline, lookback_days=lookback_days, now=taken_at, report=report
@@ -340,10 +374,8 @@ async def fetch_snapshot(
             if ObjectType.LINE_ITEMS in objects:
                 group.create_task(line_items_of_won_deals())
     except BaseExceptionGroup as group_error:
-        raise _unwrap(group_error) from None
+        raise unwrap_group(group_error) from None
     pipelines, chosen, reader = deals.result()
-    owners = {o.id: o for o in archived.result()}
-    owners.update({o.id: o for o in active.result()})  # an active record wins over an archived one
     read = len(reader.deals)
     announced = reader.announced if reader.announced is not None else read
     warnings.extend(reader.warnings)
@@ -359,7 +391,7 @@ async def fetch_snapshot(
     return PortalSnapshot(
         portal=account.result(),
         pipelines=pipelines,
-        owners=tuple(owners.values()),
+        owners=owners.result(),
         deals=tuple(sorted(reader.deals.values(), key=lambda d: (len(d.id), d.id))),  # id order
         taken_at=taken_at,
         source="hubspot",

@@ -31,6 +31,7 @@ from engines.errors import (
     HubSpotScopeError,
     HubSpotUnavailableError,
 )
+from engines.hubspot._paths import ApiPaths
 from engines.hubspot._ratelimit import SlidingWindowLimiter
 
 __all__ = [
@@ -50,11 +51,12 @@ DEFAULT_BASE_URL = "https://api.hubapi.com"
 
 # What the private app must be granted, and which read needs which scope (HubSpot's scope names).
 REQUIRED_SCOPES: tuple[str, ...] = ("crm.objects.deals.read", "crm.objects.owners.read")
-_SCOPE_BY_PATH: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("/crm/v3/objects/deals", "deals", ("crm.objects.deals.read",)),
-    ("/crm/v3/pipelines/deals", "deal pipelines", ("crm.objects.deals.read",)),
-    ("/crm/v3/owners", "deal owners", ("crm.objects.owners.read",)),
-    ("/account-info", "account details", ("oauth",)),
+# Matched on the path's segments, so the v3 and the date-based paths (``_paths``) both resolve.
+_SCOPE_BY_PATH: tuple[tuple[tuple[str, str], str, tuple[str, ...]], ...] = (
+    (("objects", "deals"), "deals", ("crm.objects.deals.read",)),
+    (("pipelines", "deals"), "deal pipelines", ("crm.objects.deals.read",)),
+    (("owners", ""), "deal owners", ("crm.objects.owners.read",)),
+    (("account-info", ""), "account details", ("oauth",)),
 )
 
 
@@ -161,8 +163,9 @@ def _endpoint(method: str, path: str) -> str:
 
 
 def _scope_for(path: str) -> tuple[str, tuple[str, ...]]:
-    for prefix, what, scopes in _SCOPE_BY_PATH:
-        if path.startswith(prefix):
+    segments = path.strip("/").split("/")
+    for (kind, object_type), what, scopes in _SCOPE_BY_PATH:
+        if kind in segments and (not object_type or object_type in segments):
             return what, scopes
     return "data", REQUIRED_SCOPES
 
@@ -218,6 +221,7 @@ class HubSpotClient:
         pacer: Pacer | None = None,
         stats: ClientStats | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        paths: ApiPaths | None = None,
     ) -> None:
         secret = token if isinstance(token, SecretStr) else SecretStr(token)
         if not secret.get_secret_value().strip():
@@ -226,6 +230,7 @@ class HubSpotClient:
                 "private app (Settings > Integrations > Private Apps)."
             )
         self.base_url = base_url.rstrip("/")
+        self.paths = paths or ApiPaths()
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.pacer = pacer or Pacer(limits or RateLimits())

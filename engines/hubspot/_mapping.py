@@ -35,6 +35,7 @@ from engines.models import (
 __all__ = [
     "ASSOCIATED_DEAL",
     "BASE_DEAL_PROPERTIES",
+    "CURRENT_STAGE_ENTERED",
     "OBJECT_SPECS",
     "CrmRecord",
     "ObjectSpec",
@@ -47,6 +48,7 @@ __all__ = [
     "parse_owners",
     "parse_pipelines",
     "parse_ticket_pipelines",
+    "property_text",
     "stage_entry_properties",
     "stage_keys",
     "to_deal",
@@ -71,8 +73,12 @@ BASE_DEAL_PROPERTIES: tuple[str, ...] = (
     "hs_is_closed_won",
     "deal_currency_code",
     "hs_object_id",
+    "hs_v2_date_entered_current_stage",
 )
 V2_ENTERED = "hs_v2_date_entered_"
+# When the deal entered the stage it is in: the time in stage of a deal whose stage the pipeline no
+# longer lists (so no hs_v2_date_entered_<stage> property was asked for).
+CURRENT_STAGE_ENTERED = "hs_v2_date_entered_current_stage"
 V1_ENTERED = "hs_date_entered_"
 
 
@@ -200,6 +206,9 @@ def _text(value: str | None) -> str | None:
     return stripped or None
 
 
+property_text = _text  # public name: the bot's in-memory mirror reads text properties the same way
+
+
 def parse_pipelines(body: Mapping[str, Any], endpoint: str) -> tuple[Pipeline, ...]:
     """Pipelines and their stages in the order HubSpot shows them: by ``displayOrder``, and
     alphabetically by label where several share one (HubSpot's documented rule for pipelines, which
@@ -284,6 +293,9 @@ def to_deal(raw: RawDeal, stages: StageKeys) -> Deal:
         value = props.get(v2_key) or props.get(v1_key)
         if value:
             entered[stage_id] = value  # Deal's validator parses it (and drops what is unreadable)
+    current = _text(props.get("dealstage"))
+    if current is not None and current not in entered and props.get(CURRENT_STAGE_ENTERED):
+        entered[current] = props[CURRENT_STAGE_ENTERED] or ""
     return Deal(
         id=raw.id,
         name=_text(props.get("dealname")),

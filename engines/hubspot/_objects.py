@@ -70,7 +70,6 @@ __all__ = [
     "ASSOCIATIONS_BATCH",
     "BATCH_READ",
     "DEFAULT_LIFECYCLE_STAGES",
-    "ObjectPaths",
     "ObjectsRead",
     "read_deal_line_items",
     "read_line_items",
@@ -94,32 +93,6 @@ DEFAULT_LIFECYCLE_STAGES = (
     "evangelist",
     "other",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectPaths:
-    """The paths of the object reads (HubSpot's v3 objects and pipelines, v4 associations)."""
-
-    def objects(self, object_type: str) -> str:
-        return f"/crm/v3/objects/{object_type}"
-
-    def search(self, object_type: str) -> str:
-        return f"{self.objects(object_type)}/search"
-
-    def batch_read(self, object_type: str) -> str:
-        return f"{self.objects(object_type)}/batch/read"
-
-    def pipelines(self, object_type: str) -> str:
-        return f"/crm/v3/pipelines/{object_type}"
-
-    def property(self, object_type: str, name: str) -> str:
-        return f"/crm/v3/properties/{object_type}/{name}"
-
-    def associations_batch_read(self, from_type: str, to_type: str) -> str:
-        return f"/crm/v4/associations/{from_type}/{to_type}/batch/read"
-
-
-PATHS = ObjectPaths()
 
 
 # --------------------------------------------------------------------------- raw shapes
@@ -178,7 +151,7 @@ async def search_all(
 
     ``groups_for(after_id)`` builds the filter groups, each with ``hs_object_id GT after_id`` when set.
     """
-    path = PATHS.search(object_type)
+    path = client.paths.search(object_type)
     endpoint = f"POST {path}"
     found: dict[str, RawDeal] = {}
     after_id: str | None = None
@@ -227,7 +200,7 @@ def _with_after(filters: list[dict[str, Any]], after_id: str | None) -> dict[str
 
 async def list_all(client: HubSpotClient, object_type: str, properties: Iterable[str]) -> list[RawDeal]:
     """Every record of the list endpoint, 100 a page, following ``paging.next.after``."""
-    path = PATHS.objects(object_type)
+    path = client.paths.objects(object_type)
     endpoint = f"GET {path}"
     out: list[RawDeal] = []
     after: str | None = None
@@ -261,7 +234,7 @@ def _records(object_type: ObjectType, raws: Iterable[RawDeal]) -> list[CrmRecord
 
 
 async def _lifecycle_stages(client: HubSpotClient) -> tuple[str, ...]:
-    path = PATHS.property("contacts", "lifecyclestage")
+    path = client.paths.property("contacts", "lifecyclestage")
     try:
         raw = validate(_RawProperty, await client.get_json(path), f"GET {path}")
     except HubSpotResponseError:  # not a 403: that one means contacts are refused, and propagates
@@ -291,7 +264,7 @@ async def _contacts(client: HubSpotClient, now: datetime, lookback_days: int) ->
 async def _tickets(
     client: HubSpotClient, now: datetime, lookback_days: int
 ) -> tuple[list[Ticket], tuple[Pipeline, ...]]:
-    path = PATHS.pipelines("tickets")
+    path = client.paths.pipelines("tickets")
     pipelines = parse_ticket_pipelines(await client.get_json(path), f"GET {path}")
     created_since = _ms(now - timedelta(days=2 * lookback_days))
     closed_since = _ms(now - timedelta(days=lookback_days))
@@ -339,7 +312,7 @@ async def _goals(client: HubSpotClient) -> list[GoalTarget]:
 
 async def _deal_line_item_ids(client: HubSpotClient, deal_ids: list[str]) -> dict[str, str]:
     """line item id -> deal id, through the v4 associations batch read (1,000 deals a call)."""
-    path = PATHS.associations_batch_read("deals", "line_items")
+    path = client.paths.associations_batch_read("deals", "line_items")
     endpoint = f"POST {path}"
     owner: dict[str, str] = {}
     pending: list[dict[str, str]] = [{"id": d} for d in deal_ids]
@@ -360,7 +333,7 @@ async def read_line_items(client: HubSpotClient, deal_ids: list[str]) -> list[Li
     """The line items of ``deal_ids`` (associations, then batch reads of 100 run concurrently)."""
     owner = await _deal_line_item_ids(client, deal_ids)
     ids = sorted(owner, key=lambda i: (len(i), i))
-    path = PATHS.batch_read("line_items")
+    path = client.paths.batch_read("line_items")
     endpoint = f"POST {path}"
     properties = list(OBJECT_SPECS[ObjectType.LINE_ITEMS].properties)
     pages: list[list[RawDeal]] = [[] for _ in range(0, len(ids), BATCH_READ)]

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from engines.dates import utc_now
 from engines.errors import HubSpotAuthError, HubSpotError, UnknownPipelineError
 from engines.hubspot._cache import SnapshotCache
-from engines.hubspot._fetch import PIPELINES_PATH, fetch_snapshot
+from engines.hubspot._fetch import fetch_snapshot, read_pipelines
 from engines.hubspot._http import (
     DEFAULT_BASE_URL,
     BorrowedTransport,
@@ -27,8 +27,8 @@ from engines.hubspot._http import (
     RateLimits,
     RetryPolicy,
 )
-from engines.hubspot._mapping import parse_pipelines
 from engines.hubspot._objects import ALL_OBJECTS
+from engines.hubspot._paths import API_VERSIONS, DEFAULT_API_VERSION, ApiPaths, ApiVersion
 from engines.models import ObjectType, Pipeline, PortalSnapshot
 from engines.source import Progress, ProgressCallback
 
@@ -36,6 +36,7 @@ __all__ = ["HubSpotSource"]
 
 TOKEN_VARIABLES = ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY")
 BASE_VARIABLE = "HUBSPOT_API_BASE"
+VERSION_VARIABLE = "HUBSPOT_API_VERSION"
 
 CacheKey = tuple[str, str | None]
 # A name missing from a pipeline list older than this re-reads the list once (single-flight), so a
@@ -82,6 +83,7 @@ class HubSpotSource:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         limits: RateLimits | None = None,
+        api_version: ApiVersion = DEFAULT_API_VERSION,
         objects: Iterable[ObjectType] = ALL_OBJECTS,
     ) -> None:
         self._token = SecretStr(token)
@@ -98,6 +100,7 @@ class HubSpotSource:
                 f"HUBSPOT_API_BASE must be a URL such as {DEFAULT_BASE_URL}, not {base_url[:60]!r}."
             )
         self.base_url = base_url.rstrip("/")
+        self.paths = ApiPaths(api_version)
         self.lookback_days = lookback_days
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -117,7 +120,8 @@ class HubSpotSource:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **options: Any) -> HubSpotSource:
-        """Build from ``HUBSPOT_ACCESS_TOKEN`` (or ``HUBSPOT_API_KEY``) and ``HUBSPOT_API_BASE``."""
+        """Build from ``HUBSPOT_ACCESS_TOKEN`` (or ``HUBSPOT_API_KEY``), ``HUBSPOT_API_BASE`` and
+        ``HUBSPOT_API_VERSION`` (``2026-03``, the default, or ``v3``)."""
         token = next((environ[v].strip() for v in TOKEN_VARIABLES if environ.get(v, "").strip()), "")
         if not token:
             raise HubSpotAuthError(
@@ -125,6 +129,12 @@ class HubSpotSource:
                 "private app (Settings > Integrations > Private Apps), or use --source sample."
             )
         base_url = environ.get(BASE_VARIABLE, "").strip() or DEFAULT_BASE_URL
+        version = environ.get(VERSION_VARIABLE, "").strip() or DEFAULT_API_VERSION
+        if version not in API_VERSIONS:
+            raise HubSpotError(
+                f"{VERSION_VARIABLE} must be one of {', '.join(API_VERSIONS)}, not {version[:20]!r}."
+            )
+        options.setdefault("api_version", version)
         return cls(token, base_url=base_url, **options)
 
     def __repr__(self) -> str:
@@ -176,13 +186,14 @@ class HubSpotSource:
             pacer=self._pacer_here(),
             stats=self.stats,
             ssl_context=self._ssl_context,
+            paths=self.paths,
         )
 
     async def _pipeline_list(self) -> _PipelineList:
         async def fetch(_: ProgressCallback) -> _PipelineList:
             async with self._client() as client:
-                body = await client.get_json(PIPELINES_PATH)
-            return _PipelineList(parse_pipelines(body, f"GET {PIPELINES_PATH}"), time.monotonic())
+                pipelines = await read_pipelines(client)
+            return _PipelineList(pipelines, time.monotonic())
 
         return await self._pipelines.get_or_fetch(self._portal_key, fetch)
 

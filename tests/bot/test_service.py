@@ -8,9 +8,7 @@ from bot.answers.service import ReportService
 from bot.storage.history import Trend
 from engines import EngineName, EngineReport, PortalSnapshot
 from engines.hubspot import HubSpotSource
-from tests.fakes.hubspot import FakeHubSpot
-
-ACCOUNT = "/account-info/v3/details"
+from tests.fakes.hubspot import ACCOUNT, FakeHubSpot
 
 
 class _MemoryHistory:

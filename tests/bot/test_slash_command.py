@@ -18,10 +18,8 @@ from engines.hubspot import HubSpotSource
 from tests.bot.checks import assert_valid_payload
 from tests.bot.conftest import NOW
 from tests.bot.harness import BotHarness, sign
-from tests.fakes.hubspot import FakeHubSpot
+from tests.fakes.hubspot import ACCOUNT, SEARCH, FakeHubSpot
 from tests.fakes.slack import FakeSlack
-
-ACCOUNT = "/account-info/v3/details"
 
 
 @pytest.fixture
@@ -61,7 +59,7 @@ async def test_growth_card_arrives_in_channel_after_a_fast_ephemeral_ack(
 async def test_ack_is_well_under_3s_while_hubspot_takes_10s(
     slack: FakeSlack, hubspot: FakeHubSpot, hubspot_source: HubSpotSource
 ) -> None:
-    hubspot.fail("slow", times=1, path="/crm/v3/objects/deals/search", delay=10.0)
+    hubspot.fail("slow", times=1, path=SEARCH, delay=10.0)
     async with BotHarness(slack, hubspot_source, progress_after=3.0) as bot:
         started = time.monotonic()
         ack, key = await bot.command("all for Sales Pipeline")

@@ -1,6 +1,7 @@
 """A loopback HTTP server that behaves like HubSpot's CRM API, built from any ``PortalSnapshot``.
 
-It answers the four endpoints the HubSpot source reads, in HubSpot's JSON shapes (property values are
+It answers the endpoints the HubSpot source reads, at the date-based ``2026-03`` paths and their ``v3``
+twins (see ``engines/hubspot/_paths.py``), in HubSpot's JSON shapes (property values are
 strings or ``null``; dates ISO-8601 UTC with ``Z``, milliseconds omitted when zero), with HubSpot's
 rules: search pages of at most 200, an ``after`` offset, ``total``, the 10,000-results-per-query cap
 (a 400), only the requested properties, at most 5 filter groups / 6 filters a group / 18 filters,
@@ -19,17 +20,23 @@ Faults: ``hs.fail("status", times=2, status=503)``, ``"slow"`` (``delay=``), ``"
 ``body=`` as JSON), ``"ratelimit"`` (``policy=
 "SECONDLY" | "TEN_SECONDLY_ROLLING" | "DAILY"``, ``retry_after=``); ``path=`` restricts a fault to
 paths containing that text.
+
+The portal can change between reads: :mod:`tests.fakes.hubspot_mutations` creates, edits, archives,
+restores and merges deals (``GET …/objects/deals?archived=true`` lists the archived ones with
+``archivedAt``), and ``before_search`` hooks run inside a search request, before it is answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import functools
 import json
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -43,10 +50,19 @@ from tests.fakes._runners import serve_in_subprocess, serve_in_thread
 
 __all__ = ["Call", "FakeHubSpot", "RemoteFakeHubSpot", "format_datetime", "hubspot_deal_properties"]
 
-ACCOUNT = "/account-info/v3/details"
-PIPELINES = "/crm/v3/pipelines/deals"
-OWNERS = "/crm/v3/owners"
-SEARCH = "/crm/v3/objects/deals/search"
+# The default (date-based) paths, then their v3 twins; both are served.
+ACCOUNT = "/account-info/2026-03/details"
+PIPELINES = "/crm/pipelines/2026-03/deals"
+OWNERS = "/crm/owners/2026-03"
+DEALS = "/crm/objects/2026-03/deals"
+SEARCH = f"{DEALS}/search"
+V3_PATHS = {
+    ACCOUNT: "/account-info/v3/details",
+    PIPELINES: "/crm/v3/pipelines/deals",
+    OWNERS: "/crm/v3/owners",
+    DEALS: "/crm/v3/objects/deals",
+    SEARCH: "/crm/v3/objects/deals/search",
+}
 SEARCH_CAP = 10_000
 DATE_PROPERTIES = {"closedate", "createdate", "hs_lastmodifieddate", "notes_last_updated"}
 # Date properties of the other objects (tests/fakes/hubspot_objects.py), compared as dates in filters.
@@ -75,7 +91,8 @@ BASE_PROPERTIES = (
     "deal_currency_code",
     "hs_object_id",
 )
-SCOPE_OF = {ACCOUNT: "account", PIPELINES: "pipelines", OWNERS: "owners", SEARCH: "deals"}
+SCOPE_OF = {ACCOUNT: "account", PIPELINES: "pipelines", OWNERS: "owners", SEARCH: "deals", DEALS: "deals"}
+SCOPE_OF.update({V3_PATHS[path]: scope for path, scope in list(SCOPE_OF.items())})
 
 
 @dataclass
@@ -136,6 +153,8 @@ def hubspot_deal_properties(
         "deal_currency_code": deal.currency,
         "hs_object_id": deal.id,
     }
+    if deal.stage_id is not None and deal.stage_id in deal.stage_entered_at:
+        props["hs_v2_date_entered_current_stage"] = format_datetime(deal.stage_entered_at[deal.stage_id])
     for stage_id, entered in deal.stage_entered_at.items():
         if stage_dates in ("v2", "both"):
             props[f"hs_v2_date_entered_{stage_id}"] = format_datetime(entered)
@@ -149,6 +168,15 @@ def _id_key(value: str) -> tuple[int, int | str]:
 
 
 def _as_millis(value: Any) -> float | None:
+    if isinstance(value, str):
+        return _text_millis(value)
+    when = to_utc(value)
+    return when.timestamp() * 1000 if when is not None else None
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def _text_millis(value: str) -> float | None:
+    """Dates repeat across scans of a large portal: parse each text once."""
     when = to_utc(value)
     return when.timestamp() * 1000 if when is not None else None
 
@@ -191,6 +219,60 @@ def _matches(props: Mapping[str, str | None], flt: Mapping[str, Any]) -> bool:
     if op not in comparisons:
         raise ValueError(f"Unsupported operator {op}")
     return bool(comparisons[op])
+
+
+IdBounds = tuple[tuple[int, int | str] | None, bool, tuple[int, int | str] | None, bool]
+
+
+def _id_bounds(groups: Sequence[Mapping[str, Any]]) -> tuple[IdBounds | None, list[dict[str, Any]]]:
+    """The ``hs_object_id`` range every filter group shares, and the groups without it.
+
+    ``None`` when the groups do not all carry the same id range (the query is then matched whole).
+    """
+    shared: IdBounds | None = None
+    rest: list[dict[str, Any]] = []
+    for group in groups:
+        low: tuple[int, int | str] | None = None
+        high: tuple[int, int | str] | None = None
+        low_open = high_open = False
+        others = []
+        for flt in group.get("filters", []):
+            op = str(flt.get("operator", "")).upper()
+            if flt.get("propertyName") == "hs_object_id" and op in ("GT", "GTE", "LT", "LTE"):
+                value = _id_key(str(flt.get("value")))
+                if op in ("GT", "GTE"):
+                    low, low_open = value, op == "GT"
+                else:
+                    high, high_open = value, op == "LT"
+            else:
+                others.append(flt)
+        bounds: IdBounds = (low, low_open, high, high_open)
+        if (low is None and high is None) or (shared is not None and bounds != shared):
+            return None, []
+        shared = bounds
+        rest.append({**group, "filters": others})
+    return shared, rest
+
+
+def _date_floor(groups: Sequence[Mapping[str, Any]]) -> tuple[str, float] | None:
+    """``(property, ms)`` when the query is exactly one group with one date ``GTE`` filter."""
+    if len(groups) != 1 or len(groups[0].get("filters", [])) != 1:
+        return None
+    flt = groups[0]["filters"][0]
+    name = str(flt.get("propertyName", ""))
+    if str(flt.get("operator", "")).upper() != "GTE" or name not in DATE_PROPERTIES:
+        return None
+    low = _as_millis(flt.get("value"))
+    return (name, low) if low is not None else None
+
+
+def _ascending_by_id(sorts: Sequence[Any]) -> bool:
+    if not sorts:
+        return True
+    sort = sorts[0]
+    if isinstance(sort, str):
+        return sort == "hs_object_id"
+    return bool(sort.get("propertyName") == "hs_object_id" and sort.get("direction") != "DESCENDING")
 
 
 def object_scope_key(path: str) -> str | None:
@@ -243,6 +325,10 @@ class FakeHubSpot:
         self._runner: web.AppRunner | None = None
         self._query_cache: dict[str, list[int]] = {}
         self._render_cache: dict[tuple[str, ...], dict[int, str]] = {}
+        # Archived deals: (properties, archivedAt), listed by GET …/objects/deals?archived=true.
+        self.archived: dict[str, tuple[dict[str, str | None], str]] = {}
+        # Called with each search body before it is answered (an edit landing mid-sync).
+        self.before_search: list[Callable[[Mapping[str, Any]], None]] = []
         self._build_index(stage_dates)
         from tests.fakes.hubspot_objects import ObjectStore  # it imports this module's helpers
 
@@ -258,6 +344,7 @@ class FakeHubSpot:
                 stages[(pipeline.id, stage.id)] = stage
         deals = sorted((d for d in self.portal.deals if not d.archived), key=lambda d: _id_key(d.id))
         self._deals = deals
+        self._keys = [_id_key(d.id) for d in deals]
         self._props = [
             hubspot_deal_properties(d, stages.get((d.pipeline_id, d.stage_id or "")), stage_dates=stage_dates)
             for d in deals
@@ -269,6 +356,16 @@ class FakeHubSpot:
         )
         self._known.update(f"{x}{s.id}" for p in self.portal.pipelines for s in p.stages for x in prefixes)
         self._known.update(BASE_PROPERTIES)
+        self._known.update(("hs_v2_date_entered_current_stage", "hs_merged_object_ids"))
+        for deal in self.portal.deals:
+            if deal.archived:
+                props = hubspot_deal_properties(deal, stages.get((deal.pipeline_id, deal.stage_id or "")))
+                self.archived[deal.id] = (props, props["hs_lastmodifieddate"] or "")
+
+    def changed(self) -> None:
+        """Forget cached query results and renderings: the portal's data changed."""
+        self._query_cache.clear()
+        self._render_cache.clear()
 
     # ------------------------------------------------------------------ control
 
@@ -292,10 +389,12 @@ class FakeHubSpot:
 
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
-        app.router.add_get(ACCOUNT, self._account)
-        app.router.add_get(PIPELINES, self._pipelines)
-        app.router.add_get(OWNERS, self._owners)
-        app.router.add_post(SEARCH, self._search)
+        for paths in ({p: p for p in V3_PATHS}, V3_PATHS):
+            app.router.add_get(paths[ACCOUNT], self._account)
+            app.router.add_get(paths[PIPELINES], self._pipelines)
+            app.router.add_get(paths[OWNERS], self._owners)
+            app.router.add_get(paths[DEALS], self._list_deals)
+            app.router.add_post(paths[SEARCH], self._search)
         self.objects.mount(app)
         return app
 
@@ -554,10 +653,35 @@ class FakeHubSpot:
     def _match(self, body: Mapping[str, Any]) -> list[int]:
         groups = body.get("filterGroups") or []
         sorts = body.get("sorts") or []
+        bounds, rest = _id_bounds(groups)
+        if bounds is not None and _ascending_by_id(sorts):
+            # Keyset paging (``hs_object_id`` > last id, sorted by id): the rest of the query is
+            # matched once and cached, the id range is a bisection of it, so a read of n pages
+            # costs n bisections instead of n scans of the portal.
+            matched = self._match({"filterGroups": rest, "sorts": sorts})
+            low, low_open, high, high_open = bounds
+            start, end = 0, len(matched)
+            if low is not None:
+                find = bisect.bisect_right if low_open else bisect.bisect_left
+                start = find(matched, low, key=self._keys.__getitem__)
+            if high is not None:
+                find = bisect.bisect_left if high_open else bisect.bisect_right
+                end = find(matched, high, key=self._keys.__getitem__)
+            return matched[start:end]
         key = json.dumps([groups, sorts], sort_keys=True)
         cached = self._query_cache.get(key)
         if cached is not None:
             return cached
+        since = _date_floor(groups)
+        if since is not None and _ascending_by_id(sorts):
+            # "Modified at or after": answered from an index by date, as HubSpot's search index
+            # does, so a delta's cost on a large portal is the fake's bisection, not a scan.
+            name, low = since
+            order = self._date_index(name)
+            start = bisect.bisect_left(order, low, key=lambda i: _as_millis(self._props[i].get(name)) or 0.0)
+            found = sorted(order[start:])
+            self._query_cache[key] = found
+            return found
         indexes = [
             i
             for i, props in enumerate(self._props)
@@ -607,6 +731,8 @@ class FakeHubSpot:
             offset = int(body.get("after") or 0)
         except (TypeError, ValueError):
             return _error(400, "Invalid input: limit and after must be numbers", "VALIDATION_ERROR")
+        for hook in list(self.before_search):
+            hook(body)
         if limit > 200 or limit < 1:
             return _error(
                 400,
@@ -653,6 +779,53 @@ class FakeHubSpot:
         text = f'{{"total":{len(indexes)},"results":[{",".join(results)}]{paging}}}'
         return web.Response(text=text, content_type="application/json")
 
+    async def _list_deals(self, request: web.Request) -> web.Response:
+        """``GET …/objects/deals``: live deals, or with ``archived=true`` only the archived ones, each
+        with ``archivedAt``; 100 a page, ``after`` an opaque cursor."""
+        try:
+            limit = max(1, min(int(request.query.get("limit", "10")), 100))
+            offset = int(request.query.get("after", "0"))
+        except ValueError:
+            return _error(400, "Invalid input: limit and after must be numbers", "VALIDATION_ERROR")
+        wanted = [n for n in request.query.get("properties", "").split(",") if n]
+        names = [n for n in dict.fromkeys([*wanted, "createdate", "hs_lastmodifieddate", "hs_object_id"])]
+        if request.query.get("archived", "false").lower() == "true":
+            rows = [
+                (object_id, props, archived_at)
+                for object_id, (props, archived_at) in sorted(
+                    self.archived.items(), key=lambda item: _id_key(item[0])
+                )
+            ]
+        else:
+            rows = [(d.id, props, None) for d, props in zip(self._deals, self._props, strict=True)]
+        results = []
+        for object_id, props, archived_at in rows[offset : offset + limit]:
+            result: dict[str, Any] = {
+                "id": object_id,
+                "properties": {n: props.get(n) for n in names if n in props or n in self._known},
+                "createdAt": props.get("createdate"),
+                "updatedAt": archived_at or props.get("hs_lastmodifieddate"),
+                "archived": archived_at is not None,
+            }
+            if archived_at is not None:
+                result["archivedAt"] = archived_at
+            results.append(result)
+        body: dict[str, Any] = {"results": results}
+        if offset + limit < len(rows):
+            after = str(offset + limit)
+            body["paging"] = {"next": {"after": after, "link": f"{request.path}?after={after}"}}
+        return web.json_response(body)
+
+    def _date_index(self, name: str) -> list[int]:
+        """Deal indexes with a value of date property ``name``, oldest first (cached until a change)."""
+        key = f"date-index:{name}"
+        cached = self._query_cache.get(key)
+        if cached is None:
+            dated = [(_as_millis(p.get(name)), i) for i, p in enumerate(self._props)]
+            cached = [i for when, i in sorted((w, i) for w, i in dated if w is not None)]
+            self._query_cache[key] = cached
+        return cached
+
     def _rendered(self, names: tuple[str, ...]) -> dict[int, str]:
         cached = self._render_cache.get(names)
         if cached is None:
@@ -675,16 +848,27 @@ class RemoteFakeHubSpot:
         calls: list[Call] = self._conn.recv()
         return calls
 
+    def mutate(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run ``PortalMutator.<name>(*args, **kwargs)`` on the fake in the child; return its result."""
+        self._conn.send(("mutate", name, args, kwargs))
+        return self._conn.recv()
+
 
 def _serve_in_child(portal: PortalSnapshot, options: dict[str, Any], conn: Connection) -> None:
     async def serve() -> None:
+        from tests.fakes.hubspot_mutations import PortalMutator  # it builds on this module
+
         fake = FakeHubSpot(portal, **options)
+        mutator = PortalMutator(fake)
         await fake.start()
         conn.send((fake.base_url, fake.token))
         loop = asyncio.get_running_loop()
         while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
             if command == "calls":
                 conn.send(fake.calls)
+            elif isinstance(command, tuple) and command[0] == "mutate":
+                _, name, args, kwargs = command
+                conn.send(getattr(mutator, name)(*args, **kwargs))
         await fake.stop()
 
     asyncio.run(serve())

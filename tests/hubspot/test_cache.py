@@ -13,7 +13,7 @@ from engines.errors import HubSpotUnavailableError, UnknownPipelineError
 from engines.hubspot import HubSpotSource
 from engines.models import PortalSnapshot
 from engines.source import Progress
-from tests.fakes.hubspot import PIPELINES, SEARCH, FakeHubSpot
+from tests.fakes.hubspot import OWNERS, PIPELINES, SEARCH, FakeHubSpot
 from tests.hubspot.conftest import FAST_RETRY, RELAXED
 
 PAGES = math.ceil(485 / 200)
@@ -141,7 +141,7 @@ async def test_a_transport_passed_in_is_borrowed_not_closed(hubspot: FakeHubSpot
             await source.snapshot()  # a second read through the same transport still works
             assert source.fetches == 2
         async with httpx.AsyncClient(transport=transport) as client:  # and the caller can still use it
-            response = await client.get(f"{hubspot.base_url}/crm/v3/owners")
+            response = await client.get(f"{hubspot.base_url}{OWNERS}")
     assert response.status_code == 401
 
 

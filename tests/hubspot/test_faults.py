@@ -105,7 +105,7 @@ async def test_5xx_that_persists_is_surfaced_after_the_attempt_budget(hubspot: F
             await source.snapshot()
     assert len(hubspot.calls_to(PIPELINES)) == FAST_RETRY.max_attempts
     message = caught.value.user_message
-    assert "GET /crm/v3/pipelines/deals: HTTP 503" in message
+    assert f"GET {PIPELINES}: HTTP 503" in message
     assert f"{FAST_RETRY.max_attempts} tries" in message
 
 
@@ -175,7 +175,7 @@ async def test_broken_json_is_a_response_error_naming_the_endpoint(hubspot: Fake
     async with _source(hubspot) as source:
         with pytest.raises(HubSpotResponseError) as caught:
             await source.snapshot()
-    assert "POST /crm/v3/objects/deals/search" in caught.value.user_message
+    assert f"POST {SEARCH}" in caught.value.user_message
     assert "not valid JSON" in caught.value.user_message
 
 
@@ -184,14 +184,14 @@ async def test_json_of_the_wrong_shape_is_a_response_error(hubspot: FakeHubSpot)
     async with _source(hubspot) as source:
         with pytest.raises(HubSpotResponseError) as caught:
             await source.snapshot()
-    assert "unexpected response from POST /crm/v3/objects/deals/search" in caught.value.user_message
+    assert f"unexpected response from POST {SEARCH}" in caught.value.user_message
     assert "results.0.id" in caught.value.user_message
 
 
 async def test_client_reports_a_json_array_as_unexpected(hubspot: FakeHubSpot) -> None:
     hubspot.fail("body", path=ACCOUNT, body=[1, 2])
     async with HubSpotClient(hubspot.token, base_url=hubspot.base_url) as client:
-        with pytest.raises(HubSpotResponseError, match="GET /account-info/v3/details"):
+        with pytest.raises(HubSpotResponseError, match=f"GET {ACCOUNT}"):
             await client.get_json(ACCOUNT)
 
 

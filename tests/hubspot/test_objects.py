@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from engines import EngineName, analyze_all
 from engines.dates import utc_now
-from engines.hubspot import HubSpotSource
+from engines.hubspot import ApiPaths, HubSpotSource
 from engines.models import Contact, ObjectType, PortalSnapshot, ReadState
 from engines.sample import generate_portal
 from tests.fakes.hubspot import FakeHubSpot
@@ -42,6 +42,8 @@ OBJECT_METRICS = {
         "new_product_revenue_share",
     ),
 }
+
+PATHS = ApiPaths()  # the default (date-based) version the source reads
 
 
 def _portal(deals: int = 600) -> PortalSnapshot:
@@ -142,7 +144,7 @@ async def test_object_searches_continue_past_the_result_cap_by_id() -> None:
     async with FakeHubSpot(portal, search_cap=250, search_per_second=None, app_limit=None) as fake:
         async with _source(fake, objects=(ObjectType.TICKETS,)) as source:
             snap = await source.snapshot()
-        calls = fake.calls_to("/crm/v3/objects/tickets/search")
+        calls = fake.calls_to(PATHS.search("tickets"))
     assert len(snap.tickets) == len({t.id for t in snap.tickets})
     now = snap.taken_at
     expected = {
@@ -172,14 +174,14 @@ async def test_associations_are_read_in_batches_of_1000_and_paged_per_deal() -> 
     fake = FakeHubSpot(portal, associations_page=2, search_per_second=None, app_limit=None)
     async with fake, _source(fake, objects=(ObjectType.LINE_ITEMS,)) as source:
         snap = await source.snapshot()
-    calls = fake.calls_to("/crm/v4/associations/deals/line_items/batch/read")
+    calls = fake.calls_to(PATHS.associations_batch_read("deals", "line_items"))
     sizes = [len(c.body["inputs"]) for c in calls]
     assert max(sizes) == 1000
     paged = [i for c in calls for i in c.body["inputs"] if "after" in i]
     assert paged  # deals with a third line item were asked again with their cursor
     expected = {li.id for li in portal.line_items if li.deal_id in won}
     assert {li.id for li in snap.line_items} == expected
-    reads = fake.calls_to("/crm/v3/objects/line_items/batch/read")
+    reads = fake.calls_to(PATHS.batch_read("line_items"))
     assert max(len(c.body["inputs"]) for c in reads) == 100
     assert len(reads) == -(-len(expected) // 100)
 
@@ -215,7 +217,7 @@ async def test_contacts_search_only_new_leads_with_every_lifecycle_stage_of_the_
         snap = await source.snapshot()
     assert [c.id for c in snap.contacts] == ["77"]
     assert snap.contacts[0].stage_entered_at == custom.stage_entered_at
-    [search] = fake.calls_to("/crm/v3/objects/contacts/search")
+    [search] = fake.calls_to(PATHS.search("contacts"))
     [group] = search.body["filterGroups"]
     assert group["filters"] == [
         {

@@ -13,7 +13,7 @@ from engines.hubspot import BASE_DEAL_PROPERTIES, HubSpotSource, RateLimits
 from engines.models import PortalSnapshot
 from engines.sample import generate_portal
 from engines.source import Progress, SnapshotSource
-from tests.fakes.hubspot import SEARCH, FakeHubSpot
+from tests.fakes.hubspot import OWNERS, SEARCH, FakeHubSpot
 from tests.hubspot.conftest import FAST_RETRY, RELAXED
 from tests.hubspot.portal import make_portal
 
@@ -154,7 +154,7 @@ async def test_owner_pages_are_followed() -> None:
     portal = make_portal(open_deals=3, closed_recent=0, closed_old=0, owners=230)
     async with FakeHubSpot(portal) as fake, _source(fake) as source:
         snap = await source.snapshot()
-        owner_calls = fake.calls_to("/crm/v3/owners")
+        owner_calls = fake.calls_to(OWNERS)
     assert len(snap.owners) == 230
     active = [c for c in owner_calls if c.query.get("archived") == "false"]
     assert [c.query.get("after") for c in active] == [None, "100", "200"]

@@ -18,6 +18,9 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import limit_problems
 from engines.hubspot import HubSpotSource, RetryPolicy
+from tests.fakes.hubspot import ACCOUNT as ACCOUNT
+from tests.fakes.hubspot import PIPELINES as PIPELINES
+from tests.fakes.hubspot import SEARCH as SEARCH
 from tests.fakes.slack import FakeSlack, block_problems
 
 # Waits shrunk through the public knobs (never by patching sleeps): same logic, milliseconds not seconds.
@@ -29,9 +32,6 @@ FAST_RETRY = RetryPolicy(
     secondly_wait=0.02,
     ten_secondly_wait=0.02,
 )
-SEARCH = "/crm/v3/objects/deals/search"
-PIPELINES = "/crm/v3/pipelines/deals"
-ACCOUNT = "/account-info/v3/details"
 
 
 class HubSpotEndpoint(Protocol):

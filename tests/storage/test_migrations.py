@@ -17,7 +17,17 @@ from bot.storage import DEFAULT_DB_FILENAME, Database, resolve_url
 from bot.storage.database import MIGRATIONS_DIR
 from bot.storage.tables import Base
 
-TABLES = {"alembic_version", "report_snapshots", "schedule_firings", "schedules", "seen_keys"}
+TABLES = {
+    "alembic_version",
+    "mirror_changes",
+    "mirror_leases",
+    "mirror_objects",
+    "mirror_state",
+    "report_snapshots",
+    "schedule_firings",
+    "schedules",
+    "seen_keys",
+}
 
 
 def _head() -> str:

@@ -1,0 +1,351 @@
+"""The mirror of one HubSpot portal: database, in-memory copy, syncs, freshness and the lease.
+
+- :meth:`Mirror.sync` runs one sync when this process holds the portal's lease (a row in
+  ``mirror_leases`` that expires, renewed while the sync runs); a replica that does not get it waits
+  for the holder to finish and loads the new rows from the database. N replicas cost HubSpot one.
+- :meth:`Mirror.fresh` is what an answer awaits: the in-memory copy, synced within ``fresh_seconds``
+  (default 60). A stale copy first picks up what another replica wrote, else runs one delta sync;
+  concurrent callers share that one flight.
+- After a restart the copy is loaded from the database, then a delta runs: no full re-read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from bot.mirror.memory import MemoryPortal
+from bot.mirror.store import MirrorStore, ObjectRow, SyncState
+from bot.mirror.sync import (
+    ACCOUNT_KIND,
+    OWNERS_KIND,
+    PortalRead,
+    Syncer,
+    SyncOutcome,
+    pipelines_kind,
+)
+from bot.storage.database import Database
+from engines import Owner, Pipeline, PortalInfo, ProgressCallback, utc_now
+from engines.hubspot import (
+    DEALS,
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    ApiPaths,
+    ApiVersion,
+    BorrowedTransport,
+    ClientStats,
+    HubSpotClient,
+    MirroredType,
+    Pacer,
+    RateLimits,
+    RetryPolicy,
+)
+
+__all__ = ["Mirror", "MirrorStatus"]
+
+log = logging.getLogger("bot.mirror")
+
+Props = Mapping[str, Any]
+PORTAL_KIND = "portal"  # token digest -> portal id, so a replica can load before any HubSpot call
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorStatus:
+    """What ``/engine status`` and the App Home say about the mirror."""
+
+    portal: str | None
+    states: dict[str, SyncState]
+    in_memory: int
+
+    @property
+    def last_sync_at(self) -> datetime | None:
+        times = [s.last_sync_at for s in self.states.values() if s.last_sync_at is not None]
+        return max(times, default=None)
+
+
+class Mirror:
+    """One portal's CRM mirror (see the module docstring)."""
+
+    def __init__(
+        self,
+        db: Database,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        api_version: ApiVersion = DEFAULT_API_VERSION,
+        limits: RateLimits | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        object_types: Sequence[MirroredType] = (DEALS,),
+        fresh_seconds: float = 60.0,
+        overlap: timedelta = timedelta(minutes=2),
+        sweep_every: timedelta = timedelta(days=1),
+        change_log_days: int = 400,
+        lease_seconds: float = 120.0,
+        holder: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = MirrorStore(db)
+        self._token = SecretStr(token)
+        self.base_url = base_url.rstrip("/")
+        self.paths = ApiPaths(api_version)
+        self.limits = limits or RateLimits()
+        self.retry = retry or RetryPolicy()
+        self._transport = BorrowedTransport(transport) if transport is not None else None
+        self.fresh_seconds = fresh_seconds
+        self.lease_seconds = lease_seconds
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._clock = clock
+        self.key = hashlib.sha256(f"{self.base_url}\n{token}".encode()).hexdigest()[:16]
+        self.syncer = Syncer(
+            self.store,
+            self._client,
+            object_types=object_types,
+            overlap=overlap,
+            sweep_every=sweep_every,
+            change_log_days=change_log_days,
+            fallback_portal=f"token-{self.key}",
+            clock=clock,
+        )
+        self.memory: MemoryPortal | None = None
+        self.last_outcome: SyncOutcome | None = None
+        self.stats = ClientStats()  # every HubSpot call this mirror made, across syncs
+        self._pacer: Pacer | None = None
+        self._pacer_loop: asyncio.AbstractEventLoop | None = None
+        self._flight: asyncio.Task[MemoryPortal] | None = None
+        self._syncing = asyncio.Lock()
+        self._expired = False
+
+    def __repr__(self) -> str:
+        return f"Mirror(base_url={self.base_url!r}, token=SecretStr('**********'))"
+
+    # ------------------------------------------------------------------ HubSpot access
+
+    def client(self) -> HubSpotClient:
+        """A HubSpot client for one read, paced with this mirror's others (close it when done)."""
+        return self._client()
+
+    def expire(self) -> None:
+        """The next :meth:`fresh` syncs first, however fresh the copy is (a card's Refresh)."""
+        self._expired = True
+
+    async def aclose(self) -> None:
+        """Stop a sync this process runs for an answer (at shutdown)."""
+        flight = self._flight
+        if flight is not None and not flight.done() and flight.get_loop() is asyncio.get_running_loop():
+            flight.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flight
+
+    def _client(self) -> HubSpotClient:
+        loop = asyncio.get_running_loop()
+        if self._pacer is None or self._pacer_loop is not loop:
+            self._pacer, self._pacer_loop = Pacer(self.limits), loop
+        return _CountingClient(
+            self.stats,
+            self._token,
+            base_url=self.base_url,
+            transport=self._transport,
+            retry=self.retry,
+            pacer=self._pacer,
+            paths=self.paths,
+        )
+
+    async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(call, *args, **kwargs)
+
+    # ------------------------------------------------------------------ database -> memory
+
+    async def portal(self) -> str | None:
+        """The portal this token opens, as the database knows it (``None`` before the first sync)."""
+        if self.memory is not None:
+            return self.memory.portal
+        rows: dict[str, ObjectRow] = await self._db(self.store.rows, self.key, PORTAL_KIND)
+        found = rows.get("portal")
+        return str(found.properties["portal"]) if found is not None else None
+
+    async def load(self) -> MemoryPortal | None:
+        """Bring the in-memory copy up to what the database holds (all of it the first time, then
+        only rows written since). ``None`` when nothing was ever synced."""
+        portal = await self.portal()
+        if portal is None:
+            return None
+        memory = self.memory if self.memory is not None else MemoryPortal(portal)
+        states: dict[str, SyncState] = await self._db(self.store.states, portal)
+        cursors = [s.cursor for s in states.values() if s.cursor is not None]
+        if not cursors:
+            return None
+        through = min(cursors)
+        if memory.watermark is not None and memory.watermark >= through:
+            self.memory = memory
+            return memory
+        await self._load_portal_rows(memory)
+        for object_type in self.syncer.object_types:
+            batches = self.store.iter_rows(portal, object_type.name, since=memory.watermark)
+            while (batch := await self._db(next, batches, None)) is not None:
+                upserts = {r.object_id: r.properties for r in batch if r.deleted_at is None}
+                removed = [r.object_id for r in batch if r.deleted_at is not None]
+                memory.apply(object_type.name, upserts, removed)
+        memory.watermark = through
+        self.memory = memory
+        return memory
+
+    async def _load_portal_rows(self, memory: MemoryPortal) -> None:
+        portal = memory.portal
+        account: dict[str, ObjectRow] = await self._db(self.store.rows, portal, ACCOUNT_KIND)
+        owners: dict[str, ObjectRow] = await self._db(self.store.rows, portal, OWNERS_KIND)
+        pipelines: dict[str, ObjectRow] = await self._db(self.store.rows, portal, pipelines_kind("deals"))
+        info = (
+            PortalInfo.model_validate(account["details"].properties) if "details" in account else PortalInfo()
+        )
+        memory.set_portal(
+            info,
+            tuple(Pipeline.model_validate(r.properties) for r in pipelines.values()),
+            tuple(Owner.model_validate(r.properties) for r in owners.values()),
+        )
+
+    # ------------------------------------------------------------------ syncing
+
+    async def sync(
+        self, *, full: bool = False, progress: ProgressCallback | None = None
+    ) -> SyncOutcome | None:
+        """One sync, if this replica gets the lease; else wait for the holder's and load its rows.
+
+        Returns the outcome of the sync this process ran, or ``None`` when another replica synced.
+        """
+        return await self._locked_sync(full=full, progress=progress, unless_within=None)
+
+    async def sync_if_older(self, seconds: float) -> SyncOutcome | None:
+        """Sync unless some replica synced within ``seconds`` (its rows are loaded instead): what
+        ``engine-bot serve`` runs every ``SYNC_INTERVAL``, so N replicas still sync once a period."""
+        return await self._locked_sync(full=False, progress=None, unless_within=seconds)
+
+    async def _locked_sync(
+        self, *, full: bool, progress: ProgressCallback | None, unless_within: float | None
+    ) -> SyncOutcome | None:
+        async with self._syncing:  # one sync at a time in this process (the lease: across processes)
+            if unless_within is not None:
+                await self.load()  # what other replicas (or a sync this one waited for) wrote
+                if self._is_fresh(self.memory, unless_within):
+                    return None
+            return await self._sync(full, progress)
+
+    async def _sync(self, full: bool, progress: ProgressCallback | None) -> SyncOutcome | None:
+        if not await self._db(
+            self.store.acquire_lease, self.key, self.holder, self.lease_seconds, self._clock()
+        ):
+            await self._wait_for_holder()
+            await self.load()
+            return None
+        renew = asyncio.create_task(self._renew())
+        try:
+            # The database first: after a restart (so this sync is a delta), and for the rows other
+            # replicas wrote since this copy was last loaded (older than what this sync writes).
+            await self.load()
+            feed = _Feed(self.memory)
+            outcome = await self.syncer.run(full=full, progress=progress, listener=feed)
+            await self._db(
+                self.store.replace_all,
+                self.key,
+                PORTAL_KIND,
+                {"portal": {"portal": outcome.portal}},
+                outcome.started_at,
+            )
+        finally:
+            renew.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renew
+            await self._db(self.store.release_lease, self.key, self.holder)
+        self._expired = False
+        assert feed.memory is not None  # the sync read the portal first
+        feed.memory.watermark = outcome.started_at
+        self.memory = feed.memory
+        self.last_outcome = outcome
+        return outcome
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            await self._db(self.store.acquire_lease, self.key, self.holder, self.lease_seconds, self._clock())
+
+    async def _wait_for_holder(self) -> None:
+        # Another process holds the lease: nothing in this one can signal its end, so poll the row.
+        while True:
+            holder = await self._db(self.store.lease_holder, self.key, self._clock())
+            if holder in (None, self.holder):
+                return
+            await asyncio.sleep(0.2)
+
+    def _is_fresh(self, memory: MemoryPortal | None, seconds: float | None = None) -> bool:
+        if memory is None or memory.watermark is None:
+            return False
+        within = self.fresh_seconds if seconds is None else seconds
+        return (self._clock() - memory.watermark).total_seconds() < within
+
+    async def fresh(self, progress: ProgressCallback | None = None) -> MemoryPortal:
+        """The in-memory copy, synced within ``fresh_seconds`` (one shared flight when it is not)."""
+        if not self._expired and self._is_fresh(self.memory):
+            assert self.memory is not None
+            return self.memory
+        if self._flight is None or self._flight.done():
+            self._flight = asyncio.create_task(self._refresh(progress))
+        return await asyncio.shield(self._flight)
+
+    async def _refresh(self, progress: ProgressCallback | None) -> MemoryPortal:
+        memory = await self.load()  # another replica may have synced a moment ago
+        if not self._expired and self._is_fresh(memory):
+            assert memory is not None
+            return memory
+        unless = None if self._expired else self.fresh_seconds
+        await self._locked_sync(full=False, progress=progress, unless_within=unless)
+        if self.memory is None:
+            raise RuntimeError("the mirror sync finished without data")  # pragma: no cover
+        return self.memory
+
+    async def status(self) -> MirrorStatus:
+        portal = await self.portal()
+        states: dict[str, SyncState] = await self._db(self.store.states, portal) if portal is not None else {}
+        return MirrorStatus(portal, states, len(self.memory) if self.memory is not None else 0)
+
+
+class _Feed:
+    """Applies a sync's writes to the in-memory copy as they happen: in place to the copy answers
+    read (a delta), or to a new copy swapped in at the end (the first read, another portal)."""
+
+    def __init__(self, memory: MemoryPortal | None) -> None:
+        self.memory = memory
+
+    def portal(self, portal: str, read: PortalRead) -> None:
+        if self.memory is None or self.memory.portal != portal:
+            self.memory = MemoryPortal(portal)
+        self.memory.set_portal(read.account, read.pipelines.get("deals", ()), read.owners)
+
+    def rows(self, object_type: str, upserts: Mapping[str, Props], removed: Iterable[str]) -> None:
+        assert self.memory is not None
+        self.memory.apply(object_type, upserts, removed)
+
+
+class _CountingClient(HubSpotClient):
+    """A per-sync client whose calls also add up in the mirror's lifetime counters."""
+
+    def __init__(self, lifetime: ClientStats, token: SecretStr, **options: Any) -> None:
+        super().__init__(token, **options)
+        self._lifetime = lifetime
+
+    async def aclose(self) -> None:
+        self._lifetime.requests += self.stats.requests
+        self._lifetime.by_endpoint.update(self.stats.by_endpoint)
+        self._lifetime.retries += self.stats.retries
+        self._lifetime.rate_limited += self.stats.rate_limited
+        await super().aclose()
