@@ -21,6 +21,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -30,11 +31,12 @@ from bot.answers.replies import Reply, in_place_reply
 from bot.answers.service import ReportService
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
 from bot.blocks.mrkdwn import escape
+from bot.charts.upload import PictureNotices
 from bot.errors import user_text
 from bot.mirror import Mirror
 from bot.slack import MENTION_MEMORY, EventDeduper, MemoryEventDeduper, OwnerDirectory
 from bot.slack.text import SlackText
-from engines import PortalSnapshot, Progress
+from engines import ChangeReport, PortalSnapshot, Progress
 
 __all__ = [
     "BUSY",
@@ -42,6 +44,7 @@ __all__ = [
     "MAX_PENDING_ANSWERS",
     "AnswerGate",
     "BotDeps",
+    "ChangeSource",
     "GatedReply",
     "Invocation",
     "Scheduler",
@@ -148,6 +151,7 @@ class Invocation:
     channel_id: str | None = None
     team_id: str | None = None
     client: AsyncWebClient | None = None  # the Web API client Bolt authorised for this request
+    thread_ts: str | None = None  # the thread a mention was answered in
 
     @classmethod
     def of(
@@ -160,6 +164,7 @@ class Invocation:
         channel_id: str | None = None,
         team_id: str | None = None,
         client: AsyncWebClient | None = None,
+        thread_ts: str | None = None,
     ) -> Invocation:
         """The invocation answering ``request`` through ``reply`` (on behalf of ``user_id`` in
         ``channel_id``, when the surface says)."""
@@ -172,6 +177,7 @@ class Invocation:
             channel_id=channel_id,
             team_id=team_id,
             client=client,
+            thread_ts=thread_ts,
         )
 
 
@@ -180,6 +186,18 @@ class Scheduler(Protocol):
     Scheduling`): its ``/engine schedule`` subcommand."""
 
     def subcommand(self) -> Subcommand: ...
+
+
+class ChangeSource(Protocol):
+    """Where change cards come from (the CRM mirror's change log, :mod:`bot.mirror`)."""
+
+    async def portal(self) -> PortalSnapshot:
+        """The portal's account details, pipelines and owners (no deals), fresh."""
+        ...
+
+    async def changes(self, since: datetime, pipeline_id: str | None) -> ChangeReport:
+        """The change report from ``since`` to now for one pipeline (``None``: all)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -209,6 +227,10 @@ class BotDeps:
     scheduler: Scheduler | None = None
     # The CRM mirror answers come from (engine-bot serve with HubSpot); None: read live or sample.
     mirror: Mirror | None = None
+    # The CRM mirror's change log (``/engine changes``); None: no mirror, nothing to compare with.
+    changes: ChangeSource | None = None
+    # Which channels were already told how to get pictures (charts refused: said once).
+    pictures: PictureNotices = field(default_factory=PictureNotices)
 
     def add_subcommand(self, subcommand: Subcommand) -> None:
         """Teach ``/engine`` and mentions a new first word (the built-in ones are registered beside the

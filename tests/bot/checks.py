@@ -13,8 +13,11 @@ from slack_sdk.models.views import View
 from bot.blocks import SlackMessage, limit_problems
 from tests.fakes.slack import block_problems
 
-# Our own deal (0-3) and ticket (0-5) links are the only control sequences a message may contain.
-_ALLOWED_LINK = re.compile(r"<https://app\.hubspot\.com/contacts/\d+/record/0-[35]/[A-Za-z0-9_-]+\|[^<>]*>")
+# Our own deal (0-3) and ticket (0-5) links are the only control sequences a message may contain
+# (app.hubspot.com, or a regional host such as app-eu1.hubspot.com).
+_ALLOWED_LINK = re.compile(
+    r"<https://app(-[a-z0-9]+)?\.hubspot\.com/contacts/\d+/record/0-[35]/[A-Za-z0-9_-]+\|[^<>]*>"
+)
 
 
 def mrkdwn_strings(payload: Any) -> list[str]:
