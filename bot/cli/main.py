@@ -6,6 +6,8 @@
   Kubernetes CronJob; ``--charts`` attaches the card's charts in its thread)
 - ``engine-bot serve [--port 3000] [--host 0.0.0.0]`` (Socket Mode when ``SLACK_APP_TOKEN`` is set)
 - ``engine-bot sync [--full]``: sync the CRM mirror in DATA_DIR (or DATABASE_URL) with HubSpot now
+- ``engine-bot changes [--since 7d] [--pipeline X] [--format text|json|blocks] [--chart DIR]``: what
+  changed since a moment, from the mirror's change log (docs/changes.md)
 
 ``report`` and ``post`` read HubSpot through the mirror when it has been synced (docs/mirror.md).
 
@@ -30,7 +32,8 @@ from slack_sdk.errors import SlackClientError
 
 from bot.answers.parsing import ENGINE_WORDS, ReportRequest
 from bot.answers.service import ReportBundle, ReportService
-from bot.blocks import card_message, deliverable
+from bot.answers.since import SinceError, parse_changes
+from bot.blocks import card_message, changes_message, changes_text, deliverable
 from bot.cli.progress import ProgressBar
 from bot.cli.terminal import render_json, render_text
 from bot.errors import DeliveryError, SettingsError, user_text
@@ -42,7 +45,7 @@ from bot.settings import Settings, load_settings
 from bot.slack.web import web_client
 from bot.storage import DEFAULT_DB_FILENAME, Storage
 from bot.storage.history import ReportHistory
-from engines import EngineError, EngineName, to_utc, utc_now
+from engines import EngineError, EngineName, UnknownPipelineError, to_utc, utc_now
 
 if TYPE_CHECKING:  # bot.charts imports matplotlib: only commands that draw load it
     from bot.charts.chart import Chart, ScorePoint
@@ -59,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="engine-bot",
         description="Score a revenue team's value engines (growth, fulfillment, innovation) from HubSpot.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{report,post,serve,sync}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{report,post,serve,sync,changes}"
+    )
     engines = sorted(ENGINE_WORDS)
 
     report = commands.add_parser("report", help="print a report in the terminal, as JSON or as Block Kit")
@@ -92,6 +97,18 @@ def _parser() -> argparse.ArgumentParser:
 
     sync = commands.add_parser("sync", help="sync the CRM mirror with HubSpot now (first time: a full read)")
     sync.add_argument("--full", action="store_true", help="read every deal again and report any drift")
+
+    changes = commands.add_parser(
+        "changes", help="what changed since a moment, from the CRM mirror (after engine-bot sync)"
+    )
+    changes.add_argument(
+        "--since", default="7d", help="monday, 7d, 36h, 2026-11-01 or 2026-11-01T09:30:00Z (default: 7d)"
+    )
+    changes.add_argument("--pipeline", default=None, help="pipeline id or label (default: all pipelines)")
+    changes.add_argument("--format", choices=("text", "json", "blocks"), default="text")
+    changes.add_argument(
+        "--chart", metavar="DIR", type=Path, default=None, help="also write the waterfall PNG into DIR"
+    )
     return parser
 
 
@@ -115,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _post(args)
         if args.command == "sync":
             return _sync(args)
+        if args.command == "changes":
+            return _changes(args)
         return _serve(args)
     except SettingsError as exc:
         return _fail(user_text(exc, doing="starting"), EXIT_USAGE)
@@ -174,6 +193,54 @@ async def _synced_mirror(settings: Settings, name: SourceName | None) -> tuple[S
         storage.close()
         return None, None
     return storage, mirror
+
+
+def _changes(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    return asyncio.run(_changes_async(settings, args))
+
+
+async def _changes_async(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.mirror.changes import MirrorChanges
+
+    storage, mirror = await _synced_mirror(settings, "hubspot")
+    if storage is None or mirror is None:
+        raise SettingsError(
+            "engine-bot changes reads the CRM mirror's change log: set HUBSPOT_ACCESS_TOKEN and run "
+            "engine-bot sync first (docs/mirror.md)."
+        )
+    try:
+        source = MirrorChanges(mirror)
+        portal = await source.portal()
+        query = parse_changes(f"since {args.since}", now=utc_now(), time_zone=portal.portal.time_zone)
+        if isinstance(query, SinceError):
+            raise SettingsError(query.message)
+        pipeline = None
+        if args.pipeline is not None:
+            pipeline = portal.find_pipeline(args.pipeline)
+            if pipeline is None:
+                raise UnknownPipelineError(args.pipeline, [p.label for p in portal.pipelines])
+        report = await source.changes(query.since, pipeline.id if pipeline is not None else None)
+    finally:
+        storage.close()
+    label = pipeline.label if pipeline is not None else None
+    zone, currency = portal.portal.time_zone, portal.portal.currency
+    if args.format == "json":
+        print(json.dumps(report.to_json_dict(), indent=2, ensure_ascii=False))
+    elif args.format == "blocks":
+        message = changes_message(
+            report, currency=currency, time_zone=zone, pipeline_label=label, deal_url=portal.deal_url
+        )
+        print(json.dumps(deliverable(message), indent=2, ensure_ascii=False))
+    else:
+        print(changes_text(report, currency=currency, time_zone=zone, pipeline_label=label), end="")
+    if args.chart is not None:
+        from bot.charts.waterfall import waterfall_chart
+
+        _write_charts(
+            args.chart, [waterfall_chart(report, currency=currency, pipeline_label=label, time_zone=zone)]
+        )
+    return 0
 
 
 def _sync(args: argparse.Namespace) -> int:

@@ -98,7 +98,14 @@ async def running_bot(
             syncing = asyncio.create_task(sync_forever(mirror, settings.sync_interval))
         client = web_client(settings)
         scheduling = Scheduling(
-            settings, storage, deps.service, client, clock=clock, poll_interval=poll_interval
+            settings,
+            storage,
+            deps.service,
+            client,
+            clock=clock,
+            poll_interval=poll_interval,
+            changes=deps.changes,
+            pictures=deps.pictures,
         )
         deps.scheduler = scheduling  # /engine schedule (registered beside /engine)
         app = build_app(settings, deps, client=client)
