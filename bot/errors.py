@@ -36,6 +36,7 @@ from engines import EngineError
 
 __all__ = [
     "APOLOGY",
+    "AlertRuleError",
     "BotError",
     "DeliveryError",
     "ScheduleError",
@@ -59,6 +60,10 @@ class BotError(Exception):
 
 class SettingsError(BotError):
     """A setting is missing or invalid. The message names the variable and never shows its value."""
+
+
+class AlertRuleError(BotError, ValueError):
+    """An alert rule that cannot be used (``/engine alerts add``); ``user_message`` says how to write one."""
 
 
 class ScheduleError(BotError, ValueError):

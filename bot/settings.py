@@ -9,18 +9,54 @@ or an exception message by accident.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import SettingsError
 from engines import AnalysisConfig
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["Settings", "SettingsError", "WorkspaceSettings", "load_settings"]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HUBSPOT_API_BASE = "https://api.hubapi.com"
+
+
+class WorkspaceSettings(BaseModel):
+    """What a workspace may change from Slack (``/engine settings``): the pipeline ``/engine`` reports
+    on when none is named, and every field of :class:`engines.AnalysisConfig` (new fields appear in
+    the settings modal by themselves). The environment gives the defaults (:meth:`Settings.workspace`);
+    :mod:`bot.answers.workspace` keeps each workspace's overrides. Never a secret: nothing here is
+    one, and the change log writes these values as they are."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default_pipeline: str | None = Field(
+        default=None, max_length=200, description="The pipeline /engine reports on when none is named."
+    )
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+
+    def flat(self) -> dict[str, Any]:
+        """Every setting by its name (``default_pipeline`` and the analysis fields), JSON-shaped."""
+        return {"default_pipeline": self.default_pipeline, **self.analysis.model_dump(mode="json")}
+
+    @classmethod
+    def from_flat(cls, values: dict[str, Any]) -> WorkspaceSettings:
+        """The inverse of :meth:`flat`; raises pydantic's ``ValidationError`` for a bad value."""
+        analysis = {k: v for k, v in values.items() if k != "default_pipeline"}
+        return cls(
+            default_pipeline=values.get("default_pipeline"),
+            analysis=AnalysisConfig.model_validate(analysis),
+        )
 
 
 class Settings(BaseSettings):
@@ -59,11 +95,28 @@ class Settings(BaseSettings):
     sync_fresh_seconds: float = Field(default=60.0, ge=0.0)  # an answer syncs first when older
     sync_sweep_hours: float = Field(default=24.0, gt=0.0)  # full read that fixes what deltas missed
     change_log_days: int = Field(default=400, ge=1)
+    # --- alerts (engine-bot serve with the CRM mirror): a digest per channel at most every this many
+    # minutes, and at most this many alerts shown a day per channel (the rest fold into "and N more")
+    alert_digest_minutes: float = Field(default=15.0, gt=0.0, le=1440.0)
+    alert_daily_budget: int = Field(default=20, ge=1, le=40)
 
     # --- analysis: every threshold of engines.AnalysisConfig, as ANALYSIS__<FIELD> (for example
     # ANALYSIS__RENEWAL_PIPELINE="Renewals" or ANALYSIS__STALE_ACTIVITY_DAYS=21); see docs/metrics.md
     # ("How the numbers are computed") for each field and its default.
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    # The pipeline /engine reports on when the question names none (None: all pipelines).
+    default_pipeline: str | None = None
+
+    # --- who may change settings from Slack besides workspace admins and owners: Slack user ids,
+    # comma-separated (ADMIN_USER_IDS=U012AB3CD,U045EF6GH)
+    admin_user_ids: Annotated[frozenset[str], NoDecode] = frozenset()
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.replace(" ", ",").split(",") if part.strip())
+        return value
 
     # --- serving
     port: int = Field(default=3000, ge=0, le=65535)
@@ -92,6 +145,10 @@ class Settings(BaseSettings):
         if self.engine_source is not None:
             return self.engine_source
         return "hubspot" if self.hubspot_access_token is not None else "sample"
+
+    def workspace(self) -> WorkspaceSettings:
+        """The environment's workspace settings: what every workspace starts from."""
+        return WorkspaceSettings(default_pipeline=self.default_pipeline, analysis=self.analysis)
 
     @property
     def socket_mode(self) -> bool:

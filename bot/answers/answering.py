@@ -18,22 +18,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers.parsing import HelpRequest, ReportRequest, Request, SubcommandRequest, parse_request
 from bot.answers.replies import Reply, in_place_reply
 from bot.answers.service import ReportService
+from bot.answers.workspace import Workspaces
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
+from bot.blocks.ids import AlertItemAction
 from bot.blocks.mrkdwn import escape
 from bot.charts.upload import PictureNotices
 from bot.errors import user_text
 from bot.mirror import Mirror
+from bot.settings import WorkspaceSettings
 from bot.slack import MENTION_MEMORY, EventDeduper, MemoryEventDeduper, OwnerDirectory
 from bot.slack.text import SlackText
 from engines import ChangeReport, PortalSnapshot, Progress
@@ -42,6 +47,7 @@ __all__ = [
     "BUSY",
     "DEFAULT_ANSWER_WORKERS",
     "MAX_PENDING_ANSWERS",
+    "AlertsHub",
     "AnswerGate",
     "BotDeps",
     "ChangeSource",
@@ -152,6 +158,7 @@ class Invocation:
     team_id: str | None = None
     client: AsyncWebClient | None = None  # the Web API client Bolt authorised for this request
     thread_ts: str | None = None  # the thread a mention was answered in
+    trigger_id: str | None = None  # a slash command's: opens a modal within 3 s
 
     @classmethod
     def of(
@@ -165,6 +172,7 @@ class Invocation:
         team_id: str | None = None,
         client: AsyncWebClient | None = None,
         thread_ts: str | None = None,
+        trigger_id: str | None = None,
     ) -> Invocation:
         """The invocation answering ``request`` through ``reply`` (on behalf of ``user_id`` in
         ``channel_id``, when the surface says)."""
@@ -178,6 +186,7 @@ class Invocation:
             team_id=team_id,
             client=client,
             thread_ts=thread_ts,
+            trigger_id=trigger_id,
         )
 
 
@@ -200,6 +209,23 @@ class ChangeSource(Protocol):
         ...
 
 
+class AlertsHub(Protocol):
+    """What :class:`BotDeps` needs from the alerts of ``engine-bot serve`` (:class:`bot.alerts.Alerts`):
+    ``/engine alerts``, the digest's menus and buttons, and the App Home's part."""
+
+    def subcommand(self) -> Subcommand: ...
+
+    async def on_item(
+        self, choice: AlertItemAction, body: dict[str, Any], client: AsyncWebClient
+    ) -> None: ...
+
+    async def show_folded(self, digest_id: int, trigger_id: str | None, client: AsyncWebClient) -> None: ...
+
+    async def home_blocks(self, user_id: str) -> list[Block]: ...
+
+    async def set_optin(self, user_id: str, mode: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Subcommand:
     """A first word after ``/engine`` (``schedule``, ``deal``) with its handler and help examples."""
@@ -207,6 +233,8 @@ class Subcommand:
     name: str
     handler: Callable[[Invocation], Awaitable[None]]
     examples: tuple[tuple[str, str], ...] = ()
+    # What the slash command's acknowledgement says (None: nothing, e.g. when a modal opens instead).
+    ack_text: str | None = "⏳ Working on it…"
 
 
 @dataclass
@@ -225,6 +253,19 @@ class BotDeps:
     answers: AnswerGate = field(default_factory=AnswerGate)
     # engine-bot serve's scheduler (``/engine schedule``); None: no storage, no schedules.
     scheduler: Scheduler | None = None
+    # The environment's workspace settings: every answer's, unless the workspace changed them.
+    defaults: WorkspaceSettings = field(default_factory=WorkspaceSettings)
+    # Settings changed from Slack (``/engine settings``); None: no storage, environment only.
+    workspaces: Workspaces | None = None
+    # engine-bot serve's alerts (``/engine alerts``, digests); None: no mirror, no alerts.
+    alerts: AlertsHub | None = None
+
+    async def settings_for(self, team_id: str | None) -> WorkspaceSettings:
+        """The settings an answer in ``team_id`` uses: its workspace's, or the environment's."""
+        if self.workspaces is None:
+            return self.defaults
+        return await self.workspaces.settings_for(team_id)
+
     # The CRM mirror answers come from (engine-bot serve with HubSpot); None: read live or sample.
     mirror: Mirror | None = None
     # The CRM mirror's change log (``/engine changes``); None: no mirror, nothing to compare with.
@@ -314,10 +355,14 @@ async def _answer(request: Request, invocation: Invocation) -> None:
         elif isinstance(request, SubcommandRequest):
             await deps.subcommands[request.name].handler(invocation)
         else:
+            settings = await deps.settings_for(invocation.team_id)
+            if request.pipeline is None and request.use_default_pipeline and settings.default_pipeline:
+                request = dataclasses.replace(request, pipeline=settings.default_pipeline)
+            config = settings.analysis
             snapshot = await _read_with_progress(request, reply, deps)
-            await deps.service.analysed(snapshot, request.engines)  # shared by all: no turn held
+            await deps.service.analysed(snapshot, request.engines, config=config)  # shared: no turn held
             async with deps.answers.turn():  # this answer's own work - record, render, post
-                bundle = await deps.service.report(snapshot, request.engines)  # analysis: memo hit
+                bundle = await deps.service.report(snapshot, request.engines, config=config)  # memo hit
                 await raw.send(card_message(bundle.reports, bundle.trends), private=request.private)
     except Exception as exc:
         text = user_text(exc, doing=f"answering {type(request).__name__}", logger=log)

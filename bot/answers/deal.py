@@ -23,7 +23,8 @@ async def handle_deal(invocation: Invocation) -> None:
         await invocation.reply.send(deal_not_found(""), private=True)
         return
     # record=False: looking at one deal is not a report, so it must not move the trend baseline.
-    bundle = await invocation.deps.service.run(list(EngineName), None, record=False)
+    config = (await invocation.deps.settings_for(invocation.team_id)).analysis
+    bundle = await invocation.deps.service.run(list(EngineName), None, record=False, config=config)
     message = await compose_deal(query, bundle.reports, bundle.snapshot, invocation.deps.owners)
     await invocation.reply.send(message, private=invocation.private)
 

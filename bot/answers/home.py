@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 
 from slack_sdk.errors import SlackClientError
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+from slack_sdk.models.blocks import ContextBlock, DividerBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -36,14 +36,24 @@ log = logging.getLogger(__name__)
 
 
 async def publish_home(
-    client: AsyncWebClient, user_id: str, pipeline: str | None, deps: BotDeps, *, refresh: bool = False
+    client: AsyncWebClient,
+    user_id: str,
+    pipeline: str | None,
+    deps: BotDeps,
+    *,
+    refresh: bool = False,
+    team_id: str | None = None,
 ) -> None:
-    """Publish the loading view, then the tab for ``pipeline`` (``None``: all). Never raises."""
+    """Publish the loading view, then the tab for ``pipeline`` (``None``: all) with the thresholds of
+    workspace ``team_id``. Never raises."""
     if not await _publish(client, user_id, home_loading_view(pipeline)):
         return  # Slack refused even the loading view (revoked token, unknown user): nothing to update
     view: View
     try:
-        bundle = await deps.service.run(list(EngineName), pipeline, record=False, refresh=refresh)
+        config = (await deps.settings_for(team_id)).analysis
+        bundle = await deps.service.run(
+            list(EngineName), pipeline, record=False, refresh=refresh, config=config
+        )
         view = await compose_home(
             user_id,
             bundle.reports,
@@ -51,12 +61,18 @@ async def publish_home(
             deps.owners,
             trends=await _last_trends(deps, bundle.reports),
             pipeline=pipeline,
+            settings=deps.workspaces is not None,
         )
     except Exception as exc:
         view = home_error_view(user_text(exc, doing="building the Home tab", logger=log), pipeline)
     if deps.mirror is not None:
         line = await mirror_line(deps.mirror)
         view.blocks.append(ContextBlock(block_id="home_mirror", elements=[MarkdownTextObject(text=line)]))
+    if deps.alerts is not None:
+        try:
+            view.blocks.extend([DividerBlock(), *await deps.alerts.home_blocks(user_id)])
+        except Exception:
+            log.exception("could not read the alert rules; the Home tab goes out without them")
     await _publish(client, user_id, view)
 
 

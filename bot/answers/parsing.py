@@ -35,6 +35,9 @@ class ReportRequest:
     pipeline: str | None = None
     private: bool = False
     refresh: bool = False  # set by the card's Refresh button, never parsed from text
+    # No pipeline named: the workspace's default pipeline (settings) applies. False for "all
+    # pipelines" typed out, and for buttons, which show what their card showed.
+    use_default_pipeline: bool = True
 
     @property
     def engines(self) -> list[EngineName]:
@@ -64,6 +67,9 @@ Request = ReportRequest | HelpRequest | SubcommandRequest
 def parse_request(text: SlackText | str | None, subcommands: Collection[str] = ()) -> Request:
     """Parse ``/engine`` or mention text. ``subcommands`` are the extra first words to accept.
 
+    ``all`` or ``all pipelines`` after the engine asks for every pipeline, whatever the workspace's
+    default pipeline.
+
     ``text`` is Slack's text, parsed (:class:`SlackText`) or as Slack sent it (``str``, parsed here).
     Grammar: ``[engine|all|help|<subcommand>] [for] [pipeline words...]``, with ``private`` allowed
     anywhere; ``what changed …`` is the ``changes`` subcommand. A mention's leading ``<@U123>`` is
@@ -88,5 +94,7 @@ def parse_request(text: SlackText | str | None, subcommands: Collection[str] = (
         return HelpRequest(words[0], private=private)
     if rest and rest[0].casefold() == "for":
         rest = rest[1:]
+    if [w.casefold() for w in rest] in (["all"], ["all", "pipelines"]):
+        return ReportRequest(first, None, private, use_default_pipeline=False)
     pipeline = " ".join(rest) or None
     return ReportRequest(first, pipeline, private)

@@ -36,7 +36,7 @@ __all__ = ["ReportBundle", "ReportService"]
 
 log = logging.getLogger(__name__)
 
-_AnalysisKey = tuple[int, tuple[EngineName, ...], datetime | None]
+_AnalysisKey = tuple[int, tuple[EngineName, ...], datetime | None, AnalysisConfig | None]
 _SnapshotRef = weakref.ref[PortalSnapshot]
 _Analysis = asyncio.Task[list[EngineReport]]
 
@@ -79,14 +79,16 @@ class ReportService:
         progress: ProgressCallback | None = None,
         record: bool = True,
         refresh: bool = False,
+        config: AnalysisConfig | None = None,
     ) -> ReportBundle:
         """Reports for ``engines`` on ``pipeline`` (id or label; ``None`` for all pipelines).
 
         Raises :class:`engines.EngineError` subclasses (unknown pipeline, HubSpot trouble) whose
         ``user_message`` is meant for the person who asked. ``refresh``: see :meth:`read`.
+        ``config``: the thresholds of the workspace asking (``None``: the service's own).
         """
         snapshot = await self.read(pipeline, progress=progress, refresh=refresh)
-        return await self.report(snapshot, engines, record=record)
+        return await self.report(snapshot, engines, record=record, config=config)
 
     async def read(
         self, pipeline: str | None = None, *, progress: ProgressCallback | None = None, refresh: bool = False
@@ -104,17 +106,28 @@ class ReportService:
         return snapshot
 
     async def report(
-        self, snapshot: PortalSnapshot, engines: Sequence[EngineName], *, record: bool = True
+        self,
+        snapshot: PortalSnapshot,
+        engines: Sequence[EngineName],
+        *,
+        record: bool = True,
+        config: AnalysisConfig | None = None,
     ) -> ReportBundle:
         """Analyse ``snapshot`` (off the event loop) and record the trend when a history is kept."""
-        reports = await self.analysed(snapshot, engines)
+        reports = await self.analysed(snapshot, engines, config=config)
         trends: dict[EngineName, Trend | None] = {}
         if record and self.history is not None:
             for report in reports:
                 trends[report.engine] = await self._record(report)
         return ReportBundle(reports=reports, snapshot=snapshot, trends=trends)
 
-    async def analysed(self, snapshot: PortalSnapshot, engines: Sequence[EngineName]) -> list[EngineReport]:
+    async def analysed(
+        self,
+        snapshot: PortalSnapshot,
+        engines: Sequence[EngineName],
+        *,
+        config: AnalysisConfig | None = None,
+    ) -> list[EngineReport]:
         """The reports for ``snapshot``, computed once per snapshot object however many ask.
 
         Public so the answering code can wait for the shared analysis before it takes one of its
@@ -122,7 +135,8 @@ class ReportService:
         recording, rendering, posting.
 
         A snapshot is immutable and the source serves the same object until its cache expires, and
-        the analysis depends only on it, the engines, ``now`` and the config (fixed per service). So
+        the analysis depends only on it, the engines, ``now`` and the config (the service's, or the
+        ``config`` of the workspace asking, compared by value: settings from Slack). So
         a burst of 500 commands on one snapshot is analysed once (the others await the same task)
         instead of 500 times holding the GIL against the event loop. Keyed by the snapshot's
         identity, checked through a weak reference (so a recycled ``id()`` never matches and the
@@ -132,12 +146,13 @@ class ReportService:
         loop = asyncio.get_running_loop()
         now = self._now()
         engines = tuple(engines)
-        key = (id(snapshot), engines, now)
+        config = config if config is not None else self.config
+        key = (id(snapshot), engines, now, config)
         entry = self._analyses.get(key)
         if entry is not None and entry[0]() is snapshot and entry[1].get_loop() is loop:
             self._analyses.move_to_end(key)
             return list(await asyncio.shield(entry[1]))
-        task = loop.create_task(asyncio.to_thread(self._analyse, snapshot, list(engines), now))
+        task = loop.create_task(asyncio.to_thread(self._analyse, snapshot, list(engines), now, config))
         task.add_done_callback(lambda done: self._forget_failure(key, done))
         self._analyses[key] = (weakref.ref(snapshot), task)
         while len(self._analyses) > self.MAX_ANALYSES:
@@ -154,13 +169,17 @@ class ReportService:
     def _age(snapshot: PortalSnapshot) -> float:
         return (utc_now() - snapshot.taken_at).total_seconds()
 
+    @staticmethod
     def _analyse(
-        self, snapshot: PortalSnapshot, engines: list[EngineName], now: datetime | None
+        snapshot: PortalSnapshot,
+        engines: list[EngineName],
+        now: datetime | None,
+        config: AnalysisConfig | None,
     ) -> list[EngineReport]:
         if len(engines) == len(EngineName):
-            return analyze_all(snapshot, now=now, config=self.config, pipeline=snapshot.pipeline_id)
+            return analyze_all(snapshot, now=now, config=config, pipeline=snapshot.pipeline_id)
         return [
-            analyze(snapshot, engine, now=now, config=self.config, pipeline=snapshot.pipeline_id)
+            analyze(snapshot, engine, now=now, config=config, pipeline=snapshot.pipeline_id)
             for engine in engines
         ]
 

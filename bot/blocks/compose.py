@@ -101,6 +101,7 @@ async def compose_home(
     *,
     trends: Mapping[EngineName, Trend | None] | None = None,
     pipeline: str | None = None,
+    settings: bool = False,
 ) -> View:
     """The Home tab for ``user_id``: their e-mail from Slack, their HubSpot owner, their deals."""
     email = await owners.email_for_user(user_id) if owners is not None else None
@@ -112,4 +113,5 @@ async def compose_home(
         trends=trends,
         pipelines=snapshot.pipelines,
         pipeline=pipeline,
+        settings=settings,
     )

@@ -11,6 +11,8 @@ Interactive ids (all in :mod:`bot.blocks.ids`; the listeners register them):
   pipeline id, or ``*`` for all pipelines; re-publish the tab for that pipeline.
 - ``home_refresh`` (button, block ``home_controls``): value is the shown pipeline id (``*`` for all);
   re-read and re-publish.
+- ``settings_open`` (button, block ``home_controls``, when the bot keeps workspace settings): opens
+  the settings modal (:mod:`bot.blocks.settings_modal`).
 - ``drilldown_open_<engine>`` (button beside each engine with at-risk deals, blocks
   ``home_engine_<engine>``): see :mod:`bot.blocks.drilldown` (``ACTION_OPEN_PATTERN`` matches it);
   open the modal with the click's ``trigger_id``.
@@ -57,6 +59,7 @@ from bot.blocks.ids import (
 from bot.blocks.kit import context, header, section
 from bot.blocks.mrkdwn import escape_within, format_date, plain
 from bot.blocks.rows import render_row, sort_by_value
+from bot.blocks.settings_modal import settings_open_button
 from bot.storage.history import Trend
 from engines import AtRiskDeal, EngineName, EngineReport, Owner, Pipeline, PortalSnapshot
 
@@ -108,7 +111,7 @@ def my_at_risk(reports: Sequence[EngineReport], owner: Owner) -> list[AtRiskDeal
 # --------------------------------------------------------------------------- building blocks
 
 
-def _controls(pipelines: Sequence[Pipeline], chosen: str | None) -> ActionsBlock:
+def _controls(pipelines: Sequence[Pipeline], chosen: str | None, *, settings: bool = False) -> ActionsBlock:
     options = [Option(text=PlainTextObject(text="All pipelines"), value=ALL_PIPELINES)]
     for pipeline in pipelines:
         if pipeline.archived or not 0 < len(pipeline.id) <= MAX_HOME_PIPELINE or pipeline.id == ALL_PIPELINES:
@@ -128,6 +131,7 @@ def _controls(pipelines: Sequence[Pipeline], chosen: str | None) -> ActionsBlock
                 initial_option=initial,
             ),
             ButtonElement(text="↻ Refresh", action_id=HOME_REFRESH, value=home_pipeline_value(chosen)),
+            *([settings_open_button()] if settings else []),
         ],
     )
 
@@ -214,19 +218,21 @@ def home_view(
     trends: Mapping[EngineName, Trend | None] | None = None,
     pipelines: Sequence[Pipeline] = (),
     pipeline: str | None = None,
+    settings: bool = False,
 ) -> View:
     """The Home tab for one viewer (at most ~30 blocks, far under the 100 a Home tab allows).
 
     ``reports`` are the engines' reports for ``pipeline`` (``None``: all pipelines), ``pipelines`` the
     portal's pipelines for the picker, ``owner`` what :func:`owner_for_email` found for
     ``viewer_email`` (the e-mail from :meth:`bot.slack.owners.OwnerDirectory.email_for_user`).
+    ``settings``: show the Settings button (the bot keeps workspace settings).
     """
     trends = trends or {}
     ordered = sorted(reports, key=lambda r: _ORDER.index(r.engine) if r.engine in _ORDER else len(_ORDER))
     where = pipeline_text(ordered[0]) if ordered else "all pipelines"
     blocks: list[Block] = [
         header(plain(f"Value engines · {where}", 150), block_id="home_title"),
-        _controls(pipelines, pipeline),
+        _controls(pipelines, pipeline, settings=settings),
         DividerBlock(),
     ]
     for report in ordered:

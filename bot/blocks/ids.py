@@ -20,6 +20,13 @@ id                           drawn by                        value
 ``drilldown_modal``          drill-down modal (callback id)  ``private_metadata``: :class:`DrilldownRef`
 ``home_pipeline``            Home tab (static select)        pipeline id, or :data:`ALL_PIPELINES`
 ``home_refresh``             Home tab                        pipeline id, or :data:`ALL_PIPELINES`
+``settings_open``            Home tab, help replies          none
+``settings_advanced_<n>``    settings modal                  the page of thresholds (``1``, ``2``...)
+``settings_modal``           settings modal (callback id)    none; inputs in blocks ``settings.<name>``
+``settings_value``           each settings input             what was typed or chosen
+``alert_item_<n>``           digest item (overflow menu)     :func:`alert_item_value`: snooze or mute
+``alert_folded``             digest ("and N more")           the digest id
+``alert_optin``              Home tab (static select)        :data:`ALERT_OPTIN_MODES` or ``channel``
 ===========================  ==============================  =========================================
 
 The engine card's ids keep their dotted spelling: cards already posted in channels carry them.
@@ -37,6 +44,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from engines import EngineName, EngineReport, Signal
 
 __all__ = [
+    "ALERT_FOLDED",
+    "ALERT_ITEM_PATTERN",
+    "ALERT_OPTIN",
+    "ALERT_OPTIN_MODES",
     "ALL_PIPELINES",
     "DEAL_OPEN_HUBSPOT",
     "DEAL_PICK",
@@ -55,12 +66,28 @@ __all__ = [
     "HOME_PIPELINE",
     "HOME_REFRESH",
     "MAX_HOME_PIPELINE",
+    "SETTINGS_ADVANCED",
+    "SETTINGS_ADVANCED_PATTERN",
+    "SETTINGS_BLOCK_PREFIX",
+    "SETTINGS_MODAL",
+    "SETTINGS_NOT_SET",
+    "SETTINGS_OPEN",
+    "SETTINGS_VALUE",
+    "AlertItemAction",
     "CardTarget",
     "DrilldownRef",
+    "alert_item_action",
+    "alert_item_from_value",
+    "alert_item_value",
+    "digest_from_value",
     "home_metadata",
     "home_pipeline_from_metadata",
     "home_pipeline_from_value",
     "home_pipeline_value",
+    "settings_advanced_action",
+    "settings_block_id",
+    "settings_name_from_block",
+    "settings_page_from_value",
     "signal_key",
 ]
 
@@ -196,3 +223,75 @@ def home_pipeline_from_metadata(private_metadata: str | None) -> str | None:
         return None
     pipeline = data.get("p") if isinstance(data, dict) else None
     return pipeline if isinstance(pipeline, str) and pipeline else None
+
+
+# --------------------------------------------------------------------------- settings modal
+
+SETTINGS_OPEN = "settings_open"
+SETTINGS_ADVANCED = "settings_advanced"
+SETTINGS_ADVANCED_PATTERN = re.compile(r"^settings_advanced_\d+$")
+SETTINGS_MODAL = "settings_modal"
+SETTINGS_VALUE = "settings_value"
+SETTINGS_BLOCK_PREFIX = "settings."
+SETTINGS_NOT_SET = "*"  # the "not set" option of a pipeline select
+
+
+def settings_block_id(name: str) -> str:
+    """The input block of setting ``name``: ``response_action: errors`` is keyed by it."""
+    return SETTINGS_BLOCK_PREFIX + name
+
+
+def settings_name_from_block(block_id: str) -> str | None:
+    """The setting an input block holds, or ``None`` for any other block."""
+    if not block_id.startswith(SETTINGS_BLOCK_PREFIX):
+        return None
+    return block_id.removeprefix(SETTINGS_BLOCK_PREFIX) or None
+
+
+def settings_advanced_action(page: int) -> str:
+    """The button opening page ``page`` of the advanced thresholds (ids are unique in a view)."""
+    return f"{SETTINGS_ADVANCED}_{page}"
+
+
+def settings_page_from_value(value: str) -> int | None:
+    """The page an "Advanced thresholds" button opens, or ``None`` for a value we did not write."""
+    return int(value) if value.isdigit() and 1 <= int(value) <= 25 else None
+
+
+# --------------------------------------------------------------------------- alert digests
+
+ALERT_ITEM_PATTERN = re.compile(r"^alert_item_\d+$")
+ALERT_FOLDED = "alert_folded"
+ALERT_OPTIN = "alert_optin"
+ALERT_OPTIN_MODES = ("instead", "also")  # an owner's deals' alerts as a DM instead of, or as well as
+
+
+@dataclass(frozen=True)
+class AlertItemAction:
+    """A digest item's menu choice: ``snooze`` alert ``target`` (an alert id) or ``mute`` rule ``target``."""
+
+    verb: str
+    target: str
+
+
+def alert_item_action(n: int) -> str:
+    """The overflow menu of the ``n``-th item of a digest message (ids are unique in a message)."""
+    return f"alert_item_{n}"
+
+
+def alert_item_value(verb: str, target: str) -> str:
+    return f"{verb}:{target}"
+
+
+def alert_item_from_value(value: str) -> AlertItemAction | None:
+    verb, _, target = value.partition(":")
+    if verb == "snooze" and target.isdigit():
+        return AlertItemAction(verb, target)
+    if verb == "mute" and re.fullmatch(r"[0-9a-f]{6}", target):
+        return AlertItemAction(verb, target)
+    return None
+
+
+def digest_from_value(value: str) -> int | None:
+    """The digest a "Show all" button lists, or ``None`` for a value we did not write."""
+    return int(value) if value.isdigit() else None

@@ -2,7 +2,9 @@
 
 - ``commands/``: the ``/engine`` slash command and the registry of its subcommands (``engine.py``).
 - ``events/``: ``app_mention`` replies in threads, the App Home tab being opened.
-- ``actions/``: the card's buttons (switch engine, refresh, drill-downs), deal picks, Home controls.
+- ``actions/``: the card's buttons (switch engine, refresh, drill-downs), deal picks, Home controls,
+  the Settings buttons.
+- ``views/``: modal submissions (the settings modal's Save).
 - ``retries.py``: the middleware that drops Slack's repeated event deliveries.
 - ``unhandled.py``: the error handler that answers 200 to what no listener takes (where Slack would
   count Bolt's 404 as a failed delivery).
@@ -16,7 +18,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.answers import BotDeps
-from bot.listeners import actions, commands, events
+from bot.listeners import actions, commands, events, views
 from bot.listeners.binder import bind
 from bot.listeners.retries import drop_repeated_events
 from bot.listeners.unhandled import handle_errors
@@ -32,3 +34,4 @@ def register_listeners(app: AsyncApp, deps: BotDeps) -> None:
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)
+    views.register(app, deps)

@@ -2,13 +2,15 @@
 
 Deals, pipelines, owners and account details come from the mirror. The other CRM object types the
 engines read (contacts, tickets, survey responses, products, goal targets, line items of won deals)
-are not mirrored yet: they are read as the live HubSpot read reads them, once per sync of the mirror
-(so at most once per ``SYNC_FRESH_SECONDS``, shared by every answer), and kept with the copy.
+are not mirrored yet: they are read as the live HubSpot read reads them and kept ``others_ttl``
+seconds (``HUBSPOT_CACHE_TTL``, as the live read caches them), one read shared by every answer;
+``engine-bot serve`` refreshes them in the background with each sync (:meth:`MirrorSource.warm`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +25,7 @@ __all__ = ["MirrorSource"]
 
 @dataclass(frozen=True, slots=True)
 class _Others:
-    watermark: datetime
+    read_at: float  # time.monotonic()
     read: ObjectsRead
 
 
@@ -42,6 +44,7 @@ class MirrorSource:
         *,
         lookback_days: int = 180,
         objects: Iterable[ObjectType] = ALL_OBJECTS,
+        others_ttl: float = 300.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if lookback_days < 1:
@@ -49,29 +52,38 @@ class MirrorSource:
         self.mirror = mirror
         self.lookback_days = lookback_days
         self.objects = frozenset(objects)
+        self.others_ttl = others_ttl
         self._clock = clock
         self._others: _Others | None = None
         self._others_lock: asyncio.Lock | None = None
 
     def invalidate(self) -> None:
-        """The next snapshot syncs first (a card's Refresh), however fresh the copy is."""
+        """The next snapshot syncs first and reads the other object types again (a card's Refresh)."""
         self.mirror.expire()
+        self._others = None
 
     async def aclose(self) -> None:
         await self.mirror.aclose()
 
-    async def _other_objects(self, memory: MemoryPortal) -> ObjectsRead:
-        """The object types besides deals, read once per sync of the mirror (see the module doc)."""
+    async def warm(self) -> None:
+        """Read the other object types now if their copy is older than ``others_ttl`` (after a
+        background sync, so answers do not wait for them)."""
+        if self.mirror.memory is not None and self.mirror.memory.watermark is not None:
+            await self._other_objects(self.mirror.memory, ahead=0.8)
+
+    async def _other_objects(self, memory: MemoryPortal, *, ahead: float = 1.0) -> ObjectsRead:
+        """The object types besides deals (see the module doc); ``ahead`` < 1 refreshes them a little
+        before they expire."""
         if not self.objects:
             return ObjectsRead()
         if self._others_lock is None:
             self._others_lock = asyncio.Lock()
         async with self._others_lock:
             held = self._others
-            if held is not None and held.watermark == memory.watermark:
+            if held is not None and time.monotonic() - held.read_at < self.others_ttl * ahead:
                 return held.read
             assert memory.watermark is not None
-            now = memory.watermark
+            now = self._clock()
             out = ObjectsRead()
             async with self.mirror.client() as client:
                 await read_objects(
@@ -81,7 +93,7 @@ class MirrorSource:
                     since = now - timedelta(days=self.lookback_days)
                     won = won_deal_ids(memory.deals().values(), memory.pipelines, since)
                     await read_deal_line_items(client, won, out)
-            self._others = _Others(now, out)
+            self._others = _Others(time.monotonic(), out)
             return out
 
     async def snapshot(

@@ -65,6 +65,7 @@ def build_deps(
         progress_after=settings.progress_after_seconds,
         owners=build_owner_directory(settings),
         answers=AnswerGate(settings.answer_workers),
+        defaults=settings.workspace(),
     )
     if seen_events is not None:
         deps.seen_events = seen_events

@@ -8,15 +8,18 @@ alone. One process, in order:
 1. open the database (SQLite in ``DATA_DIR`` or ``DATABASE_URL``) and apply migrations;
 2. upsert the default schedule from ``REPORT_*`` (a value that cannot be used stops the start,
    naming its variable);
-3. build the app with report history (trend lines on every card) and ``/engine schedule``; with
+3. build the app with report history (trend lines on every card), ``/engine schedule`` and
+   ``/engine settings`` (each workspace's settings over the environment's); with
    ``DATABASE_URL`` (replicas) Slack's event retries and replayed requests are remembered in the
    database too, since a repeat may reach another replica (SQLite alone is one process: memory);
 4. with HubSpot, answers come from the CRM mirror (:mod:`bot.mirror`) in the same database, synced
    in the background every ``SYNC_INTERVAL`` seconds (default 300) so commands and scheduled posts
    find it warm; replicas sharing ``DATABASE_URL`` sync one at a time (the mirror's lease);
-5. start the :class:`~bot.schedules.ScheduleRunner`, then serve HTTP or Socket Mode;
-6. on SIGTERM/SIGINT stop serving, let an in-flight scheduled post finish (bounded), close the
-   database.
+5. start the :class:`~bot.schedules.ScheduleRunner` and, with the mirror, the alerts
+   (:class:`bot.alerts.Alerts`: evaluated after each sync, digests, ``/engine alerts``), then serve
+   HTTP or Socket Mode;
+6. on SIGTERM/SIGINT stop serving, stop the alerts, let an in-flight scheduled post finish
+   (bounded), close the database.
 
 What a firing posts, and who hears about a failure, is :class:`bot.schedules.Scheduling`'s job.
 """
@@ -27,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,9 +38,11 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot.alerts import Alerts
 from bot.answers import BotDeps
+from bot.answers.workspace import Workspaces
 from bot.app import build_app
-from bot.mirror import Mirror
+from bot.mirror import Mirror, MirrorSource
 from bot.runtime.deps import build_deps
 from bot.runtime.http import start_http
 from bot.runtime.socket_mode import connect_socket_mode
@@ -83,6 +88,7 @@ async def running_bot(
     http: web.AppRunner | None = None
     socket: AsyncSocketModeHandler | None = None
     scheduling: Scheduling | None = None
+    alerts: Alerts | None = None
     syncing: asyncio.Task[None] | None = None
     try:
         shared = settings.database_url is not None
@@ -95,8 +101,11 @@ async def running_bot(
             mirror=mirror,
         )
         if mirror is not None and settings.sync_interval > 0:
-            syncing = asyncio.create_task(sync_forever(mirror, settings.sync_interval))
+            source = deps.service.source
+            warm = source.warm if isinstance(source, MirrorSource) else None
+            syncing = asyncio.create_task(sync_forever(mirror, settings.sync_interval, warm))
         client = web_client(settings)
+        deps.workspaces = Workspaces.from_settings(settings, storage.workspaces)  # /engine settings
         scheduling = Scheduling(
             settings,
             storage,
@@ -106,10 +115,27 @@ async def running_bot(
             poll_interval=poll_interval,
             changes=deps.changes,
             pictures=deps.pictures,
+            workspaces=deps.workspaces,
         )
         deps.scheduler = scheduling  # /engine schedule (registered beside /engine)
+        if mirror is not None:  # alerts are evaluated after each sync of the mirror
+            alerts = Alerts(
+                storage.alerts,
+                deps.service,
+                client,
+                mirror=mirror,
+                owners=deps.owners,
+                workspaces=deps.workspaces,
+                digest_minutes=settings.alert_digest_minutes,
+                daily_budget=settings.alert_daily_budget,
+                clock=clock,
+                poll_interval=poll_interval,
+            )
+            deps.alerts = alerts  # /engine alerts, the digests' menus, the App Home part
         app = build_app(settings, deps, client=client)
         await scheduling.start()
+        if alerts is not None:
+            await alerts.start()
         running = RunningBot(app=app, deps=deps, scheduling=scheduling, storage=storage)
         if settings.slack_app_token is not None:
             socket = await connect_socket_mode(app, settings.slack_app_token.get_secret_value())
@@ -135,19 +161,25 @@ async def running_bot(
             await http.cleanup()
         if socket is not None:
             await socket.close_async()  # type: ignore[no-untyped-call]
+        if alerts is not None:
+            await alerts.stop()
         if scheduling is not None:
             await scheduling.stop()
             await scheduling.service.source.aclose()
         storage.close()
 
 
-async def sync_forever(mirror: Mirror, interval: float) -> None:
+async def sync_forever(
+    mirror: Mirror, interval: float, warm: Callable[[], Awaitable[None]] | None = None
+) -> None:
     """Sync the mirror now and every ``interval`` seconds, unless another replica just did (then its
     rows are loaded); a failed sync is logged and retried at the next tick (answers meanwhile sync on
     demand, and say what went wrong)."""
     while True:
         try:
             await mirror.sync_if_older(interval * 0.9)
+            if warm is not None:
+                await warm()  # the object types besides deals, so answers find them read
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -60,7 +60,9 @@ def build_source(
         return SampleSource(now=now)
     settings.require("hubspot_access_token")
     if mirror is not None:
-        return MirrorSource(mirror, lookback_days=lookback_days(settings))
+        return MirrorSource(
+            mirror, lookback_days=lookback_days(settings), others_ttl=settings.hubspot_cache_ttl
+        )
     from engines.hubspot import HubSpotSource
 
     token = settings.hubspot_access_token

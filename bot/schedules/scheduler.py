@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import ChangeSource, Invocation, ReportService, Subcommand
+from bot.answers.workspace import Workspaces
 from bot.blocks import SlackMessage, card_message, changes_message, deliverable, limit_problems
 from bot.blocks.kit import section
 from bot.blocks.mrkdwn import escape
@@ -34,8 +35,9 @@ from bot.schedules.delivery import ensure_rate_limit_retries, post_cards
 from bot.schedules.runner import ScheduleRunner
 from bot.schedules.summary import weekly_summary_blocks
 from bot.settings import Settings
+from bot.slack import slack_error_code
 from bot.storage import FiringStatus, Schedule, ScheduleOrigin, Storage
-from engines import EngineError, utc_now
+from engines import AnalysisConfig, EngineError, utc_now
 
 __all__ = ["SCHEDULE_EXAMPLES", "Scheduling", "scheduled_messages"]
 
@@ -81,10 +83,14 @@ class Scheduling:
         clock: Clock = utc_now,
         poll_interval: timedelta = timedelta(seconds=30),
         grace: timedelta = timedelta(hours=1),
+        workspaces: Workspaces | None = None,
         changes: ChangeSource | None = None,
         pictures: PictureNotices | None = None,
     ) -> None:
         self.settings = settings
+        # The workspace's settings from Slack: a scheduled card uses its thresholds like any answer.
+        self.workspaces = workspaces
+        self._team_id: str | None = None
         self.changes = changes  # the mirror's change log: "since the previous post" (None: no mirror)
         self.pictures = pictures or PictureNotices()
         self.storage = storage
@@ -180,7 +186,8 @@ class Scheduling:
         """Produce ``schedule``'s reports (recorded, so the cards carry trends) and post them with the
         week in review. Raises on failure, for the firing log, after telling someone about it."""
         try:
-            bundle = await self.service.run(list(schedule.engines), schedule.pipeline)
+            config = await self._workspace_config()
+            bundle = await self.service.run(list(schedule.engines), schedule.pipeline, config=config)
         except Exception as error:
             why = user_text(error, doing=f"producing the report of schedule {schedule.id}", logger=log)
             await self._tell_failure(schedule, why, channel_too=True)
@@ -252,6 +259,23 @@ class Scheduling:
                 schedule.id,
                 user_text(error, doing="posting the change card", logger=log),
             )
+
+    async def _workspace_config(self) -> AnalysisConfig | None:
+        """The thresholds of the workspace the bot token belongs to (``auth.test``, asked once):
+        a schedule posts into that workspace. ``None`` (the environment's) when there are no workspace
+        settings or Slack cannot say right now."""
+        if self.workspaces is None:
+            return None
+        if self._team_id is None:
+            try:
+                self._team_id = (await self.client.auth_test()).get("team_id")
+            except (SlackClientError, OSError, TimeoutError) as error:
+                log.warning(
+                    "auth.test failed (%s): this report uses the environment's settings",
+                    slack_error_code(error),
+                )
+                return None
+        return (await self.workspaces.settings_for(self._team_id)).analysis
 
     async def _tell_failure(self, schedule: Schedule, why: str, *, channel_too: bool = False) -> None:
         """Tell the person who scheduled ``schedule`` why it failed (DM); a schedule from the

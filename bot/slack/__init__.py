@@ -5,6 +5,7 @@ reports, cards or settings.
 - :mod:`~bot.slack.errors`: the one error-code reader, the "blocks refused" codes, advice per code,
   and the send-with-text-fallback helper.
 - :mod:`~bot.slack.owners`: HubSpot owners <-> Slack users by e-mail, cached.
+- :mod:`~bot.slack.admins`: who may change settings (``ADMIN_USER_IDS``, workspace admins), cached.
 - :mod:`~bot.slack.dedupe`: event retries, replayed requests and mentioning messages (an edit re-sends
   the mention), remembered so each is answered once.
 - :mod:`~bot.slack.text`: Slack's text markup in, what the person typed out: parsed once, at the edge.
@@ -12,6 +13,7 @@ reports, cards or settings.
 
 from __future__ import annotations
 
+from bot.slack.admins import AdminDirectory
 from bot.slack.dedupe import (
     MENTION_MEMORY,
     REPLAY_WINDOW,
@@ -43,6 +45,7 @@ __all__ = [
     "BLOCKS_REFUSED",
     "MENTION_MEMORY",
     "REPLAY_WINDOW",
+    "AdminDirectory",
     "EventDeduper",
     "MemoryEventDeduper",
     "MemoryReplayStore",

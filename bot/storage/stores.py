@@ -9,9 +9,11 @@ from datetime import datetime
 
 from bot.errors import SettingsError
 from bot.settings import Settings
+from bot.storage.alerts import AlertStore
 from bot.storage.database import Database
 from bot.storage.reports import ReportStore
 from bot.storage.schedules import ScheduleStore
+from bot.storage.workspace import WorkspaceSettingsStore
 from engines import utc_now
 
 __all__ = ["Storage"]
@@ -21,11 +23,13 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True)
 class Storage:
-    """The database and the two stores on it, opened and migrated once per process."""
+    """The database and the stores on it, opened and migrated once per process."""
 
     database: Database
     reports: ReportStore
     schedules: ScheduleStore
+    workspaces: WorkspaceSettingsStore
+    alerts: AlertStore
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock = utc_now) -> Storage:
@@ -42,7 +46,13 @@ class Storage:
             raise SettingsError(
                 f"Could not open the report database (DATABASE_URL / DATA_DIR): {type(exc).__name__}."
             ) from None
-        return cls(database, ReportStore(database, clock=clock), ScheduleStore(database, clock=clock))
+        return cls(
+            database,
+            ReportStore(database, clock=clock),
+            ScheduleStore(database, clock=clock),
+            WorkspaceSettingsStore(database, clock=clock),
+            AlertStore(database, clock=clock),
+        )
 
     def close(self) -> None:
         self.database.dispose()

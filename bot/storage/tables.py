@@ -1,12 +1,16 @@
 """The database tables, as typed SQLAlchemy 2 declarative models.
 
-The bot's own tables: ``schedules`` (what to post where and when), ``schedule_firings`` (one row per firing
-a replica claimed: the unique key on schedule id + fire time is what makes several replicas post each
-firing exactly once), ``report_snapshots`` (a compact copy of every report, for trends) and
-``seen_keys`` (Slack event ids and signed requests already handled, shared by replicas; see
-:mod:`bot.storage.seen`). The Alembic migrations in :mod:`bot.storage.migrations` create exactly
+``schedules`` (what to post where and when), ``schedule_firings`` (one row per firing a replica
+claimed: the unique key on schedule id + fire time is what makes several replicas post each firing
+exactly once), ``report_snapshots`` (a compact copy of every report, for trends), ``seen_keys``
+(Slack event ids and signed requests already handled, shared by replicas; see
+:mod:`bot.storage.seen`), ``workspace_settings`` (a workspace's overrides of the environment's
+settings, changed from Slack) and ``settings_changes`` (who changed which setting, old -> new; see
+:mod:`bot.storage.workspace`). The Alembic migrations in :mod:`bot.storage.migrations` create exactly
 these; a test compares the two. The CRM mirror (:mod:`bot.mirror`) adds ``mirror_objects``,
-``mirror_state``, ``mirror_changes`` and ``mirror_leases``.
+``mirror_state``, ``mirror_changes`` and ``mirror_leases``; alerts (:mod:`bot.alerts`) add
+``alert_rules``, ``alert_events``, ``alert_digests``, ``alert_snoozes``, ``alert_state`` and
+``alert_optins`` (see :mod:`bot.storage.alerts`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "AlertDigestRow",
+    "AlertEventRow",
+    "AlertOptInRow",
+    "AlertRuleRow",
+    "AlertSnoozeRow",
+    "AlertStateRow",
     "Base",
     "FiringRow",
     "MirrorChangeRow",
@@ -40,7 +50,9 @@ __all__ = [
     "ReportSnapshotRow",
     "ScheduleRow",
     "SeenKeyRow",
+    "SettingsChangeRow",
     "UtcDateTime",
+    "WorkspaceSettingsRow",
 ]
 
 
@@ -153,6 +165,34 @@ class SeenKeyRow(Base):
     expires_at: Mapped[datetime]
 
 
+class WorkspaceSettingsRow(Base):
+    """One workspace's overrides of the environment's settings: ``values`` maps a setting's name to
+    its value (JSON: numbers, strings, lists); a setting not in it takes the environment's value."""
+
+    __tablename__ = "workspace_settings"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class SettingsChangeRow(Base):
+    """One setting changed from Slack: who, which setting, the effective value before and after (as
+    shown to people, never a secret: only workspace settings are ever written here)."""
+
+    __tablename__ = "settings_changes"
+    __table_args__ = (Index("ix_settings_changes_team_id", "team_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(120))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime]
+
+
 # --------------------------------------------------------------------------- CRM mirror (bot.mirror)
 
 
@@ -228,3 +268,103 @@ class MirrorLeaseRow(Base):
     portal: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(120))
     expires_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- alerts (bot.alerts)
+
+
+class AlertRuleRow(Base):
+    """An alert rule: what to watch (``kind``: score-drop, critical, deal-pushed, deal-back,
+    deal-lost), where to post (``channel_id``), for which pipeline and from which amount."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(80))
+    engine: Mapped[str | None] = mapped_column(String(32))
+    points: Mapped[float | None] = mapped_column(Float)
+    pipeline: Mapped[str | None] = mapped_column(String(200))
+    min_amount: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    muted_by: Mapped[str | None] = mapped_column(String(64))
+    muted_at: Mapped[datetime | None]
+
+
+class AlertEventRow(Base):
+    """One alert waiting for (or posted in) a digest. The unique key (rule, change, where) is what
+    makes a change alert once, however many replicas evaluate the sync that brought it."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "change_key", "channel_id"),
+        Index("ix_alert_events_pending", "channel_id", "digest_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule_id: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(64))
+    change_key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(String(500))
+    amount: Mapped[float | None] = mapped_column(Float)
+    url: Mapped[str | None] = mapped_column(String(500))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    owner_user: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    digest_id: Mapped[int | None] = mapped_column(Integer)
+    folded: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertDigestRow(Base):
+    """One digest a replica claimed: the unique key (channel, window) makes replicas post it once."""
+
+    __tablename__ = "alert_digests"
+    __table_args__ = (UniqueConstraint("channel_id", "window_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(80))
+    window_start: Mapped[datetime]
+    claimed_by: Mapped[str] = mapped_column(String(120))
+    claimed_at: Mapped[datetime]
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    folded: Mapped[int] = mapped_column(Integer, default=0)
+    posted_at: Mapped[datetime | None]
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class AlertSnoozeRow(Base):
+    """A subject (a deal, an engine) snoozed for one rule until ``until``, and who did it."""
+
+    __tablename__ = "alert_snoozes"
+
+    rule_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    until: Mapped[datetime]
+    snoozed_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class AlertStateRow(Base):
+    """What the evaluation remembers between syncs: the last sync evaluated, each score rule's
+    previous scores and critical signals (JSON)."""
+
+    __tablename__ = "alert_state"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class AlertOptInRow(Base):
+    """An owner's choice on the App Home: their deals' alerts as a DM ``instead`` of the channel,
+    or ``also``."""
+
+    __tablename__ = "alert_optins"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime]

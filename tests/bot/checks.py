@@ -37,13 +37,21 @@ def mrkdwn_strings(payload: Any) -> list[str]:
     return found
 
 
-def injection_problems(payload: dict[str, Any], allowed_mentions: frozenset[str] = frozenset()) -> list[str]:
+def injection_problems(
+    payload: dict[str, Any],
+    allowed_mentions: frozenset[str] = frozenset(),
+    allowed_channels: frozenset[str] = frozenset(),
+) -> list[str]:
     """Control sequences (``<!channel>``, ``<@U…>``, forged links) that reached the payload; a
-    mention of a user in ``allowed_mentions`` (owners we resolved through Slack) is ours."""
+    mention of a user in ``allowed_mentions`` (owners we resolved through Slack) is ours, and so is a
+    link to a channel in ``allowed_channels`` (``<#C…>``: where an alert rule posts)."""
     problems = []
     for text in mrkdwn_strings(payload):
         leftover = _ALLOWED_LINK.sub("", text)
         leftover = re.sub(r"<@([UW][A-Z0-9]+)>", lambda m: "" if m[1] in allowed_mentions else m[0], leftover)
+        leftover = re.sub(
+            r"<#([CGD][A-Z0-9]+)>", lambda m: "" if m[1] in allowed_channels else m[0], leftover
+        )
         if "<" in leftover or ">" in leftover:
             problems.append(f"unescaped control sequence in {leftover[:120]!r}")
         if re.search(r"&(?!amp;|lt;|gt;)", leftover):
@@ -52,7 +60,11 @@ def injection_problems(payload: dict[str, Any], allowed_mentions: frozenset[str]
 
 
 def assert_valid_payload(
-    payload: dict[str, Any], *, max_blocks: int = 50, allowed_mentions: frozenset[str] = frozenset()
+    payload: dict[str, Any],
+    *,
+    max_blocks: int = 50,
+    allowed_mentions: frozenset[str] = frozenset(),
+    allowed_channels: frozenset[str] = frozenset(),
 ) -> None:
     """A payload as sent to Slack: re-parse every block with slack_sdk, then every limit check."""
     for raw in payload.get("blocks", []):
@@ -61,7 +73,7 @@ def assert_valid_payload(
         parsed.to_dict()  # runs slack_sdk's own limit validation, raising on any violation
     assert limit_problems(payload, max_blocks=max_blocks) == []
     assert block_problems(payload.get("blocks", []), max_blocks=max_blocks) == []
-    assert injection_problems(payload, allowed_mentions) == []
+    assert injection_problems(payload, allowed_mentions, allowed_channels) == []
 
 
 def assert_valid_view(view: dict[str, Any], *, allowed_mentions: frozenset[str] = frozenset()) -> None:

@@ -25,9 +25,10 @@ Interface (everything a test needs):
 - Channels: ``slack.not_member.add("C1")`` (``not_in_channel`` until ``conversations.join``),
   ``slack.private_channels`` (cannot be joined), ``slack.missing_channels`` (``channel_not_found``).
 - Users for ``users.lookupByEmail`` and ``users.info``: ``slack.users["ana@example.com"] = "U123"``, or
-  ``slack.add_user("U123", "ana@example.com", deleted=False)`` (``email=None``: a profile without one).
-- Views: ``views.open`` / ``views.update`` / ``views.publish`` check the view like Slack (block limits,
-  100 blocks, modal title 1-24 characters, ``private_metadata`` <= 3000) and answer
+  ``slack.add_user("U123", "ana@example.com", deleted=False)`` (``email=None``: a profile without one;
+  ``admin=True`` / ``owner=True``: a workspace admin or owner, as ``users.info`` says).
+- Views: ``views.open`` / ``views.push`` / ``views.update`` / ``views.publish`` check the view like
+  Slack (block limits, 100 blocks, modal title 1-24 characters, ``private_metadata`` <= 3000) and answer
   ``invalid_arguments`` otherwise; ``slack.views`` holds every view by id, ``slack.home_views`` the
   Home tab last published for each user.
 - Waiting: ``await slack.wait_for(lambda s: len(s.responses()) >= 2)`` or ``slack.wait_for_sync(...)``.
@@ -260,7 +261,15 @@ class FakeSlack:
     def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
         self._faults.append(_Fault(method, "slow", times, delay=seconds))
 
-    def add_user(self, user_id: str, email: str | None = None, *, deleted: bool = False) -> None:
+    def add_user(
+        self,
+        user_id: str,
+        email: str | None = None,
+        *,
+        deleted: bool = False,
+        admin: bool = False,
+        owner: bool = False,
+    ) -> None:
         """A workspace member for ``users.info`` (and ``users.lookupByEmail`` when it has an e-mail)."""
         profile: dict[str, Any] = {"real_name": f"User {user_id}"}
         if email is not None:
@@ -270,6 +279,9 @@ class FakeSlack:
             "id": user_id,
             "team_id": self.team_id,
             "deleted": deleted,
+            "is_admin": admin or owner,  # Slack marks owners as admins too
+            "is_owner": owner,
+            "is_primary_owner": False,
             "profile": profile,
         }
 
@@ -674,6 +686,11 @@ class FakeSlack:
         return {"ok": True, "view": stored}
 
     def _m_views_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        if not p.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        return self._view_result(p.get("view"))
+
+    def _m_views_push(self, p: dict[str, Any]) -> dict[str, Any]:
         if not p.get("trigger_id"):
             return {"ok": False, "error": "invalid_trigger_id"}
         return self._view_result(p.get("view"))

@@ -19,7 +19,8 @@ Envelopes (dicts; ``json.dumps`` them for the Events API, :func:`form` for comma
 - :func:`event_callback`: the outer envelope with its ``event_id``;
 - :func:`app_rate_limited`: the notice Slack posts, with no inner event;
 - :func:`slash_command`: the form fields of a slash command;
-- :func:`block_actions` and :func:`view_submission`: interaction payloads.
+- :func:`block_actions` and :func:`view_submission` (inputs typed, :func:`selected`, :func:`number`):
+  interaction payloads.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ __all__ = [
     "interaction",
     "link",
     "new_event_id",
+    "number",
+    "selected",
     "slack_escape",
     "slash_command",
     "special",
@@ -262,14 +265,15 @@ def block_actions(
 
 def view_submission(
     callback_id: str,
-    values: dict[str, dict[str, str]],
+    values: dict[str, dict[str, str | dict[str, Any]]],
     *,
     team_id: str,
     user_id: str = "U0ASKER",
     private_metadata: str = "",
 ) -> dict[str, Any]:
     """A modal's submit. ``values``: block id -> action id -> what was typed in a
-    ``plain_text_input`` (Slack sends it as typed: no entity escaping)."""
+    ``plain_text_input`` (Slack sends it as typed: no entity escaping), or the element's whole state
+    as a dict (a select: ``selected(value)``; a number: ``number(typed)``)."""
     view_id = "V" + uuid.uuid4().hex[:10].upper()
     return {
         "type": "view_submission",
@@ -288,7 +292,9 @@ def view_submission(
             "state": {
                 "values": {
                     block: {
-                        action: {"type": "plain_text_input", "value": typed}
+                        action: typed
+                        if isinstance(typed, dict)
+                        else {"type": "plain_text_input", "value": typed}
                         for action, typed in inputs.items()
                     }
                     for block, inputs in values.items()
@@ -311,6 +317,17 @@ def view_submission(
         "is_enterprise_install": False,
         "enterprise": None,
     }
+
+
+def selected(value: str | None, label: str = "x") -> dict[str, Any]:
+    """A ``static_select``'s state in a submitted view (``None``: nothing chosen)."""
+    option = None if value is None else {"text": {"type": "plain_text", "text": label}, "value": value}
+    return {"type": "static_select", "selected_option": option}
+
+
+def number(typed: str | None) -> dict[str, Any]:
+    """A ``number_input``'s state in a submitted view: the text typed (``None``: empty)."""
+    return {"type": "number_input", "value": typed}
 
 
 def interaction(payload: dict[str, Any]) -> str:

@@ -91,3 +91,25 @@ async def test_after_a_restart_the_first_answer_comes_from_the_database_and_one_
     assert len(searches) == 2  # the delta and the count: no full read
     assert len(after.deals) == len(before.deals)
     assert next(d for d in after.deals if d.id == change.ids()[0]).owner_id == "103"
+
+
+async def test_the_other_object_types_are_read_once_per_ttl_and_again_after_refresh(
+    sqlite_db: Database, make_mirror: MirrorFactory, hubspot: FakeHubSpot, change: PortalMutator
+) -> None:
+    """Contacts, tickets and the rest are not mirrored: one read serves every answer for the TTL
+    (as the live source caches them), warm() reads them ahead, invalidate() (Refresh) reads again."""
+    tickets = "/crm/pipelines/2026-03/tickets"
+    mirror = make_mirror(sqlite_db, fresh_seconds=0)  # every answer syncs the deals first
+    source = MirrorSource(mirror, others_ttl=300)
+    await source.snapshot()
+    await source.snapshot()
+    assert len(hubspot.calls_to(tickets)) == 1
+    source.invalidate()
+    await source.warm()
+    await source.snapshot()
+    assert len(hubspot.calls_to(tickets)) == 2
+    short = MirrorSource(mirror, others_ttl=0.2)
+    await short.snapshot()
+    await asyncio.sleep(0.25)
+    await short.snapshot()
+    assert len(hubspot.calls_to(tickets)) == 4

@@ -19,6 +19,12 @@ from bot.storage.tables import Base
 
 TABLES = {
     "alembic_version",
+    "alert_digests",
+    "alert_events",
+    "alert_optins",
+    "alert_rules",
+    "alert_snoozes",
+    "alert_state",
     "mirror_changes",
     "mirror_leases",
     "mirror_objects",
@@ -27,6 +33,8 @@ TABLES = {
     "schedule_firings",
     "schedules",
     "seen_keys",
+    "settings_changes",
+    "workspace_settings",
 }
 
 

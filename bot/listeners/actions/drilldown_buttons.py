@@ -41,7 +41,9 @@ async def handle_drilldown_open(
     response_url = body.get("response_url")
     if modal is None and not response_url:
         return  # nowhere to show the list (e.g. a Home tab click whose trigger expired)
-    await _show(ref, deps, client, modal=modal, response_url=response_url, replace_original=False)
+    await _show(
+        ref, deps, client, modal=modal, response_url=response_url, replace_original=False, team_id=_team(body)
+    )
 
 
 async def handle_drilldown_page(
@@ -50,9 +52,19 @@ async def handle_drilldown_page(
     view = body.get("view") or {}
     if view.get("id"):
         modal = (str(view["id"]), view.get("hash"))
-        await _show(ref, deps, client, modal=modal, response_url=None, replace_original=False)
+        await _show(
+            ref, deps, client, modal=modal, response_url=None, replace_original=False, team_id=_team(body)
+        )
     elif body.get("response_url"):
-        await _show(ref, deps, client, modal=None, response_url=body["response_url"], replace_original=True)
+        await _show(
+            ref,
+            deps,
+            client,
+            modal=None,
+            response_url=body["response_url"],
+            replace_original=True,
+            team_id=_team(body),
+        )
     else:
         log.warning("a drill-down page button arrived with nowhere to answer")
 
@@ -80,13 +92,15 @@ async def _show(
     modal: tuple[str, str | None] | None,
     response_url: str | None,
     replace_original: bool,
+    team_id: str | None,
 ) -> None:
     """Read, compose and deliver one page; failures become a message in the same place."""
     as_modal = modal is not None
     content: View | dict[str, Any]
     try:
         # Only the clicked engine: the list is the one its card showed, for the same pipeline.
-        bundle = await deps.service.run([ref.engine], ref.pipeline, record=False)
+        config = (await deps.settings_for(team_id)).analysis  # the thresholds the card was drawn with
+        bundle = await deps.service.run([ref.engine], ref.pipeline, record=False, config=config)
         content = await compose_drilldown(
             ref,
             bundle.reports,
@@ -108,6 +122,11 @@ async def _show(
     except (SlackClientError, OSError, TimeoutError) as exc:
         # hash_conflict: a quicker click already replaced this page, which is what the person wants.
         log.warning("could not show the drill-down: %s", slack_error_code(exc))
+
+
+def _team(body: dict[str, Any]) -> str | None:
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    return str(team) if team else None
 
 
 def _failure(ref: DrilldownRef, text: str, *, as_modal: bool) -> View | dict[str, Any]:

@@ -24,5 +24,6 @@ async def handle_engine_button(
     target: CardTarget, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, deps: BotDeps
 ) -> None:
     refresh = action.get("action_id") == ENGINE_REFRESH
-    request = ReportRequest(target.engine, target.pipeline, refresh=refresh)
+    # The card's own pipeline (None: it showed all of them), never the default pipeline.
+    request = ReportRequest(target.engine, target.pipeline, refresh=refresh, use_default_pipeline=False)
     await answer_click(request, body, client, deps, what="a card button")

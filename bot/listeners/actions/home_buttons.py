@@ -30,4 +30,5 @@ async def handle_home_control(
     value = value if value is not None else action.get("value")
     pipeline = home_pipeline_from_value(value)
     refresh = action.get("action_id") == HOME_REFRESH
-    await publish_home(client, str(user_id), pipeline, deps, refresh=refresh)
+    team_id = (body.get("team") or {}).get("id")
+    await publish_home(client, str(user_id), pipeline, deps, refresh=refresh, team_id=team_id)

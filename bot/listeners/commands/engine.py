@@ -25,6 +25,7 @@ from bot.answers import (
 )
 from bot.answers.changes import CHANGES_SUBCOMMAND
 from bot.answers.deal import DEAL_SUBCOMMAND
+from bot.answers.settings_command import SETTINGS_SUBCOMMAND
 from bot.blocks import deliverable
 from bot.slack.text import parse
 
@@ -37,11 +38,17 @@ def subcommands(deps: BotDeps) -> list[Subcommand]:
     """The registry: every first word ``/engine`` (and a mention) takes besides an engine name.
 
     ``deal`` and ``changes`` always (without the CRM mirror ``changes`` says how to get it);
-    ``schedule`` when the process keeps schedules (``engine-bot serve``).
+    ``schedule`` when the process keeps schedules (``engine-bot serve``); ``settings`` when it keeps
+    workspace settings (a database: ``engine-bot serve`` again); ``alerts`` when it evaluates alerts
+    (``engine-bot serve`` with the CRM mirror).
     """
     found = [DEAL_SUBCOMMAND, CHANGES_SUBCOMMAND]
     if deps.scheduler is not None:
         found.append(deps.scheduler.subcommand())
+    if deps.workspaces is not None:
+        found.append(SETTINGS_SUBCOMMAND)
+    if deps.alerts is not None:
+        found.append(deps.alerts.subcommand())
     return found
 
 
@@ -54,8 +61,10 @@ async def handle_engine_command(
         return
     if isinstance(request, ReportRequest):
         await ack(response_type="ephemeral", text=working_text(request))
+    elif (said := deps.subcommands[request.name].ack_text) is not None:
+        await ack(response_type="ephemeral", text=said)
     else:
-        await ack(response_type="ephemeral", text="⏳ Working on it…")
+        await ack()
     reply = CommandReply(str(command.get("response_url", "")))
     invocation = Invocation.of(
         request,
@@ -65,5 +74,6 @@ async def handle_engine_command(
         channel_id=command.get("channel_id"),
         team_id=command.get("team_id"),
         client=client,
+        trigger_id=command.get("trigger_id"),
     )
     await answer(request, invocation)
