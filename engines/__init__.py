@@ -12,6 +12,20 @@ Public API::
 from __future__ import annotations
 
 from engines.analysis import analyze, analyze_all
+from engines.changes import (
+    BUCKETS,
+    MOVES,
+    ChangedDeal,
+    ChangeGroup,
+    ChangeReport,
+    DealState,
+    DealTimeline,
+    cents,
+    compute_changes,
+    deal_state,
+    deal_states,
+    stage_order,
+)
 from engines.config import AnalysisConfig
 from engines.dates import days_between, to_utc, utc_now
 from engines.deal_lookup import find_deals, matches_exactly
@@ -52,10 +66,17 @@ from engines.models import (
 from engines.source import Progress, ProgressCallback, SampleSource, SnapshotSource
 
 __all__ = [
+    "BUCKETS",
+    "MOVES",
     "AnalysisConfig",
     "AtRiskDeal",
+    "ChangeGroup",
+    "ChangeReport",
+    "ChangedDeal",
     "DataGap",
     "Deal",
+    "DealState",
+    "DealTimeline",
     "EngineError",
     "EngineName",
     "EngineReport",
@@ -89,9 +110,14 @@ __all__ = [
     "UnknownPipelineError",
     "analyze",
     "analyze_all",
+    "cents",
+    "compute_changes",
     "days_between",
+    "deal_state",
+    "deal_states",
     "find_deals",
     "matches_exactly",
+    "stage_order",
     "to_utc",
     "utc_now",
 ]

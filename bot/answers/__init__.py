@@ -5,6 +5,8 @@
   that keeps acks ahead of answer work, and :class:`BotDeps`, what every listener shares.
 - :mod:`~bot.answers.service`: the one path from a request to reports (read, analyse, record).
 - :mod:`~bot.answers.replies`: where an answer goes (response_url, thread, the clicked card).
+- :mod:`~bot.answers.changes`: the ``changes`` subcommand (what changed, from the mirror);
+  :mod:`~bot.answers.since`: its period as typed.
 - :mod:`~bot.answers.deal`: the ``deal`` subcommand; :mod:`~bot.answers.home`: publishing App Home.
 """
 
@@ -14,6 +16,7 @@ from bot.answers.answering import (
     BUSY,
     AnswerGate,
     BotDeps,
+    ChangeSource,
     GatedReply,
     Invocation,
     Scheduler,
@@ -39,6 +42,7 @@ __all__ = [
     "ActionReply",
     "AnswerGate",
     "BotDeps",
+    "ChangeSource",
     "ChatUpdateReply",
     "CommandReply",
     "GatedReply",

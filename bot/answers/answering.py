@@ -22,6 +22,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from slack_sdk.models.blocks import Block
@@ -34,12 +35,13 @@ from bot.answers.workspace import Workspaces
 from bot.blocks import SlackMessage, card_message, failure_message, help_message, notice_message
 from bot.blocks.ids import AlertItemAction
 from bot.blocks.mrkdwn import escape
+from bot.charts.upload import PictureNotices
 from bot.errors import user_text
 from bot.mirror import Mirror
 from bot.settings import WorkspaceSettings
 from bot.slack import MENTION_MEMORY, EventDeduper, MemoryEventDeduper, OwnerDirectory
 from bot.slack.text import SlackText
-from engines import PortalSnapshot, Progress
+from engines import ChangeReport, PortalSnapshot, Progress
 
 __all__ = [
     "BUSY",
@@ -48,6 +50,7 @@ __all__ = [
     "AlertsHub",
     "AnswerGate",
     "BotDeps",
+    "ChangeSource",
     "GatedReply",
     "Invocation",
     "Scheduler",
@@ -154,6 +157,7 @@ class Invocation:
     channel_id: str | None = None
     team_id: str | None = None
     client: AsyncWebClient | None = None  # the Web API client Bolt authorised for this request
+    thread_ts: str | None = None  # the thread a mention was answered in
     trigger_id: str | None = None  # a slash command's: opens a modal within 3 s
 
     @classmethod
@@ -167,6 +171,7 @@ class Invocation:
         channel_id: str | None = None,
         team_id: str | None = None,
         client: AsyncWebClient | None = None,
+        thread_ts: str | None = None,
         trigger_id: str | None = None,
     ) -> Invocation:
         """The invocation answering ``request`` through ``reply`` (on behalf of ``user_id`` in
@@ -180,6 +185,7 @@ class Invocation:
             channel_id=channel_id,
             team_id=team_id,
             client=client,
+            thread_ts=thread_ts,
             trigger_id=trigger_id,
         )
 
@@ -189,6 +195,18 @@ class Scheduler(Protocol):
     Scheduling`): its ``/engine schedule`` subcommand."""
 
     def subcommand(self) -> Subcommand: ...
+
+
+class ChangeSource(Protocol):
+    """Where change cards come from (the CRM mirror's change log, :mod:`bot.mirror`)."""
+
+    async def portal(self) -> PortalSnapshot:
+        """The portal's account details, pipelines and owners (no deals), fresh."""
+        ...
+
+    async def changes(self, since: datetime, pipeline_id: str | None) -> ChangeReport:
+        """The change report from ``since`` to now for one pipeline (``None``: all)."""
+        ...
 
 
 class AlertsHub(Protocol):
@@ -250,6 +268,10 @@ class BotDeps:
 
     # The CRM mirror answers come from (engine-bot serve with HubSpot); None: read live or sample.
     mirror: Mirror | None = None
+    # The CRM mirror's change log (``/engine changes``); None: no mirror, nothing to compare with.
+    changes: ChangeSource | None = None
+    # Which channels were already told how to get pictures (charts refused: said once).
+    pictures: PictureNotices = field(default_factory=PictureNotices)
 
     def add_subcommand(self, subcommand: Subcommand) -> None:
         """Teach ``/engine`` and mentions a new first word (the built-in ones are registered beside the

@@ -23,6 +23,7 @@ __all__ = ["HelpRequest", "ReportRequest", "Request", "SubcommandRequest", "pars
 ENGINE_WORDS = frozenset({*(e.value for e in EngineName), "all"})
 _HELP_WORDS = frozenset({"help", "?", "-h", "--help", "usage"})
 _PRIVATE = "private"
+_CHANGES = "changes"
 _MAX_TEXT = 4000
 
 
@@ -71,7 +72,8 @@ def parse_request(text: SlackText | str | None, subcommands: Collection[str] = (
 
     ``text`` is Slack's text, parsed (:class:`SlackText`) or as Slack sent it (``str``, parsed here).
     Grammar: ``[engine|all|help|<subcommand>] [for] [pipeline words...]``, with ``private`` allowed
-    anywhere. A mention's leading ``<@U123>`` is ignored.
+    anywhere; ``what changed …`` is the ``changes`` subcommand. A mention's leading ``<@U123>`` is
+    ignored.
     """
     parsed = text if isinstance(text, SlackText) else parse((text or "")[:_MAX_TEXT])
     words = parsed.without_leading_mentions().text[:_MAX_TEXT].split()
@@ -83,8 +85,11 @@ def parse_request(text: SlackText | str | None, subcommands: Collection[str] = (
     rest = words[1:]
     if first in _HELP_WORDS:
         return HelpRequest(private=private)
-    if first in {s.casefold() for s in subcommands}:
+    known = {s.casefold() for s in subcommands}
+    if first in known:
         return SubcommandRequest(first, " ".join(rest), private)
+    if first == "what" and rest and rest[0].casefold() == "changed" and _CHANGES in known:
+        return SubcommandRequest(_CHANGES, " ".join(rest[1:]), private)  # "@bot what changed since monday"
     if first not in ENGINE_WORDS:
         return HelpRequest(words[0], private=private)
     if rest and rest[0].casefold() == "for":

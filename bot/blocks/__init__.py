@@ -10,6 +10,7 @@ fixed page sizes), which the tests check against adversarial data.
 - :mod:`~bot.blocks.format`: numbers, statuses and titles in words (shared with the terminal).
 - :mod:`~bot.blocks.message`: :class:`SlackMessage` and the limits a message obeys.
 - :mod:`~bot.blocks.card`: the engine card (``/engine``, mentions, buttons, schedules).
+- :mod:`~bot.blocks.changes`: the change card (what moved the pipeline), also as terminal text.
 - :mod:`~bot.blocks.deal_card`, :mod:`~bot.blocks.drilldown`, :mod:`~bot.blocks.home`,
   :mod:`~bot.blocks.rows`: deal reviews; :mod:`~bot.blocks.compose` resolves owners, then builds them.
 - :mod:`~bot.blocks.notices`: help, errors and one-line notices.
@@ -18,6 +19,7 @@ fixed page sizes), which the tests check against adversarial data.
 from __future__ import annotations
 
 from bot.blocks.card import card_message
+from bot.blocks.changes import changes_message, changes_text
 from bot.blocks.compose import OwnerLookup, compose_deal, compose_drilldown, compose_home
 from bot.blocks.deal_card import deal_not_found
 from bot.blocks.drilldown import drilldown_error_modal, drilldown_loading_modal
@@ -34,6 +36,8 @@ __all__ = [
     "OwnerLookup",
     "SlackMessage",
     "card_message",
+    "changes_message",
+    "changes_text",
     "compose_deal",
     "compose_drilldown",
     "compose_home",

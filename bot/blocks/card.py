@@ -39,7 +39,7 @@ from bot.blocks.format import (
     strength_text,
     trend_text,
 )
-from bot.blocks.ids import ENGINE_REFRESH, ENGINE_SHOW_PREFIX, CardTarget, DrilldownRef
+from bot.blocks.ids import ENGINE_CHANGES, ENGINE_REFRESH, ENGINE_SHOW_PREFIX, CardTarget, DrilldownRef
 from bot.blocks.kit import context, header, section
 from bot.blocks.message import MAX_BLOCKS, MAX_MESSAGE_CHARS, SlackMessage
 from bot.blocks.mrkdwn import clip, escape, format_date, link, plain
@@ -315,6 +315,7 @@ def _buttons(target: CardTarget, extra: Sequence[ButtonElement] = ()) -> list[Bl
         value = CardTarget(name, target.pipeline).to_value()
         buttons.append(ButtonElement(text=label, action_id=f"{ENGINE_SHOW_PREFIX}{name}", value=value))
     buttons.extend(extra)
+    buttons.append(ButtonElement(text="What changed", action_id=ENGINE_CHANGES, value=target.to_value()))
     buttons.append(
         ButtonElement(text="↻ Refresh", action_id=ENGINE_REFRESH, value=target.to_value(), style="primary")
     )

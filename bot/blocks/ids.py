@@ -12,6 +12,7 @@ id                           drawn by                        value
 ===========================  ==============================  =========================================
 ``engine.show.<engine>``     engine card (switch engine)     :class:`CardTarget`
 ``engine.refresh``           engine card                     :class:`CardTarget`
+``engine.changes``           engine card ("What changed")    :class:`CardTarget` (its pipeline is used)
 ``deal_pick_<n>``            deal pick list                  the deal id
 ``deal_open_hubspot``        deal card (link button)         none: Slack reports the click, we ack it
 ``drilldown_open[_<x>]``     card, Home tab                  :class:`DrilldownRef`
@@ -58,6 +59,7 @@ __all__ = [
     "DRILLDOWN_PAGES",
     "DRILLDOWN_PREV",
     "ENGINE_BUTTONS",
+    "ENGINE_CHANGES",
     "ENGINE_REFRESH",
     "ENGINE_SHOW_PREFIX",
     "HOME_CONTROLS",
@@ -93,6 +95,7 @@ __all__ = [
 
 ENGINE_SHOW_PREFIX = "engine.show."
 ENGINE_REFRESH = "engine.refresh"
+ENGINE_CHANGES = "engine.changes"
 ENGINE_BUTTONS = re.compile(rf"^({re.escape(ENGINE_SHOW_PREFIX)}\w+|{re.escape(ENGINE_REFRESH)})$")
 
 

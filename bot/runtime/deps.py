@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answers import AnswerGate, BotDeps, ReportService
 from bot.answers.status import status_subcommand
 from bot.mirror import Mirror
+from bot.mirror.changes import MirrorChanges
 from bot.runtime.sources import build_source
 from bot.settings import Settings
 from bot.slack import EventDeduper, OwnerDirectory
@@ -53,7 +54,8 @@ def build_deps(
 
     ``history`` (report storage) adds trend lines; ``seen_events`` and ``seen_mentions`` replace the
     in-memory event dedup and answered-mentions memory with shared stores (several replicas);
-    ``mirror`` answers from the CRM mirror (``/engine status`` reports on it).
+    ``mirror`` answers from the CRM mirror (``/engine status`` reports on it) and its change log
+    answers ``/engine changes``.
     """
     settings.require_for_source()
     source = build_source(settings, mirror=mirror)
@@ -71,5 +73,6 @@ def build_deps(
         deps.seen_mentions = seen_mentions
     if mirror is not None and settings.source == "hubspot":
         deps.mirror = mirror
+        deps.changes = MirrorChanges(mirror)  # /engine changes, What changed, scheduled change cards
         deps.add_subcommand(status_subcommand(mirror))
     return deps

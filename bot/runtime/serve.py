@@ -113,6 +113,8 @@ async def running_bot(
             client,
             clock=clock,
             poll_interval=poll_interval,
+            changes=deps.changes,
+            pictures=deps.pictures,
             workspaces=deps.workspaces,
         )
         deps.scheduler = scheduling  # /engine schedule (registered beside /engine)

@@ -1,10 +1,12 @@
 """The scheduler of one process: ``/engine schedule``, the runner, and what a firing posts.
 
 A scheduled post is the same card people get from ``/engine`` (with its trend line), plus the week in
-review, in one message when it fits Slack's limits and in two otherwise. When a firing fails (unknown
-pipeline, HubSpot refusing the token, Slack refusing the post), the outcome is stored on its claim row
-*and* a person hears about it: whoever scheduled it by DM, or the channel for the environment's
-schedule, so a report never goes missing silently. :mod:`bot.runtime.serve` starts and stops it.
+review, in one message when it fits Slack's limits and in two otherwise. With the CRM mirror, the
+change card since the schedule's previous post follows, its waterfall in its thread and on it.
+When a firing fails (unknown pipeline, HubSpot refusing the token, Slack refusing the post), the
+outcome is stored on its claim row *and* a person hears about it: whoever scheduled it by DM, or the
+channel for the environment's schedule, so a report never goes missing silently.
+:mod:`bot.runtime.serve` starts and stops it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers import Invocation, ReportService, Subcommand
+from bot.answers import ChangeSource, Invocation, ReportService, Subcommand
 from bot.answers.workspace import Workspaces
-from bot.blocks import SlackMessage, card_message, limit_problems
+from bot.blocks import SlackMessage, card_message, changes_message, deliverable, limit_problems
 from bot.blocks.kit import section
 from bot.blocks.mrkdwn import escape
+from bot.charts.upload import PictureNotices, attach_charts
 from bot.errors import DeliveryError, ScheduleError, SettingsError, user_text
 from bot.schedules.commands import ENV_SCHEDULE_ID, handle_schedule_command
 from bot.schedules.cron import parse_timezone
@@ -33,7 +36,7 @@ from bot.schedules.runner import ScheduleRunner
 from bot.schedules.summary import weekly_summary_blocks
 from bot.settings import Settings
 from bot.slack import slack_error_code
-from bot.storage import Schedule, ScheduleOrigin, Storage
+from bot.storage import FiringStatus, Schedule, ScheduleOrigin, Storage
 from engines import AnalysisConfig, EngineError, utc_now
 
 __all__ = ["SCHEDULE_EXAMPLES", "Scheduling", "scheduled_messages"]
@@ -81,11 +84,15 @@ class Scheduling:
         poll_interval: timedelta = timedelta(seconds=30),
         grace: timedelta = timedelta(hours=1),
         workspaces: Workspaces | None = None,
+        changes: ChangeSource | None = None,
+        pictures: PictureNotices | None = None,
     ) -> None:
         self.settings = settings
         # The workspace's settings from Slack: a scheduled card uses its thresholds like any answer.
         self.workspaces = workspaces
         self._team_id: str | None = None
+        self.changes = changes  # the mirror's change log: "since the previous post" (None: no mirror)
+        self.pictures = pictures or PictureNotices()
         self.storage = storage
         self.service = service
         self.client = ensure_rate_limit_retries(client)  # 429 + Retry-After honoured on every post
@@ -202,6 +209,56 @@ class Scheduling:
             if error.notified is None:  # post_cards already DMed the scheduler about an invitation
                 await self._tell_failure(schedule, user_text(error, doing="posting a scheduled report"))
             raise
+        await self._post_changes(schedule, fire_at, bundle.snapshot.pipeline_id)
+
+    async def _post_changes(self, schedule: Schedule, fire_at: datetime, pipeline_id: str | None) -> None:
+        """After the cards: the change card since this schedule's previous post, with its waterfall.
+        Best effort (the report is already posted): a failure is logged, never fails the firing."""
+        if self.changes is None:
+            return
+        firings = await self.storage.schedules.firings(schedule.id, limit=20)
+        previous = [f.fire_at for f in firings if f.status is FiringStatus.POSTED and f.fire_at < fire_at]
+        if not previous:
+            return  # the first post: nothing to compare with yet
+        try:
+            portal = await self.changes.portal()
+            report = await self.changes.changes(max(previous), pipeline_id)
+            label = next((p.label for p in portal.pipelines if p.id == pipeline_id), None)
+            card = changes_message(
+                report,
+                currency=portal.portal.currency,
+                time_zone=portal.portal.time_zone,
+                pipeline_label=label,
+                deal_url=portal.deal_url,
+                since_previous_post=True,
+            )
+            payload = deliverable(card)
+            delivery = await post_cards(
+                self.client, schedule.channel_id, payload["blocks"], payload["text"], scheduled_by=None
+            )
+            from bot.charts.waterfall import waterfall_chart  # matplotlib, loaded when first drawn
+
+            chart = waterfall_chart(
+                report,
+                currency=portal.portal.currency,
+                pipeline_label=label,
+                time_zone=portal.portal.time_zone,
+            )
+            await attach_charts(
+                self.client,
+                [chart],
+                channel=delivery.channel,
+                ts=delivery.ts,
+                blocks=payload["blocks"],
+                text=payload["text"],
+                notices=self.pictures,
+            )
+        except Exception as error:  # the firing's report is out; the change card is extra
+            log.warning(
+                "schedule %s: the change card since the previous post failed: %s",
+                schedule.id,
+                user_text(error, doing="posting the change card", logger=log),
+            )
 
     async def _workspace_config(self) -> AnalysisConfig | None:
         """The thresholds of the workspace the bot token belongs to (``auth.test``, asked once):

@@ -28,6 +28,7 @@ async def test_switching_engine_replaces_the_card_in_place(slack: FakeSlack) -> 
             "engine.show.fulfillment",
             "engine.show.innovation",
             "engine.show.all",
+            "engine.changes",
             "engine.refresh",
         }
 

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.answers.answering import BotDeps
+from bot.answers.answering import BotDeps, ChangeSource
 from bot.answers.service import ReportService
 from bot.app import build_app
 from bot.runtime import build_owner_directory
@@ -76,7 +76,13 @@ class BotHarness:
     """The real app on loopback. Use ``async with BotHarness(slack, source) as bot``."""
 
     def __init__(
-        self, slack: FakeSlack, source: SnapshotSource, *, progress_after: float = 4.0, **settings: Any
+        self,
+        slack: FakeSlack,
+        source: SnapshotSource,
+        *,
+        progress_after: float = 4.0,
+        changes: ChangeSource | None = None,
+        **settings: Any,
     ) -> None:
         self.slack = slack
         slack.bot_token = BOT_TOKEN
@@ -85,6 +91,7 @@ class BotHarness:
             service=ReportService(source),
             progress_after=progress_after,
             owners=build_owner_directory(self.settings),
+            changes=changes,
         )
         self.app = build_app(self.settings, self.deps)
         self.url = ""

@@ -38,7 +38,7 @@ __all__ = [
     "mrkdwn_strings",
 ]
 
-HUBSPOT_UI = "app.hubspot.com"
+_HUBSPOT_HOSTS = r"app(?:-[a-z0-9]+)?\.hubspot\.com"
 DEAL_LINKS = "deal links"  # what the bot sends: deal (0-3) and ticket (0-5) records on the portal's UI domain
 ANY_LINK = "any https link"  # builders fed arbitrary URLs: any well-formed https link with a label is ours
 _ANY_LINK = re.compile(r"<https://[^\s|<>]+\|[^<>]*>")
@@ -47,12 +47,14 @@ _CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)>")
 _BARE_AMP = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
-def _allowed_link(links: str, ui_domain: str) -> re.Pattern[str]:
-    """The links a payload may carry: our own deal (0-3) and ticket (0-5) links unless told otherwise."""
+def _allowed_link(links: str, ui_domain: str | None) -> re.Pattern[str]:
+    """The links a payload may carry: our own deal (0-3) and ticket (0-5) links unless told otherwise,
+    on ``ui_domain`` or, when not given, on app.hubspot.com or a regional host (app-eu1.hubspot.com)."""
     if links == ANY_LINK:
         return _ANY_LINK
     assert links == DEAL_LINKS, links
-    return re.compile(r"<https://" + re.escape(ui_domain) + r"/contacts/\d+/record/0-[35]/\d+\|[^<>]*>")
+    host = re.escape(ui_domain) if ui_domain else _HUBSPOT_HOSTS
+    return re.compile(r"<https://" + host + r"/contacts/\d+/record/0-[35]/\d+\|[^<>]*>")
 
 
 def mrkdwn_strings(payload: Any) -> list[str]:
@@ -76,7 +78,7 @@ def control_problems(
     payload: Any,
     allowed_mentions: Iterable[str] = frozenset(),
     *,
-    ui_domain: str = HUBSPOT_UI,
+    ui_domain: str | None = None,
     links: str = DEAL_LINKS,
     allowed_channels: Iterable[str] = frozenset(),
 ) -> list[str]:
@@ -129,7 +131,7 @@ def message_problems(
     allowed_mentions: Iterable[str] = frozenset(),
     *,
     max_blocks: int = 50,
-    ui_domain: str = HUBSPOT_UI,
+    ui_domain: str | None = None,
     links: str = DEAL_LINKS,
     allowed_channels: Iterable[str] = frozenset(),
     require_text: bool = False,

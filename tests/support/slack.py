@@ -32,6 +32,14 @@ Interface (everything a test needs):
   ``invalid_arguments`` otherwise; ``slack.views`` holds every view by id, ``slack.home_views`` the
   Home tab last published for each user.
 - Waiting: ``await slack.wait_for(lambda s: len(s.responses()) >= 2)`` or ``slack.wait_for_sync(...)``.
+- Files: ``files.getUploadURLExternal`` hands out an ``upload_url`` on this server; the bytes POSTed
+  (or PUT) there must be exactly the announced ``length`` (recorded as calls with ``method ==
+  "upload"``); ``files.completeUploadExternal`` finishes it, shares it in ``channel_id`` (``thread_ts``)
+  and answers ``files``. ``slack.files`` holds every completed file by id. ``slack.missing_scopes.add(
+  "files:write")`` makes both methods answer ``missing_scope``; ``not_in_channel`` applies to sharing.
+  Messages with an ``image`` block are checked like Slack: ``alt_text`` 1-2000, exactly one of
+  ``image_url``/``slack_file``, and a ``slack_file`` id must be a completed file shared in the message's
+  channel (else ``invalid_blocks``, "invalid slack file").
 - Socket Mode: ``apps.connections.open`` (with ``slack.app_token``) hands out a WebSocket URL on the same
   server; ``await slack.socket_send(envelope)`` pushes an envelope to every connected client and
   ``slack.socket_acks`` records what clients sent back (``envelope_id`` plus optional ``payload``).
@@ -43,6 +51,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
@@ -63,6 +72,9 @@ PRIVATE_METADATA_MAX = 3000
 # Slack's msg_blocks_too_long threshold is undocumented (~11-13k characters); we answer it above this.
 BLOCKS_TOO_LONG = 12_000
 RESPONSE_URL_USES = 5
+ALT_TXT_MAX = 1000  # files.getUploadURLExternal: alt_txt_too_large above this
+IMAGE_ALT_MAX = 2000
+_FILE_ID = re.compile(r"^F[A-Z0-9]{8,}$")
 _BLOCK_TYPES = {
     "section",
     "header",
@@ -119,6 +131,23 @@ def _element_problems(element: dict[str, Any], where: str) -> list[str]:
     return problems
 
 
+def _image_problems(block: dict[str, Any], where: str) -> list[str]:
+    problems = []
+    if not 1 <= len(str(block.get("alt_text", ""))) <= IMAGE_ALT_MAX:
+        problems.append(f"{where}: image alt_text must be 1-{IMAGE_ALT_MAX} characters")
+    sources = [key for key in ("image_url", "slack_file") if key in block]
+    if len(sources) != 1:
+        problems.append(f"{where}: image needs exactly one of image_url and slack_file")
+    slack_file = block.get("slack_file")
+    if slack_file is not None:
+        keys = [key for key in ("id", "url") if key in slack_file] if isinstance(slack_file, dict) else []
+        if len(keys) != 1:
+            problems.append(f"{where}: slack_file needs exactly one of id and url")
+        elif keys == ["id"] and not _FILE_ID.match(str(slack_file["id"])):
+            problems.append(f"{where}: slack_file id must match ^F[A-Z0-9]{{8,}}$")
+    return problems
+
+
 def block_problems(blocks: Any, *, max_blocks: int = MESSAGE_MAX_BLOCKS) -> list[str]:
     """The Block Kit rules Slack enforces on ``blocks``, as a list of problems (empty: valid)."""
     if not isinstance(blocks, list):
@@ -164,6 +193,8 @@ def block_problems(blocks: Any, *, max_blocks: int = MESSAGE_MAX_BLOCKS) -> list
                 for e in elements
                 if e.get("type") in ("mrkdwn", "plain_text") and not 1 <= len(_text(e)) <= 3000
             )
+        elif kind == "image":
+            problems.extend(_image_problems(block, where))
         elif kind == "actions":
             elements = block.get("elements") or []
             if not 1 <= len(elements) <= 25:
@@ -205,6 +236,9 @@ class FakeSlack:
         self.missing_channels: set[str] = set()
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.missing_scopes: set[str] = set()
+        self._uploads: dict[str, dict[str, Any]] = {}  # upload_url key -> pending upload
         self.base_url = ""
         self.root_url = ""
         self._faults: list[_Fault] = []
@@ -302,6 +336,8 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # slack_sdk sends some methods (users.*) as GET
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{key}", self._upload)
+        app.router.add_put("/upload/{key}", self._upload)
         app.router.add_get("/socket", self._socket)
         return app
 
@@ -388,11 +424,26 @@ class FakeSlack:
         if len(json.dumps(blocks, ensure_ascii=False)) > BLOCKS_TOO_LONG:
             self.problems.append("blocks too long")
             return "msg_blocks_too_long"
-        problems = block_problems(blocks)
+        problems = block_problems(blocks) or self._file_problems(blocks, payload.get("channel"))
         if problems:
             self.problems.extend(problems)
             return "invalid_blocks"
         return None
+
+    def _file_problems(self, blocks: list[Any], channel: Any) -> list[str]:
+        """Slack shows a ``slack_file`` only when the file exists, is complete and is shared where the
+        message goes (an unshared file is private to its uploader): "invalid slack file" otherwise.
+        A response_url message has no channel here, so there the file must be shared somewhere."""
+        problems = []
+        for i, block in enumerate(blocks):
+            slack_file = block.get("slack_file") if isinstance(block, dict) else None
+            if not isinstance(slack_file, dict) or "id" not in slack_file:
+                continue
+            stored = self.files.get(str(slack_file["id"]))
+            shared = stored["channels"] if stored is not None else []
+            if not shared or (isinstance(channel, str) and channel not in shared):
+                problems.append(f"blocks[{i}]: invalid slack file")
+        return problems
 
     def _next_ts(self) -> str:
         return f"1764000000.{next(self._ts):06d}"
@@ -490,6 +541,100 @@ class FakeSlack:
             return {"ok": False, "error": "method_not_supported_for_channel_type"}
         self.not_member.discard(str(channel))
         return {"ok": True, "channel": {"id": channel, "is_member": True}}
+
+    def _scope_error(self, scope: str) -> dict[str, Any] | None:
+        if scope in self.missing_scopes:
+            return {"ok": False, "error": "missing_scope", "needed": scope, "provided": "chat:write,commands"}
+        return None
+
+    def _m_files_getUploadURLExternal(self, p: dict[str, Any]) -> dict[str, Any]:
+        refused = self._scope_error("files:write")
+        if refused:
+            return refused
+        filename = str(p.get("filename", ""))
+        try:
+            length = int(p.get("length", 0))
+        except (TypeError, ValueError):
+            length = 0
+        if not filename or length <= 0:
+            return {"ok": False, "error": "missing_argument"}  # what Slack answers for length 0
+        if len(str(p.get("alt_txt", ""))) > ALT_TXT_MAX:
+            return {"ok": False, "error": "alt_txt_too_large"}
+        file_id = "F" + uuid.uuid4().hex[:10].upper()
+        key = uuid.uuid4().hex
+        self._uploads[key] = {
+            "id": file_id,
+            "name": filename,
+            "length": length,
+            "alt_txt": p.get("alt_txt"),
+            "content": None,
+        }
+        return {"ok": True, "upload_url": f"{self.root_url}/upload/{key}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, p: dict[str, Any]) -> dict[str, Any]:
+        refused = self._scope_error("files:write")
+        if refused:
+            return refused
+        try:
+            wanted = json.loads(str(p.get("files", "")))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(wanted, list) or not wanted:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel, thread_ts = p.get("channel_id"), p.get("thread_ts")
+        if thread_ts and not channel:
+            return {"ok": False, "error": "invalid_arguments"}
+        if channel:
+            error = self._channel_error(channel)
+            if error:
+                return {"ok": False, "error": error}
+            if thread_ts and (channel, thread_ts) not in self.messages:
+                return {"ok": False, "error": "invalid_thread_ts"}
+        pending = {u["id"]: (key, u) for key, u in self._uploads.items()}
+        done = []
+        for item in wanted:
+            found = pending.get(str(item.get("id"))) if isinstance(item, dict) else None
+            if found is None or found[1]["content"] is None:
+                return {"ok": False, "error": "file_not_found"}
+        for item in wanted:
+            key, upload = pending[str(item["id"])]
+            del self._uploads[key]
+            stored = {
+                "id": upload["id"],
+                "name": upload["name"],
+                "title": item.get("title") or upload["name"],
+                "mimetype": "image/png" if upload["name"].endswith(".png") else "application/octet-stream",
+                "size": upload["length"],
+                "alt_txt": upload["alt_txt"],
+                "content": upload["content"],
+                "channels": [channel] if channel else [],
+                "thread_ts": thread_ts,
+            }
+            self.files[stored["id"]] = stored
+            done.append({k: v for k, v in stored.items() if k != "content"})
+        return {"ok": True, "files": done}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The ``upload_url`` of files.getUploadURLExternal: raw bytes (or a multipart ``file``)."""
+        key = request.match_info["key"]
+        upload = self._uploads.get(key)
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = form.get("file") or form.get("filename")
+            body = part.file.read() if isinstance(part, web.FileField) else b""
+        else:
+            body = await request.read()
+        if upload is None or upload["content"] is not None:
+            self._record(Call("upload", {"size": len(body)}, key=key, status=404, error="unknown_upload"))
+            return web.Response(status=404, text="unknown upload")
+        if len(body) != upload["length"]:
+            self._record(Call("upload", {"size": len(body)}, key=key, status=400, error="length_mismatch"))
+            return web.Response(status=400, text=f"expected {upload['length']} bytes, got {len(body)}")
+        upload["content"] = body
+        self._record(
+            Call("upload", {"size": len(body), "file_id": upload["id"], "method": request.method}, key=key)
+        )
+        return web.Response(text=f"OK - {len(body)}")
 
     def _user(self, user_id: str) -> dict[str, Any] | None:
         record = self.user_records.get(user_id)

@@ -1,7 +1,7 @@
-"""Interactive components: the engine card's buttons, deal picks, drill-downs, the Home tab's
-controls, the Settings buttons and the alert digests' menus. Every handler acknowledges first (Slack
-allows 3 seconds) and then does the work. The ids and the codecs of the buttons' values are in
-:mod:`bot.blocks.ids`."""
+"""Interactive components: the engine card's buttons (and its "What changed"), deal picks,
+drill-downs, the Home tab's controls, the Settings buttons and the alert digests' menus. Every handler
+acknowledges first (Slack allows 3 seconds) and then does the work. The ids and the codecs of the
+buttons' values are in :mod:`bot.blocks.ids`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.blocks.ids import (
     DRILLDOWN_OPEN_PATTERN,
     DRILLDOWN_PAGES,
     ENGINE_BUTTONS,
+    ENGINE_CHANGES,
     HOME_CONTROLS,
     SETTINGS_ADVANCED_PATTERN,
     SETTINGS_OPEN,
@@ -26,6 +27,7 @@ from bot.blocks.ids import (
     settings_page_from_value,
 )
 from bot.listeners.actions.alert_buttons import handle_alert_folded, handle_alert_item, handle_alert_optin
+from bot.listeners.actions.changes_button import handle_changes_button
 from bot.listeners.actions.clicks import on_click
 from bot.listeners.actions.deal_buttons import handle_deal_pick, handle_open_in_hubspot, read_deal_id
 from bot.listeners.actions.drilldown_buttons import handle_drilldown_open, handle_drilldown_page
@@ -40,6 +42,9 @@ __all__ = ["register"]
 def register(app: AsyncApp, deps: BotDeps) -> None:
     app.action(ENGINE_BUTTONS)(
         bind(on_click(CardTarget.from_value, "a card button", handle_engine_button), deps)
+    )
+    app.action(ENGINE_CHANGES)(
+        bind(on_click(CardTarget.from_value, "a What changed button", handle_changes_button), deps)
     )
     app.action(DEAL_PICK_PATTERN)(bind(on_click(read_deal_id, "a deal pick", handle_deal_pick), deps))
     app.action(DEAL_OPEN_HUBSPOT)(handle_open_in_hubspot)

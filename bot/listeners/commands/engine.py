@@ -23,6 +23,7 @@ from bot.answers import (
     answer,
     working_text,
 )
+from bot.answers.changes import CHANGES_SUBCOMMAND
 from bot.answers.deal import DEAL_SUBCOMMAND
 from bot.answers.settings_command import SETTINGS_SUBCOMMAND
 from bot.blocks import deliverable
@@ -36,11 +37,12 @@ COMMAND = "/engine"
 def subcommands(deps: BotDeps) -> list[Subcommand]:
     """The registry: every first word ``/engine`` (and a mention) takes besides an engine name.
 
-    ``deal`` always; ``schedule`` when the process keeps schedules (``engine-bot serve``);
-    ``settings`` when it keeps workspace settings (a database: ``engine-bot serve`` again);
-    ``alerts`` when it evaluates alerts (``engine-bot serve`` with the CRM mirror).
+    ``deal`` and ``changes`` always (without the CRM mirror ``changes`` says how to get it);
+    ``schedule`` when the process keeps schedules (``engine-bot serve``); ``settings`` when it keeps
+    workspace settings (a database: ``engine-bot serve`` again); ``alerts`` when it evaluates alerts
+    (``engine-bot serve`` with the CRM mirror).
     """
-    found = [DEAL_SUBCOMMAND]
+    found = [DEAL_SUBCOMMAND, CHANGES_SUBCOMMAND]
     if deps.scheduler is not None:
         found.append(deps.scheduler.subcommand())
     if deps.workspaces is not None:

@@ -78,5 +78,6 @@ async def handle_app_mention(
         channel_id=channel,
         team_id=event.get("team"),
         client=client,
+        thread_ts=thread_ts,
     )
     await answer(request, invocation)

@@ -35,7 +35,15 @@ def test_manifest_matches_slacks_schema(manifest: dict[str, Any]) -> None:
 
 def test_manifest_has_exactly_the_scopes_and_events_the_features_need(manifest: dict[str, Any]) -> None:
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["commands", "app_mentions:read", "chat:write", "channels:join", "users:read", "users:read.email"]
+        [
+            "commands",
+            "app_mentions:read",
+            "chat:write",
+            "files:write",
+            "channels:join",
+            "users:read",
+            "users:read.email",
+        ]
     )
     assert manifest["oauth_config"]["scopes"].get("user") is None
     settings = manifest["settings"]

@@ -227,3 +227,56 @@ def test_console_script_runs_the_demo_in_a_bare_environment(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert "GROWTH ENGINE" in done.stdout
     assert "INNOVATION ENGINE" in done.stdout
+
+
+def test_report_writes_the_cards_charts(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "charts"
+    assert main(["report", "growth", "--now", NOW_ARG, "--chart", str(out)]) == 0
+    # No report history here (and none is created): the score chart needs two scores.
+    assert sorted(p.name for p in out.iterdir()) == ["growth-conversion.png", "growth-time_in_stage.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in out.iterdir())
+    err = capsys.readouterr().err
+    assert f"Wrote {out / 'growth-conversion.png'}: Bar chart of stage-to-stage conversion" in err
+    assert not (tmp_path / "data").exists()
+
+
+def test_post_with_charts_attaches_them_in_the_cards_thread(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)
+    monkeypatch.setenv("SLACK_API_URL", slack.base_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "history"))
+    assert main(["post", "growth", "--channel", "C0REPORTS", "--charts"]) == 0
+    assert main(["post", "growth", "--channel", "C0REPORTS", "--charts"]) == 0  # two scores: a score chart
+    card = slack.calls_to("chat.postMessage")[-1]
+    ts = slack.messages_sent()[-1].payload["ts"]
+    complete = slack.calls_to("files.completeUploadExternal")[-1]
+    assert complete.error is None
+    assert complete.payload["thread_ts"] == ts
+    shared = json.loads(complete.payload["files"])
+    assert [slack.files[f["id"]]["name"] for f in shared] == [
+        "growth-score.png",
+        "growth-time_in_stage.png",
+        "growth-conversion.png",
+    ]
+    blocks = slack.messages[("C0REPORTS", ts)]["blocks"]
+    assert [b["slack_file"]["id"] for b in blocks if b["type"] == "image"] == [f["id"] for f in shared]
+    assert blocks[: len(card.payload["blocks"])] == card.payload["blocks"]
+    assert "Attached 3 charts" in capsys.readouterr().err
+    # Report history now exists: report --chart draws the score too, without recording anything.
+    out = tmp_path / "charts"
+    assert main(["report", "growth", "--chart", str(out)]) == 0
+    assert (out / "growth-score.png").is_file()
+
+
+def test_post_with_charts_refused_still_posts_the_card(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, slack: FakeSlack
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)
+    monkeypatch.setenv("SLACK_API_URL", slack.base_url)
+    slack.missing_scopes.add("files:write")
+    assert main(["post", "growth", "--channel", "C0REPORTS", "--charts"]) == 0
+    assert slack.calls_to("chat.postMessage")[0].error is None
+    assert "files:write" in capsys.readouterr().err
+    hint = slack.calls_to("chat.update")[0].payload["blocks"][-1]
+    assert "files:write" in hint["elements"][0]["text"]
