@@ -60,6 +60,14 @@ _SCOPE_BY_PATH: tuple[tuple[tuple[str, str], str, tuple[str, ...]], ...] = (
 )
 
 
+# Where a token comes from, said once for every "no token" error: since 26 Oct 2026 new setups use a
+# Service Key; tokens of existing legacy private apps keep working (docs/hubspot.md).
+MISSING_CREDENTIALS = (
+    "No HubSpot access token. Set HUBSPOT_ACCESS_TOKEN to a HubSpot Service Key (Development > Keys > "
+    "Service keys) or to the access token of an existing legacy private app."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How hard to try before giving up. Tests pass tiny waits here instead of patching sleeps.
@@ -225,10 +233,7 @@ class HubSpotClient:
     ) -> None:
         secret = token if isinstance(token, SecretStr) else SecretStr(token)
         if not secret.get_secret_value().strip():
-            raise HubSpotAuthError(
-                "No HubSpot access token. Set HUBSPOT_ACCESS_TOKEN to the access token of a HubSpot "
-                "private app (Settings > Integrations > Private Apps)."
-            )
+            raise HubSpotAuthError(MISSING_CREDENTIALS)
         self.base_url = base_url.rstrip("/")
         self.paths = paths or ApiPaths()
         self.timeout = timeout
@@ -382,9 +387,10 @@ class HubSpotClient:
         correlation = body.get("correlationId") if isinstance(body.get("correlationId"), str) else None
         if status == 401:
             return HubSpotAuthError(
-                "HubSpot rejected the access token (401). Check HUBSPOT_ACCESS_TOKEN: it must be the "
-                "current access token of a private app in this portal (Settings > Integrations > "
-                "Private Apps > your app > Auth); a rotated or deleted token stops working at once.",
+                "HubSpot rejected the access token (401). Check HUBSPOT_ACCESS_TOKEN: it must be a "
+                "current Service Key of this portal (Development > Keys > Service keys) or the current "
+                "access token of its legacy private app (Settings > Integrations > Private Apps > your "
+                "app > Auth); a rotated or deleted key or token stops working at once.",
                 status=status,
                 correlation_id=correlation,
             )
@@ -393,9 +399,10 @@ class HubSpotClient:
             needed = _required_scopes(body) or list(scopes)
             grant = ", ".join(dict.fromkeys([*needed, *REQUIRED_SCOPES]))
             return HubSpotScopeError(
-                f"The HubSpot private app may not read {what} (403, {endpoint}). In HubSpot go to "
-                f"Settings > Integrations > Private Apps > your app > Scopes and grant: {grant}. "
-                "Then commit the change; the token stays the same.",
+                f"The HubSpot token may not read {what} (403, {endpoint}). Grant these scopes: {grant}. "
+                "For a Service Key: Development > Keys > Service keys > your key > Add new scope; for a "
+                "legacy private app: Settings > Integrations > Private Apps > your app > Scopes. The "
+                "token stays the same.",
                 status=status,
                 correlation_id=correlation,
                 scopes=tuple(_required_scopes(body)),

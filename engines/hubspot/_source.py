@@ -20,6 +20,7 @@ from engines.hubspot._cache import SnapshotCache
 from engines.hubspot._fetch import fetch_snapshot, read_pipelines
 from engines.hubspot._http import (
     DEFAULT_BASE_URL,
+    MISSING_CREDENTIALS,
     BorrowedTransport,
     ClientStats,
     HubSpotClient,
@@ -89,10 +90,7 @@ class HubSpotSource:
         self._token = SecretStr(token)
         self.objects = frozenset(objects)
         if not token.strip():
-            raise HubSpotAuthError(
-                "No HubSpot access token. Set HUBSPOT_ACCESS_TOKEN to the access token of a HubSpot "
-                "private app (Settings > Integrations > Private Apps)."
-            )
+            raise HubSpotAuthError(MISSING_CREDENTIALS)
         if lookback_days < 1:
             raise ValueError("lookback_days must be at least 1")
         if not base_url.startswith(("https://", "http://")):
@@ -124,10 +122,7 @@ class HubSpotSource:
         ``HUBSPOT_API_VERSION`` (``2026-03``, the default, or ``v3``)."""
         token = next((environ[v].strip() for v in TOKEN_VARIABLES if environ.get(v, "").strip()), "")
         if not token:
-            raise HubSpotAuthError(
-                "No HubSpot access token. Set HUBSPOT_ACCESS_TOKEN to the access token of a HubSpot "
-                "private app (Settings > Integrations > Private Apps), or use --source sample."
-            )
+            raise HubSpotAuthError(f"{MISSING_CREDENTIALS} Or use --source sample.")
         base_url = environ.get(BASE_VARIABLE, "").strip() or DEFAULT_BASE_URL
         version = environ.get(VERSION_VARIABLE, "").strip() or DEFAULT_API_VERSION
         if version not in API_VERSIONS:

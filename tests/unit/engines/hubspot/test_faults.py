@@ -156,7 +156,8 @@ async def test_wrong_token_is_an_auth_error_saying_what_to_check(hubspot: FakeHu
             await source.snapshot()
     assert caught.value.status == 401
     assert "HUBSPOT_ACCESS_TOKEN" in caught.value.user_message
-    assert "private app" in caught.value.user_message
+    assert "Service Key" in caught.value.user_message
+    assert "legacy private app" in caught.value.user_message
     assert caught.value.correlation_id
 
 

@@ -186,6 +186,7 @@ async def test_missing_owner_scope_fails_naming_the_scopes(portal: PortalSnapsho
     assert caught.value.status == 403
     assert "crm.objects.owners.read" in message
     assert "crm.objects.deals.read" in message
+    assert "Service keys" in message
     assert "Private Apps" in message
 
 
