@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -226,18 +227,29 @@ def report_from_log(
         )
 
 
+_pause_lock = threading.Lock()
+_paused_by = 0
+_gc_was_enabled = True
+
+
 @contextlib.contextmanager
 def _collections_paused() -> Iterator[None]:
     """No cyclic garbage collection while a card is computed: it builds a few hundred thousand
     short-lived objects on top of the mirror's 100k deals, and the full collections they trigger
     doubled its time (bench_changes.py --mirror). Nothing it builds forms a cycle."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _paused_by, _gc_was_enabled
+    with _pause_lock:  # cards run in worker threads: the last one out restores the collector
+        if _paused_by == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _paused_by += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pause_lock:
+            _paused_by -= 1
+            if _paused_by == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 class MirrorChanges:

@@ -6,6 +6,7 @@ reopenings, pipeline moves), and the open values at both ends against the fake p
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli import main
-from bot.mirror.changes import MirrorChanges, change_report
+from bot.mirror.changes import MirrorChanges, _collections_paused, change_report
 from bot.mirror.source import MirrorSource
 from bot.storage import Database
 from engines import PortalSnapshot, utc_now
@@ -218,3 +219,14 @@ def test_engine_bot_changes_in_a_terminal(
         assert (out / "waterfall.png").read_bytes().startswith(b"\x89PNG")
         assert main(["changes", "--since", "someday"]) == 2
         assert "someday" in capsys.readouterr().err
+
+
+def test_overlapping_collection_pauses_restore_the_collector_when_the_last_ends() -> None:
+    assert gc.isenabled()
+    first, second = _collections_paused(), _collections_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second card still runs
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
