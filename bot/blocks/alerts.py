@@ -36,7 +36,7 @@ from bot.blocks.ids import (
 )
 from bot.blocks.kit import context, header, section
 from bot.blocks.message import MAX_MESSAGE_CHARS, SlackMessage
-from bot.blocks.mrkdwn import escape, format_date, link, plain
+from bot.blocks.mrkdwn import escape, fallback_text, format_date, link, plain
 from bot.slack import slack_user_id_ok
 from bot.storage import Alert, AlertRule, Snooze
 
@@ -155,7 +155,7 @@ def digest_messages(
         messages[-1].append(block)
     names = sorted({plain(a.title, 40) for a in shown})[:3]
     text = f"{title}: " + ", ".join(names) if names else title
-    return [SlackMessage(text=escape(text, 300), blocks=part) for part in messages]
+    return [SlackMessage(text=fallback_text(text), blocks=part) for part in messages]
 
 
 def alert_folded_modal(alerts: Sequence[Alert], describe: Mapping[str, str]) -> View:
