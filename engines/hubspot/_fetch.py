@@ -43,6 +43,7 @@ from engines.hubspot._objects import (
     ObjectsRead,
     read_deal_line_items,
     read_objects,
+    unwrap_group,
     won_deal_ids,
 )
 from engines.models import Deal, ObjectType, Owner, Pipeline, PortalInfo, PortalSnapshot
@@ -66,16 +67,6 @@ SEARCH_CAP = 10_000  # HubSpot returns at most this many results per search quer
 OWNERS_PAGE_SIZE = 100
 
 Report = Callable[[Progress], None]
-
-
-def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first real error of a task group, so callers catch ``HubSpotError`` and not a group."""
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            return unwrap_group(exc)
-        if not isinstance(exc, asyncio.CancelledError):
-            return exc
-    return group.exceptions[0]
 
 
 async def read_account(client: HubSpotClient, warnings: list[str]) -> PortalInfo:

@@ -217,10 +217,11 @@ async def list_all(client: HubSpotClient, object_type: str, properties: Iterable
         after = cursor
 
 
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first real error of a task group, so callers catch ``HubSpotError`` and not a group."""
     for exc in group.exceptions:
         if isinstance(exc, BaseExceptionGroup):
-            return _first_error(exc)
+            return unwrap_group(exc)
         if not isinstance(exc, asyncio.CancelledError):
             return exc
     return group.exceptions[0]
@@ -348,7 +349,7 @@ async def read_line_items(client: HubSpotClient, deal_ids: list[str]) -> list[Li
             for index in range(len(pages)):
                 group.create_task(one(index))
     except BaseExceptionGroup as group_error:
-        raise _first_error(group_error) from None
+        raise unwrap_group(group_error) from None
     out: list[LineItem] = []
     for page in pages:
         for raw in page:
