@@ -40,6 +40,8 @@ from engines.hubspot._mapping import (
 )
 from engines.hubspot._objects import (
     ALL_OBJECTS,
+    SEARCH_CAP,
+    SEARCH_PAGE_SIZE,
     ObjectsRead,
     read_deal_line_items,
     read_objects,
@@ -62,8 +64,6 @@ __all__ = [
 
 log = logging.getLogger("engines.hubspot")
 
-SEARCH_PAGE_SIZE = 200  # HubSpot's maximum for CRM search
-SEARCH_CAP = 10_000  # HubSpot returns at most this many results per search query
 OWNERS_PAGE_SIZE = 100
 
 Report = Callable[[Progress], None]

@@ -78,8 +78,8 @@ __all__ = [
 ]
 
 ALL_OBJECTS: frozenset[ObjectType] = frozenset(ObjectType)
-SEARCH_PAGE_SIZE = 200
-SEARCH_CAP = 10_000
+SEARCH_PAGE_SIZE = 200  # HubSpot's maximum for CRM search
+SEARCH_CAP = 10_000  # HubSpot returns at most this many results per search query
 LIST_PAGE_SIZE = 100
 ASSOCIATIONS_BATCH = 1_000  # HubSpot's limit for the v4 associations batch read (since 2025-02-10)
 BATCH_READ = 100  # HubSpot's limit for an object batch read
