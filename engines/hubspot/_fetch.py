@@ -40,9 +40,12 @@ from engines.hubspot._mapping import (
 )
 from engines.hubspot._objects import (
     ALL_OBJECTS,
+    SEARCH_CAP,
+    SEARCH_PAGE_SIZE,
     ObjectsRead,
     read_deal_line_items,
     read_objects,
+    unwrap_group,
     won_deal_ids,
 )
 from engines.models import Deal, ObjectType, Owner, Pipeline, PortalInfo, PortalSnapshot
@@ -61,21 +64,9 @@ __all__ = [
 
 log = logging.getLogger("engines.hubspot")
 
-SEARCH_PAGE_SIZE = 200  # HubSpot's maximum for CRM search
-SEARCH_CAP = 10_000  # HubSpot returns at most this many results per search query
 OWNERS_PAGE_SIZE = 100
 
 Report = Callable[[Progress], None]
-
-
-def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first real error of a task group, so callers catch ``HubSpotError`` and not a group."""
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            return unwrap_group(exc)
-        if not isinstance(exc, asyncio.CancelledError):
-            return exc
-    return group.exceptions[0]
 
 
 async def read_account(client: HubSpotClient, warnings: list[str]) -> PortalInfo:

@@ -78,8 +78,8 @@ __all__ = [
 ]
 
 ALL_OBJECTS: frozenset[ObjectType] = frozenset(ObjectType)
-SEARCH_PAGE_SIZE = 200
-SEARCH_CAP = 10_000
+SEARCH_PAGE_SIZE = 200  # HubSpot's maximum for CRM search
+SEARCH_CAP = 10_000  # HubSpot returns at most this many results per search query
 LIST_PAGE_SIZE = 100
 ASSOCIATIONS_BATCH = 1_000  # HubSpot's limit for the v4 associations batch read (since 2025-02-10)
 BATCH_READ = 100  # HubSpot's limit for an object batch read
@@ -217,10 +217,11 @@ async def list_all(client: HubSpotClient, object_type: str, properties: Iterable
         after = cursor
 
 
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first real error of a task group, so callers catch ``HubSpotError`` and not a group."""
     for exc in group.exceptions:
         if isinstance(exc, BaseExceptionGroup):
-            return _first_error(exc)
+            return unwrap_group(exc)
         if not isinstance(exc, asyncio.CancelledError):
             return exc
     return group.exceptions[0]
@@ -348,7 +349,7 @@ async def read_line_items(client: HubSpotClient, deal_ids: list[str]) -> list[Li
             for index in range(len(pages)):
                 group.create_task(one(index))
     except BaseExceptionGroup as group_error:
-        raise _first_error(group_error) from None
+        raise unwrap_group(group_error) from None
     out: list[LineItem] = []
     for page in pages:
         for raw in page:

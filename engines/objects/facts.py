@@ -229,14 +229,14 @@ class ObjectFacts:
             created = t.created_at
             closed_at = t.closed_at
             closed_in_window = is_closed and closed_at is not None and start <= closed_at <= now
+            took = (
+                (closed_at - created).total_seconds()
+                if closed_in_window and created is not None and closed_at is not None and closed_at >= created
+                else None
+            )
             if is_onboarding:
-                if (
-                    closed_in_window
-                    and created is not None
-                    and closed_at is not None
-                    and closed_at >= created
-                ):
-                    seconds.append((closed_at - created).total_seconds())
+                if took is not None:
+                    seconds.append(took)
                 elif not is_closed:
                     open_n += 1
                     if created is not None and created < overdue_before:
@@ -250,13 +250,8 @@ class ObjectFacts:
                             created_open += 1
                     elif previous <= created < start:
                         created_prev += 1
-                if (
-                    closed_in_window
-                    and created is not None
-                    and closed_at is not None
-                    and closed_at >= created
-                ):
-                    req_seconds.append((closed_at - created).total_seconds())
+                if took is not None:
+                    req_seconds.append(took)
         out.onboarding_open = open_n
         out.requests_created, out.requests_created_previous = created_n, created_prev
         out.requests_created_open, out.requests_any = created_open, any_n
