@@ -25,11 +25,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import running_bot
 from bot.runtime.http import EVENTS_PATH
-from bot.schedules import Scheduling
 from bot.storage import Storage
 from engines import PortalSnapshot, SampleSource
 from engines.hubspot import HubSpotSource
@@ -250,18 +248,6 @@ async def test_card_buttons_carry_the_pipeline_back_unchanged(slack: FakeSlack) 
     assert replaced["text"].startswith("Fulfillment engine:")
     assert replaced["text"].endswith(f"· pipeline: {RENEWALS_ONCE}")
     _assert_once_escaped(replaced, RENEWALS_ONCE)
-
-
-@pytest.fixture
-async def scheduling_bot(slack: FakeSlack, tmp_path: Path) -> AsyncIterator[tuple[BotHarness, Storage]]:
-    harness = BotHarness(slack, SampleSource(now=NOW), data_dir=tmp_path / "data")
-    storage = Storage.open(harness.settings)
-    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.base_url)
-    scheduling = Scheduling(harness.settings, storage, harness.deps.service, client)
-    harness.deps.add_subcommand(scheduling.subcommand())
-    async with harness:
-        yield harness, storage
-    storage.close()
 
 
 async def test_schedule_add_stores_the_pipeline_as_typed_and_shows_it_once_escaped(
