@@ -16,20 +16,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.blocks.ids import ALERT_FOLDED, ALERT_OPTIN, alert_item_action
 from bot.runtime import RunningBot, running_bot
-from bot.runtime.http import EVENTS_PATH
 from engines import utc_now
 from engines.models import PortalSnapshot
 from tests.support.clock import FakeClock
-from tests.support.harness import BOT_TOKEN, make_settings, sign
+from tests.support.harness import BOT_TOKEN, make_settings
 from tests.support.hubspot import FakeHubSpot
 from tests.support.hubspot_mutations import PortalMutator
 from tests.support.payloads import check_message
-from tests.support.signed import SignedSlack
+from tests.support.signed import SignedSlack, post_signed
 from tests.support.slack import Call, FakeSlack
 from tests.support.slack_payloads import block_actions, interaction
 from tests.unit.engines.hubspot.portal import make_portal
@@ -110,19 +108,7 @@ async def _synced_and_evaluated(bot: RunningBot) -> None:
 
 
 async def _post(port: int, body: str) -> int:
-    ts = int(time.time())
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": str(ts),
-        "X-Slack-Signature": sign(body, ts),
-    }
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"http://127.0.0.1:{port}{EVENTS_PATH}", data=body.encode(), headers=headers
-        ) as response,
-    ):
-        return response.status
+    return (await post_signed(port, body))[0]
 
 
 def _items(digest: Call) -> list[dict[str, Any]]:

@@ -7,31 +7,18 @@ over a real migrated SQLite file; every answer is private and passes the fake Sl
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.schedules import Scheduling
 from bot.storage import Storage
-from engines import EngineName, SampleSource
-from tests.support.clock import NOW
-from tests.support.harness import BOT_TOKEN, BotHarness
-from tests.support.slack import FakeSlack
+from engines import EngineName
+from tests.support.harness import BotHarness
 
 
 @pytest.fixture
-async def bot(slack: FakeSlack, tmp_path: Path) -> AsyncIterator[tuple[BotHarness, Storage]]:
-    harness = BotHarness(slack, SampleSource(now=NOW), data_dir=tmp_path / "data")
-    storage = Storage.open(harness.settings)
-    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.base_url)
-    scheduling = Scheduling(harness.settings, storage, harness.deps.service, client)
-    harness.deps.add_subcommand(scheduling.subcommand())
-    async with harness:
-        yield harness, storage
-    storage.close()
+def bot(scheduling_bot: tuple[BotHarness, Storage]) -> tuple[BotHarness, Storage]:
+    return scheduling_bot
 
 
 async def _answer(harness: BotHarness, text: str, **who: str) -> dict[str, Any]:

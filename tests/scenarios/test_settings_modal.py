@@ -9,23 +9,20 @@ signed as Slack signs it: the slash command, the button clicks inside the modal,
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.blocks.ids import SETTINGS_MODAL, SETTINGS_NOT_SET, SETTINGS_OPEN, settings_advanced_action
 from bot.runtime import RunningBot, running_bot
-from bot.runtime.http import EVENTS_PATH
 from bot.settings import Settings
 from engines import AnalysisConfig, EngineName, analyze
 from tests.support.clock import FakeClock
-from tests.support.harness import BOT_TOKEN, make_settings, sign
-from tests.support.signed import SignedSlack
+from tests.support.harness import BOT_TOKEN, make_settings
+from tests.support.signed import SignedSlack, post_signed
 from tests.support.slack import FakeSlack
 from tests.support.slack_payloads import (
     block_actions,
@@ -65,20 +62,8 @@ async def bot(people: FakeSlack, tmp_path: Path) -> AsyncIterator[RunningBot]:
 
 async def _post(port: int, body: str) -> tuple[int, Any]:
     """POST a form body to the bot, signed as Slack signs it; the status and the JSON answered."""
-    ts = int(time.time())
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": str(ts),
-        "X-Slack-Signature": sign(body, ts),
-    }
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"http://127.0.0.1:{port}{EVENTS_PATH}", data=body.encode(), headers=headers
-        ) as response,
-    ):
-        text = await response.text()
-        return response.status, json.loads(text) if text else None
+    status, text = await post_signed(port, body)
+    return status, json.loads(text) if text else None
 
 
 async def _open(slack: FakeSlack, bot: RunningBot, user: str) -> dict[str, Any]:
@@ -286,21 +271,8 @@ async def test_the_home_tab_has_a_settings_button_that_opens_the_modal(
         team_id=people.team_id,
         bot_user_id=people.bot_user_id,
     )
-    ts = int(time.time())
-    body = json.dumps(opened)
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"http://127.0.0.1:{bot.port}{EVENTS_PATH}",
-            data=body.encode(),
-            headers={
-                "Content-Type": "application/json",
-                "X-Slack-Request-Timestamp": str(ts),
-                "X-Slack-Signature": sign(body, ts),
-            },
-        ) as response,
-    ):
-        assert response.status == 200
+    status, _ = await post_signed(bot.port, json.dumps(opened), content_type="application/json")
+    assert status == 200
     await people.wait_for(lambda s: "home_controls" in json.dumps(s.home_views.get(ADMIN, {})))
     controls = _blocks(people.home_views[ADMIN])["home_controls"]
     assert SETTINGS_OPEN in [e["action_id"] for e in controls["elements"]]
@@ -329,21 +301,8 @@ async def test_a_mention_asking_for_settings_gets_a_button(people: FakeSlack, bo
         team_id=people.team_id,
         bot_user_id=people.bot_user_id,
     )
-    body = json.dumps(mention)
-    ts = int(time.time())
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"http://127.0.0.1:{bot.port}{EVENTS_PATH}",
-            data=body.encode(),
-            headers={
-                "Content-Type": "application/json",
-                "X-Slack-Request-Timestamp": str(ts),
-                "X-Slack-Signature": sign(body, ts),
-            },
-        ) as response,
-    ):
-        assert response.status == 200
+    status, _ = await post_signed(bot.port, json.dumps(mention), content_type="application/json")
+    assert status == 200
     await people.wait_for(
         lambda s: len(s.calls_to("chat.postEphemeral")) + len(s.calls_to("chat.postMessage")) > before
     )

@@ -23,21 +23,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import running_bot
-from bot.runtime.http import EVENTS_PATH
-from bot.schedules import Scheduling
 from bot.storage import Storage
 from engines import PortalSnapshot, SampleSource
 from engines.hubspot import HubSpotSource
 from engines.sample import generate_portal
 from tests.support.clock import NOW, FakeClock
-from tests.support.harness import BOT_TOKEN, BotHarness, Sent, make_settings, sign
+from tests.support.harness import BOT_TOKEN, BotHarness, Sent, make_settings
 from tests.support.hubspot import FakeHubSpot
-from tests.support.signed import SignedSlack
+from tests.support.signed import SignedSlack, post_signed
 from tests.support.slack import FakeSlack
 from tests.support.slack_payloads import (
     app_mention,
@@ -252,18 +248,6 @@ async def test_card_buttons_carry_the_pipeline_back_unchanged(slack: FakeSlack) 
     _assert_once_escaped(replaced, RENEWALS_ONCE)
 
 
-@pytest.fixture
-async def scheduling_bot(slack: FakeSlack, tmp_path: Path) -> AsyncIterator[tuple[BotHarness, Storage]]:
-    harness = BotHarness(slack, SampleSource(now=NOW), data_dir=tmp_path / "data")
-    storage = Storage.open(harness.settings)
-    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.base_url)
-    scheduling = Scheduling(harness.settings, storage, harness.deps.service, client)
-    harness.deps.add_subcommand(scheduling.subcommand())
-    async with harness:
-        yield harness, storage
-    storage.close()
-
-
 async def test_schedule_add_stores_the_pipeline_as_typed_and_shows_it_once_escaped(
     scheduling_bot: tuple[BotHarness, Storage],
 ) -> None:
@@ -390,19 +374,8 @@ async def test_mentions_posted_by_bots_are_not_answered(slack: FakeSlack) -> Non
 
 async def _deliver(port: int, body: dict[str, Any]) -> int:
     """Sign and POST an Events API body to a replica, as Slack does."""
-    raw = json.dumps(body)
-    now = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        "X-Slack-Request-Timestamp": str(now),
-        "X-Slack-Signature": sign(raw, now),
-    }
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"http://127.0.0.1:{port}{EVENTS_PATH}", data=raw.encode(), headers=headers) as response,
-    ):
-        await response.read()
-        return response.status
+    status, _ = await post_signed(port, json.dumps(body), content_type="application/json")
+    return status
 
 
 async def test_an_edit_reaching_another_replica_gets_no_second_card(tmp_path: Path) -> None:

@@ -13,15 +13,45 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
-__all__ = ["serve_in_subprocess", "serve_in_thread"]
+from aiohttp import web
+
+__all__ = ["Loopback", "serve_in_subprocess", "serve_in_thread"]
 
 
 class _Server(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class Loopback:
+    """An aiohttp app on ``127.0.0.1`` at a free port; the fakes build the app and use the port."""
+
+    _runner: web.AppRunner | None = None
+
+    async def _listen(self, app: web.Application) -> int:
+        """Serve ``app``; the port it listens on."""
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        return int(self._runner.addresses[0][1])
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
 
 
 @contextlib.contextmanager

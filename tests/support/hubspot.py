@@ -40,13 +40,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
 from engines.dates import to_utc
 from engines.models import Deal, PortalSnapshot, Stage
-from tests.support._runners import serve_in_subprocess, serve_in_thread
+from tests.support._runners import Loopback, serve_in_subprocess, serve_in_thread
 
 __all__ = ["Call", "FakeHubSpot", "RemoteFakeHubSpot", "format_datetime", "hubspot_deal_properties"]
 
@@ -287,7 +287,7 @@ def _error(status: int, message: str, category: str, **extra: Any) -> web.Respon
     return web.json_response(body, status=status)
 
 
-class FakeHubSpot:
+class FakeHubSpot(Loopback):
     """HubSpot's CRM API on ``127.0.0.1`` (ephemeral port), serving the data of ``portal``."""
 
     def __init__(
@@ -322,7 +322,6 @@ class FakeHubSpot:
         self._search_times: deque[float] = deque()
         self._app_times: deque[float] = deque()
         self._daily_used = 0
-        self._runner: web.AppRunner | None = None
         self._query_cache: dict[str, list[int]] = {}
         self._render_cache: dict[tuple[str, ...], dict[int, str]] = {}
         # Archived deals: (properties, archivedAt), listed by GET …/objects/deals?archived=true.
@@ -399,24 +398,7 @@ class FakeHubSpot:
         return app
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+        self.base_url = f"http://127.0.0.1:{await self._listen(self._app())}"
 
     @classmethod
     @contextlib.contextmanager

@@ -16,7 +16,26 @@ from bot.runtime.http import EVENTS_PATH, HEALTH_PATH
 from tests.support.harness import sign
 from tests.support.slack import FakeSlack
 
-__all__ = ["SignedSlack"]
+__all__ = ["SignedSlack", "post_signed"]
+
+FORM = "application/x-www-form-urlencoded"
+
+
+async def post_signed(port: int, body: str, *, content_type: str = FORM) -> tuple[int, str]:
+    """POST ``body`` to the bot on ``port`` at the events path, signed as Slack signs it; status and text."""
+    ts = int(time.time())
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": sign(body, ts),
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{port}{EVENTS_PATH}", data=body.encode(), headers=headers
+        ) as response,
+    ):
+        return response.status, await response.text()
 
 
 class SignedSlack:
@@ -24,6 +43,7 @@ class SignedSlack:
 
     def __init__(self, slack: FakeSlack, port: int) -> None:
         self.slack = slack
+        self.port = port
         self.url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
         self.health_url = f"http://127.0.0.1:{port}{HEALTH_PATH}"
 
@@ -47,17 +67,8 @@ class SignedSlack:
                 "trigger_id": f"{uuid.uuid4().int % 10**12}.1.abc",
             }
         )
-        ts = int(time.time())
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": str(ts),
-            "X-Slack-Signature": sign(body, ts),
-        }
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(self.url, data=body.encode(), headers=headers) as response,
-        ):
-            assert response.status == 200, await response.text()
+        status, text = await post_signed(self.port, body)
+        assert status == 200, text
         return response_url.rsplit("/", 1)[-1]
 
     async def answer(self, text: str, **kw: str) -> dict[str, object]:

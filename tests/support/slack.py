@@ -57,11 +57,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
-from tests.support._runners import serve_in_thread
+from tests.support._runners import Loopback, serve_in_thread
 
 __all__ = ["Call", "FakeSlack", "block_problems"]
 
@@ -209,7 +209,7 @@ def block_problems(blocks: Any, *, max_blocks: int = MESSAGE_MAX_BLOCKS) -> list
     return problems
 
 
-class FakeSlack:
+class FakeSlack(Loopback):
     """Slack's Web API and response URLs on ``127.0.0.1`` (ephemeral port)."""
 
     def __init__(
@@ -245,7 +245,6 @@ class FakeSlack:
         self._uses: dict[str, int] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
-        self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------------ control and inspection
 
@@ -342,29 +341,13 @@ class FakeSlack:
         return app
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        self.root_url = f"http://127.0.0.1:{port}"
+        self.root_url = f"http://127.0.0.1:{await self._listen(self._app())}"
         self.base_url = f"{self.root_url}/api/"
 
     async def stop(self) -> None:
         for ws in list(self._sockets):
             await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+        await super().stop()
 
     @classmethod
     @contextlib.contextmanager
