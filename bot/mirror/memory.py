@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.mirror.line_items import LINE_ITEMS_KIND, META_KIND, LineItemMemory
 from engines import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot, to_utc
 from engines.hubspot import CURRENT_STAGE_ENTERED, StageKeys, stage_keys
 from engines.hubspot import property_text as _text
@@ -54,6 +55,7 @@ class MemoryPortal:
         self.pipelines: tuple[Pipeline, ...] = ()
         self.owners: tuple[Owner, ...] = ()
         self.objects: dict[str, dict[str, Props]] = {}
+        self.line_items = LineItemMemory()  # the line items of the deals won in the window
         self.watermark: datetime | None = None  # start of the newest sync applied
         self._deals: dict[str, _Entry] = {}
         self._stage_keys: StageKeys = ()
@@ -140,6 +142,9 @@ class MemoryPortal:
         """Take one sync's writes: ``upserts`` (id -> properties as stored) and ``removed`` ids."""
         removed = list(removed)
         if not upserts and not removed:
+            return
+        if object_type in (LINE_ITEMS_KIND, META_KIND):
+            self.line_items.apply(object_type, upserts, removed)
             return
         if object_type == "deals":
             for object_id in removed:

@@ -88,6 +88,7 @@ class Mirror:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         object_types: Sequence[MirroredType] = (DEALS,),
+        line_items_days: int | None = None,
         fresh_seconds: float = 60.0,
         overlap: timedelta = timedelta(minutes=2),
         sweep_every: timedelta = timedelta(days=1),
@@ -116,6 +117,7 @@ class Mirror:
             sweep_every=sweep_every,
             change_log_days=change_log_days,
             fallback_portal=f"token-{self.key}",
+            line_items_days=line_items_days,
             clock=clock,
         )
         self.memory: MemoryPortal | None = None
@@ -191,12 +193,12 @@ class Mirror:
             self.memory = memory
             return memory
         await self._load_portal_rows(memory)
-        for object_type in self.syncer.object_types:
-            batches = self.store.iter_rows(portal, object_type.name, since=memory.watermark)
+        for kind in self.syncer.kinds:
+            batches = self.store.iter_rows(portal, kind, since=memory.watermark)
             while (batch := await self._db(next, batches, None)) is not None:
                 upserts = {r.object_id: r.properties for r in batch if r.deleted_at is None}
                 removed = [r.object_id for r in batch if r.deleted_at is not None]
-                memory.apply(object_type.name, upserts, removed)
+                memory.apply(kind, upserts, removed)
         memory.watermark = through
         self.memory = memory
         return memory

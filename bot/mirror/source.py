@@ -1,8 +1,9 @@
 """``MirrorSource``: answers from the mirror's in-memory copy, as a :class:`engines.SnapshotSource`.
 
-Deals, pipelines, owners and account details come from the mirror. The other CRM object types the
-engines read (contacts, tickets, survey responses, products, goal targets, line items of won deals)
-are not mirrored yet: they are read as the live HubSpot read reads them and kept ``others_ttl``
+Deals, pipelines, owners and account details come from the mirror, and the line items of the deals won
+in the window when the mirror holds them for at least ``lookback_days`` (``bot/mirror/line_items.py``).
+The other CRM object types the engines read (contacts, tickets, survey responses, products, goal
+targets) are not mirrored yet: they are read as the live HubSpot read reads them and kept ``others_ttl``
 seconds (``HUBSPOT_CACHE_TTL``, as the live read caches them), one read shared by every answer;
 ``engine-bot serve`` refreshes them in the background with each sync (:meth:`MirrorSource.warm`).
 """
@@ -17,7 +18,15 @@ from datetime import datetime, timedelta
 
 from bot.mirror.memory import MemoryPortal
 from bot.mirror.mirror import Mirror
-from engines import ObjectType, PortalSnapshot, Progress, ProgressCallback, UnknownPipelineError, utc_now
+from engines import (
+    ObjectType,
+    PortalSnapshot,
+    Progress,
+    ProgressCallback,
+    ReadState,
+    UnknownPipelineError,
+    utc_now,
+)
 from engines.hubspot import ALL_OBJECTS, ObjectsRead, read_deal_line_items, read_objects, won_deal_ids
 
 __all__ = ["MirrorSource"]
@@ -89,9 +98,9 @@ class MirrorSource:
                 await read_objects(
                     client, objects=self.objects, now=now, lookback_days=self.lookback_days, out=out
                 )
-                if ObjectType.LINE_ITEMS in self.objects:
+                if ObjectType.LINE_ITEMS in self.objects and not memory.line_items.holds(self.lookback_days):
                     since = now - timedelta(days=self.lookback_days)
-                    won = won_deal_ids(memory.deals().values(), memory.pipelines, since)
+                    won = won_deal_ids(memory.deals().values(), memory.pipelines, since, now)
                     await read_deal_line_items(client, won, out)
             self._others = _Others(time.monotonic(), out)
             return out
@@ -116,17 +125,27 @@ class MirrorSource:
             now=self._clock(),
             taken_at=memory.watermark,
         )
+        line_items, reads, warnings = tuple(others.line_items), others.reads, tuple(others.warnings)
+        if ObjectType.LINE_ITEMS in self.objects and memory.line_items.holds(self.lookback_days):
+            # The line items of the deals this answer counts as won in its window (the live read's
+            # won_deal_ids), from the mirror; the window ends at the sync the copy comes from.
+            since = self._clock() - timedelta(days=self.lookback_days)
+            won = won_deal_ids(snap.deals, memory.pipelines, since, memory.watermark)
+            read = memory.line_items.read()
+            line_items = memory.line_items.of_deals(won) if read.state is ReadState.READ else ()
+            reads = {**reads, ObjectType.LINE_ITEMS: read}
+            warnings = (*warnings, *memory.line_items.warnings())
         snap = snap.model_copy(
             update={
-                "warnings": (*snap.warnings, *others.warnings),
+                "warnings": (*snap.warnings, *warnings),
                 "contacts": tuple(others.contacts),
                 "tickets": tuple(others.tickets),
                 "ticket_pipelines": others.ticket_pipelines,
                 "feedback": tuple(others.feedback),
                 "products": tuple(others.products),
-                "line_items": tuple(others.line_items),
+                "line_items": line_items,
                 "goals": tuple(others.goals),
-                "object_reads": others.reads,
+                "object_reads": reads,
             }
         )
         if progress is not None:

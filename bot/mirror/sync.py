@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.mirror.line_items import LINE_ITEMS_KIND, META_KIND, LineItemSync
 from bot.mirror.store import Change, MirrorStore, ObjectRow, SyncState
 from engines import Owner, Pipeline, PortalInfo, Progress, ProgressCallback, to_utc, utc_now
 from engines.hubspot import (
@@ -183,8 +184,11 @@ class Syncer:
         sweep_every: timedelta = timedelta(days=1),
         change_log_days: int = 400,
         fallback_portal: str,
+        line_items_days: int | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """``line_items_days``: mirror the line items of the deals won in that many days (``None``:
+        not mirrored; answers read them live)."""
         self.store = store
         self._client_factory = client_factory
         self.object_types = tuple(object_types)
@@ -194,6 +198,19 @@ class Syncer:
         self._fallback_portal = fallback_portal
         self._clock = clock
         self._listener: SyncListener | None = None
+        self.line_items = (
+            LineItemSync(
+                store, lookback_days=line_items_days, overlap=overlap, sweep_every=sweep_every, clock=clock
+            )
+            if line_items_days is not None
+            else None
+        )
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The row kinds a replica loads into memory: the object types, and the line items."""
+        extra = (LINE_ITEMS_KIND, META_KIND) if self.line_items is not None else ()
+        return (*(t.name for t in self.object_types), *extra)
 
     async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(call, *args, **kwargs)
@@ -233,6 +250,8 @@ class Syncer:
             await self._store_portal(portal, portal_read, started)
             if self._listener is not None:
                 self._listener.portal(portal, portal_read)
+            if self.line_items is not None:
+                self.line_items.begin(portal_read.pipelines.get("deals", ()), started)
             results: list[TypeResult] = []
             states: list[SyncState] = []
             for object_type in self.object_types:
@@ -243,11 +262,17 @@ class Syncer:
                 result.calls = client.stats.requests - before
                 results.append(result)
                 states.append(state)
+            names = [t.name for t in self.object_types]
+            if self.line_items is not None:
+                result, state = await self._sync_line_items(client, portal, started, full)
+                results.append(result)
+                states.append(state)
+                names.append(LINE_ITEMS_KIND)
             calls = client.stats.requests
         # Saved last, together: a replica that sees the new cursor finds every row of this sync.
-        for object_type, state in zip(self.object_types, states, strict=True):
+        for name, state in zip(names, states, strict=True):
             state.last_calls = calls
-            await self._db(self.store.save_state, portal, object_type.name, state)
+            await self._db(self.store.save_state, portal, name, state)
         await self._db(self.store.prune_changes, portal, started - timedelta(days=self.change_log_days))
         finished = self._clock()
         outcome = SyncOutcome(portal, started, finished, calls, portal_read, results)
@@ -260,6 +285,20 @@ class Syncer:
             calls,
         )
         return outcome
+
+    async def _sync_line_items(
+        self, client: HubSpotClient, portal: str, started: datetime, full: bool
+    ) -> tuple[TypeResult, SyncState]:
+        """The line items of the deals won in the window, after the deals (bot/mirror/line_items.py)."""
+        assert self.line_items is not None
+        clock_start = time.monotonic()
+        before = client.stats.requests
+        done, state = await self.line_items.run(client, portal, started, full=full, listener=self._listener)
+        result = TypeResult(LINE_ITEMS_KIND, done.kind, done.read, done.changed, done.created, done.deleted)
+        result.drift = done.drift
+        result.calls = client.stats.requests - before
+        state.last_seconds = round(time.monotonic() - clock_start, 3)
+        return result, state
 
     async def _store_portal(self, portal: str, read: PortalRead, now: datetime) -> None:
         await self._db(
@@ -345,6 +384,8 @@ class Syncer:
     ) -> None:
         await self._db(self.store.upsert, portal, object_type.name, apply.upserts, now, deleted=apply.deleted)
         await self._db(self.store.log, portal, object_type.name, apply.changes, now)
+        if self.line_items is not None and object_type.name == "deals":
+            self.line_items.deals_written(apply.upserts, apply.deleted)
         if self._listener is not None:
             self._listener.rows(object_type.name, apply.upserts, apply.deleted)
         result.changed += apply.changed

@@ -39,6 +39,7 @@ def build_mirror(settings: Settings, database: Database) -> Mirror:
         fresh_seconds=settings.sync_fresh_seconds,
         sweep_every=timedelta(hours=settings.sync_sweep_hours),
         change_log_days=settings.change_log_days,
+        line_items_days=lookback_days(settings),
     )
 
 

@@ -39,6 +39,7 @@ from engines.hubspot._fetch import SEARCH_PAGE_SIZE, unwrap_group
 from engines.hubspot._http import HubSpotClient
 from engines.hubspot._mapping import (
     BASE_DEAL_PROPERTIES,
+    NUM_LINE_ITEMS,
     RawDeal,
     RawSearchPage,
     _Raw,
@@ -94,7 +95,7 @@ class MirroredType:
 
 DEALS = MirroredType(
     name="deals",
-    properties=(*BASE_DEAL_PROPERTIES, MERGED_IDS),
+    properties=(*BASE_DEAL_PROPERTIES, MERGED_IDS, NUM_LINE_ITEMS),
     pipelines="deals",
     tracked=("dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline"),
 )

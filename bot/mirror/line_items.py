@@ -1,0 +1,579 @@
+"""The line items of the deals won in the analysis window, mirrored through the deal associations.
+
+The engines read line items only for the deals won in the window (closed in a won stage, close date in
+``[t - L, t]``: the Innovation engine's new-product adoption). A line item carries no deal id and
+HubSpot's search never returns associations, so "the line items of deal d" is only known from the
+deal -> line item associations (HUBSPOT-2026.md §6). The mirror therefore holds:
+
+- per **won deal** with a close date on or after ``t - L`` (a close date still ahead included: it enters
+  the window when that date passes, with no change HubSpot would date), a ``line_items:won_deals`` row:
+  its close date, its ``hs_num_of_associated_line_items`` and, for the deals in the window, the ids
+  of the line items held for it and the count they were read at;
+- per held line item, a ``line_items`` row: its properties as HubSpot sent them plus the deal id
+  under ``ASSOCIATED_DEAL``;
+- one ``line_items:meta`` row: the window (``L``, the won stages) and whether the last read worked
+  (a 403 is a data gap naming the scope, as for the live read).
+
+Each sync, after the deals (``t`` = the sync's start):
+
+1. **The window** follows the deals this sync wrote (created, edited, restored, merged away, deleted)
+   and the clock (close dates falling out of it, or arriving). A deal that **entered** gets its
+   associations read (1,000 deals a call) and its new line items batch-read (100 a call); a deal that
+   **left** takes its line items out of the mirror (they are not deleted in HubSpot).
+2. **Membership changes of a deal already in the window** (a line item added, removed, moved): the
+   deal's count changed since its associations were read, so they are read again. HubSpot
+   recalculates the count when a line item is added or removed; the change is seen with the deal's
+   next delta. On a portal that does not send the count, any change of a deal in the window re-reads
+   its associations.
+3. **Edits**: one search for line items with ``hs_lastmodifieddate`` at or after the cursor minus the
+   overlap (any parent), keyset-paged. Held ones are updated. Ones not held are asked for their deal
+   (line item -> deal associations, 1,000 a call) and adopted when that deal is in the window: a line
+   item created on a won deal is found even when the deal's own date did not move.
+4. **Sweep** (every ``sweep_every``, default daily): the window recomputed from every mirrored deal,
+   the associations of every deal in it and every line item read again; what differs is drift.
+
+What a delta cannot see: a line item taken off a deal (moved to another parent, or deleted) when
+neither the deal's modified date nor the line item's moves. That change is read with the deal's next
+edit or the daily sweep (which logs it as drift). Nothing changed costs one search and no association
+read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.mirror.store import MirrorStore, ObjectRow, SyncState
+from engines import (
+    HubSpotResponseError,
+    HubSpotScopeError,
+    LineItem,
+    ObjectRead,
+    ObjectType,
+    Pipeline,
+    ReadState,
+    to_utc,
+)
+from engines.hubspot import (
+    ASSOCIATED_DEAL,
+    NUM_LINE_ITEMS,
+    OBJECT_SPECS,
+    HubSpotClient,
+    RawDeal,
+    batch_read,
+    count_objects,
+    millis,
+    property_text,
+    read_associations,
+    search_objects,
+    to_record,
+)
+
+__all__ = [
+    "LINE_ITEMS_KIND",
+    "META_KIND",
+    "WON_KIND",
+    "LineItemMemory",
+    "LineItemSync",
+    "LineItemsResult",
+]
+
+log = logging.getLogger("bot.mirror")
+
+LINE_ITEMS_KIND = "line_items"
+WON_KIND = "line_items:won_deals"
+META_KIND = "line_items:meta"
+META_ID = "window"
+_SPEC = OBJECT_SPECS[ObjectType.LINE_ITEMS]
+PROPERTIES: tuple[str, ...] = _SPEC.properties
+Props = dict[str, Any]
+WonStages = frozenset[tuple[str, str]]
+SCOPE = "crm.objects.line_items.read"
+
+
+def won_stages(pipelines: Iterable[Pipeline]) -> WonStages:
+    return frozenset((p.id, s.id) for p in pipelines for s in p.stages if s.is_won)
+
+
+@dataclass(slots=True)
+class _Won:
+    """A deal closed in a won stage with a close date on or after the window's start."""
+
+    close: datetime
+    close_text: str
+    count: str | None  # its hs_num_of_associated_line_items as last mirrored
+    items: tuple[str, ...] | None = None  # the line items held for it; None: not read (not in the window)
+    seen: str | None = None  # its count when ``items`` were read
+
+    def row(self) -> Props:
+        return {
+            "closedate": self.close_text,
+            "count": self.count,
+            "items": list(self.items) if self.items is not None else None,
+            "seen": self.seen,
+        }
+
+    @classmethod
+    def from_row(cls, props: Mapping[str, Any]) -> _Won | None:
+        text = props.get("closedate")
+        close = to_utc(text)
+        if close is None or not isinstance(text, str):
+            return None
+        items = props.get("items")
+        return cls(
+            close, text, props.get("count"), tuple(items) if items is not None else None, props.get("seen")
+        )
+
+
+def candidate(props: Mapping[str, Any], won: WonStages, since: datetime) -> _Won | None:
+    """The deal as a window candidate, or ``None``: the live read's selection (``hs_is_closed``,
+    close date on or after ``since``) and ``won_deal_ids``' (a won stage of its pipeline)."""
+    stage = (property_text(props.get("pipeline")), property_text(props.get("dealstage")))
+    if stage not in won or str(props.get("hs_is_closed") or "").strip().lower() != "true":
+        return None
+    text = props.get("closedate")
+    close = to_utc(text)
+    if close is None or close < since or not isinstance(text, str):
+        return None
+    return _Won(close, text, props.get(NUM_LINE_ITEMS))
+
+
+@dataclass(slots=True)
+class _Held:
+    """One portal's window as the last sync of this process left it (the rows, in memory)."""
+
+    cursor: datetime | None
+    won: dict[str, _Won] = field(default_factory=dict)
+    asked: dict[str, str | None] = field(default_factory=dict)  # line item -> modified, parent not held
+
+    def owners(self) -> dict[str, str]:
+        """line item id -> deal id, for every line item held."""
+        return {item: deal for deal, w in self.won.items() if w.items is not None for item in w.items}
+
+
+@dataclass(slots=True)
+class LineItemsResult:
+    """What one sync did to the line items (the syncer reports it like an object type's result)."""
+
+    kind: str
+    read: int = 0
+    changed: int = 0
+    created: int = 0
+    deleted: int = 0
+    drift: int = 0
+    associations_read: int = 0  # deals whose associations were read
+    state: ReadState = ReadState.READ
+
+
+class RowListener(Protocol):
+    def rows(self, object_type: str, upserts: Mapping[str, Props], removed: Iterable[str]) -> None: ...
+
+
+@dataclass(slots=True)
+class _Pass:
+    """The writes of one reconciliation pass."""
+
+    upserts: dict[str, Props] = field(default_factory=dict)
+    removed: dict[str, datetime] = field(default_factory=dict)
+    won_rows: dict[str, Props] = field(default_factory=dict)
+    won_gone: dict[str, datetime] = field(default_factory=dict)
+    created: int = 0
+    changed: int = 0
+
+
+class LineItemSync:
+    """Keeps the line items of the won-in-window deals in step (see the module docstring).
+
+    The syncer calls :meth:`begin` once the pipelines are read, :meth:`deals_written` with every
+    batch of deal rows it writes, then :meth:`run` after the deals.
+    """
+
+    def __init__(
+        self,
+        store: MirrorStore,
+        *,
+        lookback_days: int,
+        overlap: timedelta,
+        sweep_every: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        if lookback_days < 1:
+            raise ValueError("lookback_days must be at least 1")
+        self.store = store
+        self.lookback_days = lookback_days
+        self.overlap = overlap
+        self.sweep_every = sweep_every
+        self._clock = clock
+        self._held: dict[str, _Held] = {}
+        self._won: WonStages = frozenset()
+        self._since: datetime | None = None
+        self._touched: dict[str, _Won | None] = {}
+        self._listener: RowListener | None = None
+
+    async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(call, *args, **kwargs)
+
+    # ------------------------------------------------------------------ hooks
+
+    def begin(self, pipelines: Iterable[Pipeline], started: datetime) -> None:
+        self._won = won_stages(pipelines)
+        self._since = started - timedelta(days=self.lookback_days)
+        self._touched = {}
+
+    def deals_written(self, upserts: Mapping[str, Mapping[str, Any]], removed: Iterable[str]) -> None:
+        """Deal rows this sync wrote (the properties as stored) and deals it removed."""
+        assert self._since is not None, "begin() first"
+        for deal_id in removed:
+            self._touched[deal_id] = None
+        for deal_id, props in upserts.items():
+            self._touched[deal_id] = candidate(props, self._won, self._since)
+
+    # ------------------------------------------------------------------ one sync
+
+    async def run(
+        self,
+        client: HubSpotClient,
+        portal: str,
+        started: datetime,
+        *,
+        full: bool,
+        listener: RowListener | None,
+    ) -> tuple[LineItemsResult, SyncState]:
+        assert self._since is not None, "begin() first"
+        touched, self._touched = self._touched, {}
+        self._listener = listener
+        try:
+            return await self._run(client, portal, started, full=full, touched=touched)
+        finally:
+            self._listener = None
+
+    async def _run(
+        self,
+        client: HubSpotClient,
+        portal: str,
+        started: datetime,
+        *,
+        full: bool,
+        touched: Mapping[str, _Won | None],
+    ) -> tuple[LineItemsResult, SyncState]:
+        listener = self._listener
+        state: SyncState | None = await self._db(self.store.state, portal, LINE_ITEMS_KIND)
+        meta_rows: dict[str, ObjectRow] = await self._db(self.store.rows, portal, META_KIND)
+        meta = meta_rows[META_ID].properties if META_ID in meta_rows else {}
+        window = {"lookback_days": self.lookback_days, "won": sorted(f"{p}/{s}" for p, s in self._won)}
+        first = state is None or state.cursor is None
+        refused_before = meta.get("state", ReadState.READ.value) != ReadState.READ.value
+        rebuild = first or refused_before or meta.get("window") != window
+        sweep = not rebuild and (
+            full
+            or state is None
+            or state.last_full_at is None
+            or started - state.last_full_at >= self.sweep_every
+        )
+        kind = "full" if first else "sweep" if (sweep or rebuild) else "delta"
+        result = LineItemsResult(kind)
+        new_state = state if state is not None else SyncState(log_from=started)
+        held = await self._load(portal, state)
+        status: Props = {"window": window, "state": ReadState.READ.value, "scopes": [], "warning": None}
+        try:
+            if refused_before:  # one cheap probe before reading every deal row again
+                await count_objects(client, LINE_ITEMS_KIND)
+            if rebuild:
+                await self._reconcile(
+                    client, portal, held, started, result, rows=await self._scan(portal), drift=False
+                )
+            else:
+                assert state is not None
+                assert state.cursor is not None
+                await self._delta(client, portal, held, touched, started, state.cursor, result)
+                if sweep:
+                    await self._reconcile(
+                        client, portal, held, started, result, rows=await self._scan(portal), drift=True
+                    )
+            if rebuild or sweep:
+                new_state.last_full_at = started
+        except HubSpotScopeError as exc:
+            result.state = ReadState.SCOPE_REFUSED
+            status.update(state=ReadState.SCOPE_REFUSED.value, scopes=list(exc.scopes or (SCOPE,)))
+        except HubSpotResponseError as exc:
+            if exc.status not in (400, 404):
+                raise
+            result.state = ReadState.NOT_READ
+            status.update(
+                state=ReadState.NOT_READ.value,
+                warning=f"Could not read the HubSpot line items: {exc.user_message}",
+            )
+        if result.state is not ReadState.READ:
+            log.warning("mirror of line items in portal %s: %s", portal, result.state.value)
+            held.cursor = None  # what the mirror holds is unknown from here: the next sync rebuilds
+            self._held.pop(portal, None)
+        if status != meta:
+            await self._db(self.store.upsert, portal, META_KIND, {META_ID: status}, started)
+            if listener is not None:
+                listener.rows(META_KIND, {META_ID: status}, ())
+        new_state.cursor = started
+        new_state.properties = PROPERTIES
+        new_state.last_sync_at = self._clock()
+        new_state.last_kind = kind
+        new_state.objects = await self._db(self.store.count_live, portal, LINE_ITEMS_KIND)
+        new_state.last_read = result.read
+        new_state.last_changed = result.changed + result.created
+        new_state.last_deleted = result.deleted
+        new_state.last_drift = result.drift
+        if result.state is ReadState.READ:
+            held.cursor = started
+            self._held[portal] = held
+        return result, new_state
+
+    async def _load(self, portal: str, state: SyncState | None) -> _Held:
+        """The window as the database holds it; this process's copy when it wrote the last sync."""
+        cursor = state.cursor if state is not None else None
+        cached = self._held.get(portal)
+        if cached is not None and cursor is not None and cached.cursor == cursor:
+            return cached
+        held = _Held(cursor)
+        rows: dict[str, ObjectRow] = await self._db(self.store.rows, portal, WON_KIND, live_only=True)
+        for deal_id, row in rows.items():
+            won = _Won.from_row(row.properties)
+            if won is not None:
+                held.won[deal_id] = won
+        return held
+
+    async def _scan(self, portal: str) -> dict[str, _Won]:
+        """Every mirrored deal that is a window candidate (a rebuild or sweep reads them all)."""
+        assert self._since is not None
+        found: dict[str, _Won] = {}
+        batches: Iterator[list[ObjectRow]] = self.store.iter_rows(portal, "deals")
+        while (batch := await self._db(next, batches, None)) is not None:
+            for row in batch:
+                if row.deleted_at is None and (won := candidate(row.properties, self._won, self._since)):
+                    found[row.object_id] = won
+        return found
+
+    async def _delta(
+        self,
+        client: HubSpotClient,
+        portal: str,
+        held: _Held,
+        touched: Mapping[str, _Won | None],
+        started: datetime,
+        cursor: datetime,
+        result: LineItemsResult,
+    ) -> None:
+        """Steps 1-3 of the module docstring."""
+        assert self._since is not None
+        rows = {deal_id: w for deal_id, w in held.won.items() if w.close >= self._since}
+        for deal_id, fresh in touched.items():
+            if fresh is None:
+                rows.pop(deal_id, None)
+            else:
+                rows[deal_id] = fresh
+        changed_filter = {
+            "propertyName": _SPEC.modified,
+            "operator": "GTE",
+            "value": millis(cursor - self.overlap),
+        }
+        edited, _ = await search_objects(
+            client, LINE_ITEMS_KIND, properties=PROPERTIES, filters=[changed_filter]
+        )
+        result.read += len(edited)
+        await self._reconcile(
+            client, portal, held, started, result, rows=rows, touched=set(touched), edited=edited, drift=False
+        )
+
+    async def _reconcile(
+        self,
+        client: HubSpotClient,
+        portal: str,
+        held: _Held,
+        started: datetime,
+        result: LineItemsResult,
+        *,
+        rows: dict[str, _Won],
+        touched: set[str] | None = None,
+        edited: Mapping[str, RawDeal] | None = None,
+        drift: bool,
+    ) -> None:
+        """Make the mirror hold the line items of the deals of ``rows`` that are in the window.
+
+        ``touched`` is ``None`` for a complete pass (every deal's associations and every line item
+        read again), else the deals this sync wrote; ``edited`` the line items the edit search found.
+        """
+        complete = touched is None
+        before = {deal_id: w.row() for deal_id, w in held.won.items()}
+        previous = held.won
+        old_owner = held.owners()
+        in_window = {d for d, w in rows.items() if w.close <= started}
+        reread: set[str] = set()
+        for deal_id, w in rows.items():
+            was = previous.get(deal_id)
+            if deal_id not in in_window:
+                w.items = w.seen = None  # not (or no longer) in the window: nothing held
+                continue
+            if was is not None and was is not w:
+                w.items, w.seen = was.items, was.seen
+            if complete or w.items is None or w.count != w.seen:
+                reread.add(deal_id)
+            elif w.count is None and touched is not None and deal_id in touched:
+                reread.add(deal_id)  # a portal without the count: any change of the deal may be one
+        owner: dict[str, str] = {
+            item: deal_id for deal_id in in_window - reread for item in (rows[deal_id].items or ())
+        }
+        if reread:
+            found = await read_associations(client, "deals", LINE_ITEMS_KIND, sorted(reread))
+            result.associations_read += len(reread)
+            for deal_id in sorted(reread, key=lambda i: (len(i), i)):
+                rows[deal_id].seen = rows[deal_id].count
+                for item in found.get(deal_id, ()):
+                    owner.setdefault(item, deal_id)
+        fresh: dict[str, Mapping[str, str | None]] = {}
+        if edited:
+            fresh.update({i: raw.properties for i, raw in edited.items()})
+            await self._adopt(client, held, edited, owner, in_window)
+        stored: dict[str, ObjectRow] = await self._db(
+            self.store.rows,
+            portal,
+            LINE_ITEMS_KIND,
+            ids=None if complete else [*owner, *old_owner],
+            live_only=True,
+        )
+        wanted = [i for i in owner if i not in fresh and (complete or i not in stored)]
+        if wanted:
+            read = await batch_read(client, LINE_ITEMS_KIND, wanted, PROPERTIES)
+            result.read += len(read)
+            fresh.update({i: raw.properties for i, raw in read.items()})
+        writes = _Pass()
+        items: dict[str, list[str]] = {}
+        for item, deal_id in owner.items():
+            row = stored.get(item)
+            source = fresh.get(item)
+            if source is not None:
+                props: Props = {k: v for k, v in source.items() if v is not None}
+            elif row is not None:
+                props = dict(row.properties)
+            else:
+                continue  # deleted between the association read and the batch read
+            props[ASSOCIATED_DEAL] = deal_id
+            items.setdefault(deal_id, []).append(item)
+            if row is None:
+                writes.created += 1
+                writes.upserts[item] = props
+            elif row.properties != props:
+                writes.changed += 1
+                writes.upserts[item] = props
+        kept = {item for ids in items.values() for item in ids}
+        for item in stored.keys() - kept:
+            writes.removed[item] = started
+        for deal_id in in_window:
+            rows[deal_id].items = tuple(sorted(items.get(deal_id, ()), key=lambda i: (len(i), i)))
+        for deal_id, w in rows.items():
+            if before.get(deal_id) != w.row():
+                writes.won_rows[deal_id] = w.row()
+        for deal_id in before.keys() - rows.keys():
+            writes.won_gone[deal_id] = started
+        held.won = rows
+        if drift:
+            result.drift += writes.created + writes.changed + len(writes.removed)
+            if result.drift:
+                log.warning(
+                    "mirror sweep of line items in portal %s: %d line items had drifted", portal, result.drift
+                )
+        result.created += writes.created
+        result.changed += writes.changed
+        result.deleted += len(writes.removed)
+        await self._db(
+            self.store.upsert, portal, LINE_ITEMS_KIND, writes.upserts, started, deleted=writes.removed
+        )
+        await self._db(self.store.upsert, portal, WON_KIND, writes.won_rows, started, deleted=writes.won_gone)
+        if self._listener is not None:
+            self._listener.rows(LINE_ITEMS_KIND, writes.upserts, writes.removed)
+
+    async def _adopt(
+        self,
+        client: HubSpotClient,
+        held: _Held,
+        edited: Mapping[str, RawDeal],
+        owner: dict[str, str],
+        in_window: set[str],
+    ) -> None:
+        """Edited line items not held: ask for their deal, keep those whose deal is in the window.
+
+        An item already asked about at the same modified date is not asked again (the overlap finds
+        it in the next delta too): its deal entering the window later is step 1's business.
+        """
+        asked = held.asked
+        orphans = [
+            i
+            for i, raw in edited.items()
+            if i not in owner and asked.get(i) != raw.properties.get(_SPEC.modified)
+        ]
+        held.asked = {i: m for i, m in asked.items() if i in edited}
+        if not orphans:
+            return
+        parents = await read_associations(client, LINE_ITEMS_KIND, "deals", orphans)
+        for item in orphans:
+            deal_id = next((d for d in parents.get(item, ()) if d in in_window), None)
+            if deal_id is not None:
+                owner[item] = deal_id
+            else:
+                held.asked[item] = edited[item].properties.get(_SPEC.modified)
+
+
+class LineItemMemory:
+    """The held line items as :class:`engines.LineItem` models, built once per change, by deal."""
+
+    def __init__(self) -> None:
+        self.by_deal: dict[str, dict[str, LineItem]] = {}
+        self._deal_of: dict[str, str] = {}
+        self.status: Mapping[str, Any] | None = None
+
+    def __len__(self) -> int:
+        return len(self._deal_of)
+
+    def apply(self, kind: str, upserts: Mapping[str, Mapping[str, Any]], removed: Iterable[str]) -> None:
+        if kind == META_KIND:
+            if META_ID in upserts:
+                self.status = dict(upserts[META_ID])
+            return
+        for item in removed:
+            self._drop(item)
+        for item, props in upserts.items():
+            self._drop(item)
+            record = to_record(ObjectType.LINE_ITEMS, item, props)
+            if isinstance(record, LineItem) and record.deal_id is not None:
+                self.by_deal.setdefault(record.deal_id, {})[item] = record
+                self._deal_of[item] = record.deal_id
+
+    def _drop(self, item: str) -> None:
+        deal_id = self._deal_of.pop(item, None)
+        if deal_id is not None:
+            held = self.by_deal[deal_id]
+            held.pop(item, None)
+            if not held:
+                del self.by_deal[deal_id]
+
+    def holds(self, lookback_days: int) -> bool:
+        """Whether the mirror holds the line items an answer with this lookback needs."""
+        if self.status is None:
+            return False
+        window = self.status.get("window") or {}
+        return int(window.get("lookback_days") or 0) >= lookback_days
+
+    def read(self) -> ObjectRead:
+        assert self.status is not None
+        state = ReadState(self.status.get("state", ReadState.READ.value))
+        return ObjectRead(state=state, scopes=tuple(self.status.get("scopes") or ()))
+
+    def warnings(self) -> tuple[str, ...]:
+        warning = self.status.get("warning") if self.status is not None else None
+        return (str(warning),) if warning else ()
+
+    def of_deals(self, deal_ids: Iterable[str]) -> tuple[LineItem, ...]:
+        """The held line items of these deals, in id order (as the live read returns them)."""
+        out = [li for deal_id in deal_ids for li in self.by_deal.get(deal_id, {}).values()]
+        out.sort(key=lambda li: (len(li.id), li.id))
+        return tuple(out)
