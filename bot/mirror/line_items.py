@@ -7,8 +7,7 @@ deal -> line item associations (HUBSPOT-2026.md §6). The mirror therefore holds
 
 - per **won deal** with a close date on or after ``t - L`` (a close date still ahead included: it enters
   the window when that date passes, with no change HubSpot would date), a ``line_items:won_deals`` row:
-  its close date, its ``hs_num_of_associated_line_items`` and, for the deals in the window, the ids
-  of the line items held for it and the count they were read at;
+  its close date and, for the deals in the window, the ids of the line items held for it;
 - per held line item, a ``line_items`` row: its properties as HubSpot sent them plus the deal id
   under ``ASSOCIATED_DEAL``;
 - one ``line_items:meta`` row: the window (``L``, the won stages) and whether the last read worked
@@ -16,26 +15,26 @@ deal -> line item associations (HUBSPOT-2026.md §6). The mirror therefore holds
 
 Each sync, after the deals (``t`` = the sync's start):
 
-1. **The window** follows the deals this sync wrote (created, edited, restored, merged away, deleted)
-   and the clock (close dates falling out of it, or arriving). A deal that **entered** gets its
-   associations read (1,000 deals a call) and its new line items batch-read (100 a call); a deal that
-   **left** takes its line items out of the mirror (they are not deleted in HubSpot).
-2. **Membership changes of a deal already in the window** (a line item added, removed, moved): the
-   deal's count changed since its associations were read, so they are read again. HubSpot
-   recalculates the count when a line item is added or removed; the change is seen with the deal's
-   next delta. On a portal that does not send the count, any change of a deal in the window re-reads
-   its associations.
+1. **The window** follows the deals this sync wrote (created, edited, restored, merged, deleted) and
+   the clock (close dates leaving it, or arriving). A deal that **entered** gets its associations read
+   (1,000 deals a call) and its new line items batch-read (100 a call); a deal that **left** takes its
+   line items out of the mirror (they are not deleted in HubSpot).
+2. **A deal in the window that this sync wrote** (any change HubSpot dated: when a line item is added
+   to or taken off a deal, HubSpot recalculates the deal's ``hs_num_of_associated_line_items``, which
+   dates it if calculated properties do) has its associations read again, 1,000 deals a call. (The
+   count itself is not a good enough trigger: a line item moved out and another in leave it as it was.)
 3. **Edits**: one search for line items with ``hs_lastmodifieddate`` at or after the cursor minus the
    overlap (any parent), keyset-paged. Held ones are updated. Ones not held are asked for their deal
    (line item -> deal associations, 1,000 a call) and adopted when that deal is in the window: a line
    item created on a won deal is found even when the deal's own date did not move.
-4. **Sweep** (every ``sweep_every``, default daily): the window recomputed from every mirrored deal,
-   the associations of every deal in it and every line item read again; what differs is drift.
+4. **Sweep** (every ``sweep_every``, default daily; ``--full``): the window recomputed from every
+   mirrored deal, the associations of every deal in it and every held line item read again; what
+   still differed is drift (logged, ``mirror_state.last_drift``).
 
 What a delta cannot see: a line item taken off a deal (moved to another parent, or deleted) when
-neither the deal's modified date nor the line item's moves. That change is read with the deal's next
-edit or the daily sweep (which logs it as drift). Nothing changed costs one search and no association
-read.
+neither the deal's modified date nor the line item's moves (HUBSPOT-2026.md §6 says association changes
+may not date the deal; unconfirmed). That change is read with the deal's next change or the sweep.
+A delta with nothing changed costs one search and no association read.
 """
 
 from __future__ import annotations
@@ -60,7 +59,6 @@ from engines import (
 )
 from engines.hubspot import (
     ASSOCIATED_DEAL,
-    NUM_LINE_ITEMS,
     OBJECT_SPECS,
     HubSpotClient,
     RawDeal,
@@ -105,17 +103,10 @@ class _Won:
 
     close: datetime
     close_text: str
-    count: str | None  # its hs_num_of_associated_line_items as last mirrored
     items: tuple[str, ...] | None = None  # the line items held for it; None: not read (not in the window)
-    seen: str | None = None  # its count when ``items`` were read
 
     def row(self) -> Props:
-        return {
-            "closedate": self.close_text,
-            "count": self.count,
-            "items": list(self.items) if self.items is not None else None,
-            "seen": self.seen,
-        }
+        return {"closedate": self.close_text, "items": list(self.items) if self.items is not None else None}
 
     @classmethod
     def from_row(cls, props: Mapping[str, Any]) -> _Won | None:
@@ -124,9 +115,7 @@ class _Won:
         if close is None or not isinstance(text, str):
             return None
         items = props.get("items")
-        return cls(
-            close, text, props.get("count"), tuple(items) if items is not None else None, props.get("seen")
-        )
+        return cls(close, text, tuple(items) if items is not None else None)
 
 
 def candidate(props: Mapping[str, Any], won: WonStages, since: datetime) -> _Won | None:
@@ -139,7 +128,7 @@ def candidate(props: Mapping[str, Any], won: WonStages, since: datetime) -> _Won
     close = to_utc(text)
     if close is None or close < since or not isinstance(text, str):
         return None
-    return _Won(close, text, props.get(NUM_LINE_ITEMS))
+    return _Won(close, text)
 
 
 @dataclass(slots=True)
@@ -212,7 +201,9 @@ class LineItemSync:
         self._won: WonStages = frozenset()
         self._since: datetime | None = None
         self._touched: dict[str, _Won | None] = {}
+        self._modified: dict[str, datetime | None] = {}
         self._listener: RowListener | None = None
+        self._undated: set[str] = set()
 
     async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(call, *args, **kwargs)
@@ -223,6 +214,7 @@ class LineItemSync:
         self._won = won_stages(pipelines)
         self._since = started - timedelta(days=self.lookback_days)
         self._touched = {}
+        self._modified = {}
 
     def deals_written(self, upserts: Mapping[str, Mapping[str, Any]], removed: Iterable[str]) -> None:
         """Deal rows this sync wrote (the properties as stored) and deals it removed."""
@@ -231,6 +223,7 @@ class LineItemSync:
             self._touched[deal_id] = None
         for deal_id, props in upserts.items():
             self._touched[deal_id] = candidate(props, self._won, self._since)
+            self._modified[deal_id] = to_utc(props.get("hs_lastmodifieddate"))
 
     # ------------------------------------------------------------------ one sync
 
@@ -245,6 +238,16 @@ class LineItemSync:
     ) -> tuple[LineItemsResult, SyncState]:
         assert self._since is not None, "begin() first"
         touched, self._touched = self._touched, {}
+        modified, self._modified = self._modified, {}
+        state: SyncState | None = await self._db(self.store.state, portal, LINE_ITEMS_KIND)
+        # Deals whose change HubSpot did not date (the deals' sweep found them): what they change in
+        # the line items is drift too.
+        cursor = state.cursor if state is not None else None
+        self._undated = {
+            d
+            for d, when in modified.items()
+            if cursor is not None and (when is None or when < cursor - self.overlap)
+        }
         self._listener = listener
         try:
             return await self._run(client, portal, started, full=full, touched=touched)
@@ -307,6 +310,8 @@ class LineItemSync:
                 state=ReadState.NOT_READ.value,
                 warning=f"Could not read the HubSpot line items: {exc.user_message}",
             )
+        if result.drift:
+            log.warning("mirror of line items in portal %s: %d line items had drifted", portal, result.drift)
         if result.state is not ReadState.READ:
             log.warning("mirror of line items in portal %s: %s", portal, result.state.value)
             held.cursor = None  # what the mirror holds is unknown from here: the next sync rebuilds
@@ -412,14 +417,12 @@ class LineItemSync:
         for deal_id, w in rows.items():
             was = previous.get(deal_id)
             if deal_id not in in_window:
-                w.items = w.seen = None  # not (or no longer) in the window: nothing held
+                w.items = None  # not (or no longer) in the window: nothing held
                 continue
             if was is not None and was is not w:
-                w.items, w.seen = was.items, was.seen
-            if complete or w.items is None or w.count != w.seen:
+                w.items = was.items
+            if complete or w.items is None or (touched is not None and deal_id in touched):
                 reread.add(deal_id)
-            elif w.count is None and touched is not None and deal_id in touched:
-                reread.add(deal_id)  # a portal without the count: any change of the deal may be one
         owner: dict[str, str] = {
             item: deal_id for deal_id in in_window - reread for item in (rows[deal_id].items or ())
         }
@@ -427,7 +430,6 @@ class LineItemSync:
             found = await read_associations(client, "deals", LINE_ITEMS_KIND, sorted(reread))
             result.associations_read += len(reread)
             for deal_id in sorted(reread, key=lambda i: (len(i), i)):
-                rows[deal_id].seen = rows[deal_id].count
                 for item in found.get(deal_id, ()):
                     owner.setdefault(item, deal_id)
         fresh: dict[str, Mapping[str, str | None]] = {}
@@ -478,10 +480,10 @@ class LineItemSync:
         held.won = rows
         if drift:
             result.drift += writes.created + writes.changed + len(writes.removed)
-            if result.drift:
-                log.warning(
-                    "mirror sweep of line items in portal %s: %d line items had drifted", portal, result.drift
-                )
+        else:
+            undated = self._undated
+            result.drift += sum(1 for i in writes.upserts if owner[i] in undated)
+            result.drift += sum(1 for i in writes.removed if old_owner.get(i) in undated)
         result.created += writes.created
         result.changed += writes.changed
         result.deleted += len(writes.removed)

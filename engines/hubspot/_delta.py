@@ -39,7 +39,6 @@ from engines.hubspot._fetch import SEARCH_PAGE_SIZE, unwrap_group
 from engines.hubspot._http import HubSpotClient
 from engines.hubspot._mapping import (
     BASE_DEAL_PROPERTIES,
-    NUM_LINE_ITEMS,
     RawDeal,
     RawSearchPage,
     _Raw,
@@ -95,7 +94,7 @@ class MirroredType:
 
 DEALS = MirroredType(
     name="deals",
-    properties=(*BASE_DEAL_PROPERTIES, MERGED_IDS, NUM_LINE_ITEMS),
+    properties=(*BASE_DEAL_PROPERTIES, MERGED_IDS),
     pipelines="deals",
     tracked=("dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline"),
 )

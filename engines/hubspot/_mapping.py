@@ -36,7 +36,6 @@ __all__ = [
     "ASSOCIATED_DEAL",
     "BASE_DEAL_PROPERTIES",
     "CURRENT_STAGE_ENTERED",
-    "NUM_LINE_ITEMS",
     "OBJECT_SPECS",
     "CrmRecord",
     "ObjectSpec",
@@ -325,10 +324,6 @@ def to_deal(raw: RawDeal, stages: StageKeys) -> Deal:
 # associations under ``ASSOCIATED_DEAL`` in its property dict, and the store keeps it like the others.
 
 ASSOCIATED_DEAL = "associations.deal"
-# A deal's calculated "Number of Associated Line Items". Not on HubSpot's default-deal-properties page;
-# seen in real portals' deal payloads and in many integrations. The CRM mirror reads it with the deals
-# to notice a line item added to or removed from a deal (see bot/mirror/line_items.py).
-NUM_LINE_ITEMS = "hs_num_of_associated_line_items"
 CONTACT_STAGE_PREFIX = V2_ENTERED
 _CURRENT_STAGE = f"{V2_ENTERED}current_stage"
 
