@@ -24,9 +24,10 @@ Each sync, after the deals (``t`` = the sync's start):
    dates it if calculated properties do) has its associations read again, 1,000 deals a call. (The
    count itself is not a good enough trigger: a line item moved out and another in leave it as it was.)
 3. **Edits**: one search for line items with ``hs_lastmodifieddate`` at or after the cursor minus the
-   overlap (any parent), keyset-paged. Held ones are updated. Ones not held are asked for their deal
-   (line item -> deal associations, 1,000 a call) and adopted when that deal is in the window: a line
-   item created on a won deal is found even when the deal's own date did not move.
+   overlap (any parent), keyset-paged, started before the deals so its round trip overlaps theirs.
+   Held ones are updated. Ones not held are asked for their deal (line item -> deal associations,
+   1,000 a call) and adopted when that deal is in the window: a line item created on a won deal is
+   found even when the deal's own date did not move.
 4. **Sweep** (every ``sweep_every``, default daily; ``--full``): the window recomputed from every
    mirrored deal, the associations of every deal in it and every held line item read again; what
    still differed is drift (logged, ``mirror_state.last_drift``).
@@ -204,17 +205,47 @@ class LineItemSync:
         self._modified: dict[str, datetime | None] = {}
         self._listener: RowListener | None = None
         self._undated: set[str] = set()
+        self._state: SyncState | None = None
+        self._edits: asyncio.Task[dict[str, RawDeal]] | None = None
 
     async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(call, *args, **kwargs)
 
     # ------------------------------------------------------------------ hooks
 
-    def begin(self, pipelines: Iterable[Pipeline], started: datetime) -> None:
+    async def begin(
+        self, client: HubSpotClient, portal: str, pipelines: Iterable[Pipeline], started: datetime
+    ) -> None:
+        """Before the deals: the window's stages, and the edit search started now, so its round
+        trip overlaps the deals' (:meth:`abort` stops it if the sync fails before :meth:`run`)."""
         self._won = won_stages(pipelines)
         self._since = started - timedelta(days=self.lookback_days)
         self._touched = {}
         self._modified = {}
+        self._state = await self._db(self.store.state, portal, LINE_ITEMS_KIND)
+        self.abort()
+        if self._state is not None and self._state.cursor is not None:
+            self._edits = asyncio.create_task(self._search_edits(client, self._state.cursor))
+
+    def abort(self) -> None:
+        """Stop an edit search this sync no longer needs."""
+        task, self._edits = self._edits, None
+        if task is None:
+            return
+        if task.done():
+            if not task.cancelled():
+                task.exception()  # retrieved: a refusal it met is met again by the next sync
+        else:
+            task.cancel()
+
+    async def _search_edits(self, client: HubSpotClient, cursor: datetime) -> dict[str, RawDeal]:
+        modified = {"propertyName": _SPEC.modified, "operator": "GTE", "value": millis(cursor - self.overlap)}
+        edited, _ = await search_objects(client, LINE_ITEMS_KIND, properties=PROPERTIES, filters=[modified])
+        return edited
+
+    async def _take_edits(self, client: HubSpotClient, cursor: datetime) -> dict[str, RawDeal]:
+        task, self._edits = self._edits, None
+        return await task if task is not None else await self._search_edits(client, cursor)
 
     def deals_written(self, upserts: Mapping[str, Mapping[str, Any]], removed: Iterable[str]) -> None:
         """Deal rows this sync wrote (the properties as stored) and deals it removed."""
@@ -239,7 +270,7 @@ class LineItemSync:
         assert self._since is not None, "begin() first"
         touched, self._touched = self._touched, {}
         modified, self._modified = self._modified, {}
-        state: SyncState | None = await self._db(self.store.state, portal, LINE_ITEMS_KIND)
+        state = self._state
         # Deals whose change HubSpot did not date (the deals' sweep found them): what they change in
         # the line items is drift too.
         cursor = state.cursor if state is not None else None
@@ -250,21 +281,22 @@ class LineItemSync:
         }
         self._listener = listener
         try:
-            return await self._run(client, portal, started, full=full, touched=touched)
+            return await self._run(client, portal, started, state, full=full, touched=touched)
         finally:
             self._listener = None
+            self.abort()
 
     async def _run(
         self,
         client: HubSpotClient,
         portal: str,
         started: datetime,
+        state: SyncState | None,
         *,
         full: bool,
         touched: Mapping[str, _Won | None],
     ) -> tuple[LineItemsResult, SyncState]:
         listener = self._listener
-        state: SyncState | None = await self._db(self.store.state, portal, LINE_ITEMS_KIND)
         meta_rows: dict[str, ObjectRow] = await self._db(self.store.rows, portal, META_KIND)
         meta = meta_rows[META_ID].properties if META_ID in meta_rows else {}
         window = {"lookback_days": self.lookback_days, "won": sorted(f"{p}/{s}" for p, s in self._won)}
@@ -377,14 +409,7 @@ class LineItemSync:
                 rows.pop(deal_id, None)
             else:
                 rows[deal_id] = fresh
-        changed_filter = {
-            "propertyName": _SPEC.modified,
-            "operator": "GTE",
-            "value": millis(cursor - self.overlap),
-        }
-        edited, _ = await search_objects(
-            client, LINE_ITEMS_KIND, properties=PROPERTIES, filters=[changed_filter]
-        )
+        edited = await self._take_edits(client, cursor)
         result.read += len(edited)
         await self._reconcile(
             client, portal, held, started, result, rows=rows, touched=set(touched), edited=edited, drift=False
@@ -436,21 +461,23 @@ class LineItemSync:
         if edited:
             fresh.update({i: raw.properties for i, raw in edited.items()})
             await self._adopt(client, held, edited, owner, in_window)
+        # Only the rows that may change are loaded: line items edited, or whose deal changed
+        # (a delta with nothing changed loads none).
+        relevant = {i for i, d in owner.items() if i in fresh or old_owner.get(i) != d}
+        relevant |= old_owner.keys() - owner.keys()
         stored: dict[str, ObjectRow] = await self._db(
-            self.store.rows,
-            portal,
-            LINE_ITEMS_KIND,
-            ids=None if complete else [*owner, *old_owner],
-            live_only=True,
+            self.store.rows, portal, LINE_ITEMS_KIND, ids=None if complete else relevant, live_only=True
         )
-        wanted = [i for i in owner if i not in fresh and (complete or i not in stored)]
+        if complete:
+            relevant = owner.keys() | stored.keys()
+        wanted = [i for i in relevant if i in owner and i not in fresh and (complete or i not in stored)]
         if wanted:
             read = await batch_read(client, LINE_ITEMS_KIND, wanted, PROPERTIES)
             result.read += len(read)
             fresh.update({i: raw.properties for i, raw in read.items()})
         writes = _Pass()
-        items: dict[str, list[str]] = {}
-        for item, deal_id in owner.items():
+        missing: set[str] = set()
+        for item in relevant & owner.keys():
             row = stored.get(item)
             source = fresh.get(item)
             if source is not None:
@@ -458,18 +485,22 @@ class LineItemSync:
             elif row is not None:
                 props = dict(row.properties)
             else:
-                continue  # deleted between the association read and the batch read
-            props[ASSOCIATED_DEAL] = deal_id
-            items.setdefault(deal_id, []).append(item)
+                missing.add(item)  # deleted between the association read and the batch read
+                continue
+            props[ASSOCIATED_DEAL] = owner[item]
             if row is None:
                 writes.created += 1
                 writes.upserts[item] = props
             elif row.properties != props:
                 writes.changed += 1
                 writes.upserts[item] = props
-        kept = {item for ids in items.values() for item in ids}
-        for item in stored.keys() - kept:
-            writes.removed[item] = started
+        for item in stored:
+            if item not in owner or item in missing:
+                writes.removed[item] = started
+        items: dict[str, list[str]] = {}
+        for item, deal_id in owner.items():
+            if item not in missing:
+                items.setdefault(deal_id, []).append(item)
         for deal_id in in_window:
             rows[deal_id].items = tuple(sorted(items.get(deal_id, ()), key=lambda i: (len(i), i)))
         for deal_id, w in rows.items():

@@ -238,6 +238,8 @@ class Syncer:
             return await self._run(full, progress)
         finally:
             self._listener = None
+            if self.line_items is not None:
+                self.line_items.abort()  # a sync that failed before the line items
 
     async def _run(self, full: bool, progress: ProgressCallback | None) -> SyncOutcome:
         started = self._clock()
@@ -251,7 +253,7 @@ class Syncer:
             if self._listener is not None:
                 self._listener.portal(portal, portal_read)
             if self.line_items is not None:
-                self.line_items.begin(portal_read.pipelines.get("deals", ()), started)
+                await self.line_items.begin(client, portal, portal_read.pipelines.get("deals", ()), started)
             results: list[TypeResult] = []
             states: list[SyncState] = []
             for object_type in self.object_types:

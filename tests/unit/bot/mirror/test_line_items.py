@@ -23,6 +23,7 @@ from bot.mirror.line_items import LINE_ITEMS_KIND, PROPERTIES
 from bot.storage import Database
 from engines import analyze_all
 from engines.dates import utc_now
+from engines.errors import HubSpotBadRequestError
 from engines.hubspot import ASSOCIATED_DEAL, HubSpotClient, HubSpotSource, to_record
 from engines.hubspot._fetch import fetch_snapshot
 from engines.models import LineItem, ObjectRead, ObjectType, PortalSnapshot, Product, ReadState
@@ -427,3 +428,19 @@ def test_the_window_is_the_analysis_window() -> None:
         ahead.id,
         portal.deals[2].id,
     ]
+
+
+async def test_a_sync_that_fails_in_the_deals_stops_its_line_item_search_and_the_next_one_catches_up(
+    sqlite_db: Database, hubspot: FakeHubSpot, change: PortalMutator, make_mirror: MirrorFactory
+) -> None:
+    """The edit search starts before the deals; a sync failing there leaves no stray request, and
+    the next sync reads what the failed one would have."""
+    mirror = mirror_of(make_mirror, sqlite_db)
+    await mirror.sync()
+    deal_id = next(d for d in change.ids() if change.props(d).get("dealstage") == "closedwon")
+    change.add_line_item(deal_id, amount="31")
+    hubspot.fail("status", status=400, path="/deals/search")
+    with pytest.raises(HubSpotBadRequestError):
+        await mirror.sync()
+    await mirror.sync()
+    await assert_line_items_are_fresh_read(mirror, hubspot, change)
