@@ -279,8 +279,10 @@ async def test_a_delta_with_nothing_changed_costs_one_line_item_search(
     mirror = mirror_of(make_mirror, sqlite_db, overlap=timedelta(0))
     await mirror.sync()
     calls = len(hubspot.calls)
-    await mirror.sync()
+    outcome = await mirror.sync()
     assert line_item_calls(hubspot, calls) == Counter({"search": 1})
+    assert outcome is not None
+    assert (outcome.results[-1].kind, outcome.results[-1].calls) == ("delta", 1)
     # A deal won: its associations (one call) and its line items (one batch read), nothing else.
     deal_id = next(
         d for d in change.ids() if int(d) % 4 == 3 and change.props(d).get("dealstage") == "contractsent"
@@ -412,6 +414,15 @@ async def test_after_a_restart_the_line_items_come_from_the_database(
     await restarted.sync()
     assert line_item_calls(hubspot, calls) == Counter({"search": 1})  # no re-read: its rows are loaded
     await assert_line_items_are_fresh_read(restarted, hubspot, change)
+    # A replica that did not sync picks up the rows the other wrote, removals included.
+    won = [
+        d for d in change.ids() if change.props(d).get("dealstage") == "closedwon" and change.line_items(d)
+    ]
+    change.archive_line_item(next(iter(change.line_items(won[0]))))
+    change.add_line_item(won[1], amount="64")
+    await restarted.sync()
+    await mirror.load()
+    await assert_line_items_are_fresh_read(mirror, hubspot, change)
 
 
 def test_the_window_is_the_analysis_window() -> None:
