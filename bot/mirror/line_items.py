@@ -206,6 +206,7 @@ class LineItemSync:
         self._listener: RowListener | None = None
         self._undated: set[str] = set()
         self._state: SyncState | None = None
+        self._meta: Mapping[str, Any] = {}
         self._edits: asyncio.Task[dict[str, RawDeal]] | None = None
 
     async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -223,8 +224,11 @@ class LineItemSync:
         self._touched = {}
         self._modified = {}
         self._state = await self._db(self.store.state, portal, LINE_ITEMS_KIND)
+        meta_rows: dict[str, ObjectRow] = await self._db(self.store.rows, portal, META_KIND)
+        self._meta = meta_rows[META_ID].properties if META_ID in meta_rows else {}
         self.abort()
-        if self._state is not None and self._state.cursor is not None:
+        refused = self._meta.get("state", ReadState.READ.value) != ReadState.READ.value
+        if self._state is not None and self._state.cursor is not None and not refused:
             self._edits = asyncio.create_task(self._search_edits(client, self._state.cursor))
 
     def abort(self) -> None:
@@ -297,8 +301,7 @@ class LineItemSync:
         touched: Mapping[str, _Won | None],
     ) -> tuple[LineItemsResult, SyncState]:
         listener = self._listener
-        meta_rows: dict[str, ObjectRow] = await self._db(self.store.rows, portal, META_KIND)
-        meta = meta_rows[META_ID].properties if META_ID in meta_rows else {}
+        meta = self._meta
         window = {"lookback_days": self.lookback_days, "won": sorted(f"{p}/{s}" for p, s in self._won)}
         first = state is None or state.cursor is None
         refused_before = meta.get("state", ReadState.READ.value) != ReadState.READ.value

@@ -357,6 +357,9 @@ async def test_a_403_on_line_items_is_a_data_gap_and_the_deals_still_sync(
         outcome = mirror.last_outcome
         assert outcome is not None
         assert [r.object_type for r in outcome.results] == ["deals", "line_items"]
+        calls = len(refusing.calls)
+        await mirror.sync()
+        assert line_item_calls(refusing, calls) == Counter({"search": 1})  # while refused: one probe
         # Scope granted again: the next sync reads them all (a rebuild), and says so.
         refusing.missing_scopes.clear()
         mirror.expire()
