@@ -57,7 +57,6 @@ __all__ = ["Mirror", "MirrorStatus"]
 log = logging.getLogger("bot.mirror")
 
 Props = Mapping[str, Any]
-PORTAL_KIND = "portal"  # token digest -> portal id, so a replica can load before any HubSpot call
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +114,7 @@ class Mirror:
             overlap=overlap,
             sweep_every=sweep_every,
             change_log_days=change_log_days,
-            fallback_portal=f"token-{self.key}",
+            token_key=self.key,
             clock=clock,
         )
         self.memory: MemoryPortal | None = None
@@ -171,9 +170,8 @@ class Mirror:
         """The portal this token opens, as the database knows it (``None`` before the first sync)."""
         if self.memory is not None:
             return self.memory.portal
-        rows: dict[str, ObjectRow] = await self._db(self.store.rows, self.key, PORTAL_KIND)
-        found = rows.get("portal")
-        return str(found.properties["portal"]) if found is not None else None
+        portal: str | None = await self._db(self.store.portal_of, self.key)
+        return portal
 
     async def load(self) -> MemoryPortal | None:
         """Bring the in-memory copy up to what the database holds (all of it the first time, then
@@ -183,7 +181,10 @@ class Mirror:
             return None
         memory = self.memory if self.memory is not None else MemoryPortal(portal)
         states: dict[str, SyncState] = await self._db(self.store.states, portal)
-        cursors = [s.cursor for s in states.values() if s.cursor is not None]
+        # Only the types this mirror syncs: a type no longer mirrored keeps its old state, whose
+        # cursor would pin the watermark (and every load would re-read what came since).
+        mirrored = {t.name for t in self.syncer.object_types}
+        cursors = [s.cursor for name, s in states.items() if s.cursor is not None and name in mirrored]
         if not cursors:
             return None
         through = min(cursors)
@@ -255,13 +256,6 @@ class Mirror:
             await self.load()
             feed = _Feed(self.memory)
             outcome = await self.syncer.run(full=full, progress=progress, listener=feed)
-            await self._db(
-                self.store.replace_all,
-                self.key,
-                PORTAL_KIND,
-                {"portal": {"portal": outcome.portal}},
-                outcome.started_at,
-            )
         finally:
             renew.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,7 +3,8 @@
 The CRM mirror (``bot.mirror``) is built on four reads, each generic over the object type:
 
 - :func:`search_objects`: every object matching AND-ed filters (the mirrored scope, "modified at or
-  after the cursor", "has a stage-entry date"), read by **keyset paging**: sorted by ascending
+  after the cursor"), or OR-ed groups of them ("has one of these stage-entry dates"), read by
+  **keyset paging**: sorted by ascending
   ``hs_object_id``, each page a new query for ``hs_object_id`` above the last id read. No page uses an
   offset, so HubSpot's 10,000-results-per-query cap never applies, a bulk edit that gives thousands of
   objects one ``hs_lastmodifieddate`` neither loops nor skips (the order is the id, which is unique),
@@ -55,6 +56,7 @@ __all__ = [
     "Filter",
     "MirroredType",
     "count_objects",
+    "filter_groups_per_search",
     "merged_ids",
     "read_archived",
     "search_objects",
@@ -66,6 +68,12 @@ PageSink = Callable[[list[RawDeal]], None]
 
 LIST_PAGE_SIZE = 100  # HubSpot's maximum for the object list endpoints
 MAX_STREAMS = 8
+# HubSpot's search takes at most 5 filter groups (OR-ed), 6 filters in a group, 18 in all; the
+# keyset reader adds two id filters (above the last id read, at most the range's top) to each group.
+MAX_FILTER_GROUPS = 5
+MAX_GROUP_FILTERS = 6
+MAX_FILTERS = 18
+KEYSET_FILTERS = 2
 MERGED_IDS = "hs_merged_object_ids"
 
 
@@ -130,6 +138,14 @@ def merged_ids(properties: Mapping[str, str | None]) -> list[str]:
     return [part.strip() for part in raw.split(";") if part.strip()]
 
 
+def filter_groups_per_search(filters_per_group: int) -> int:
+    """How many OR-ed groups of ``filters_per_group`` filters one keyset search can carry."""
+    per_group = filters_per_group + KEYSET_FILTERS
+    if per_group > MAX_GROUP_FILTERS:
+        raise ValueError(f"{filters_per_group} filters a group leave no room for the keyset's two")
+    return min(MAX_FILTER_GROUPS, MAX_FILTERS // per_group)
+
+
 def _id_number(object_id: str) -> int | None:
     return int(object_id) if object_id.isdigit() else None
 
@@ -137,14 +153,15 @@ def _id_number(object_id: str) -> int | None:
 async def _search_page(
     client: HubSpotClient,
     path: str,
-    filters: Sequence[Filter],
+    groups: Sequence[Sequence[Filter]],
     properties: Sequence[str],
     *,
     limit: int = SEARCH_PAGE_SIZE,
     descending: bool = False,
 ) -> RawSearchPage:
+    """One search call; ``groups`` are OR-ed groups of AND-ed filters (no filters: everything)."""
     body: dict[str, Any] = {
-        "filterGroups": [{"filters": list(filters)}] if filters else [],
+        "filterGroups": [{"filters": list(g)} for g in groups] if any(groups) else [],
         "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING" if descending else "ASCENDING"}],
         "properties": list(properties),
         "limit": limit,
@@ -155,7 +172,9 @@ async def _search_page(
 
 async def count_objects(client: HubSpotClient, object_type: str, filters: Sequence[Filter] = ()) -> int:
     """HubSpot's ``total`` for the filters (one search call of one result)."""
-    page = await _search_page(client, client.paths.search(object_type), filters, ["hs_object_id"], limit=1)
+    page = await _search_page(
+        client, client.paths.search(object_type), [list(filters)], ["hs_object_id"], limit=1
+    )
     return page.total if page.total is not None else len(page.results)
 
 
@@ -181,7 +200,7 @@ class _KeysetReader:
         self,
         client: HubSpotClient,
         object_type: str,
-        filters: Sequence[Filter],
+        groups: Sequence[Sequence[Filter]],
         properties: Sequence[str],
         report: ReadProgress | None,
         on_page: PageSink | None = None,
@@ -189,7 +208,7 @@ class _KeysetReader:
         self._client = client
         self._on_page = on_page
         self._path = client.paths.search(object_type)
-        self._filters = list(filters)
+        self._groups = [list(g) for g in groups] or [[]]
         self._properties = list(properties)
         self._report = report
         self.objects: dict[str, RawDeal] = {}
@@ -207,7 +226,8 @@ class _KeysetReader:
             self._report(len(self.objects), self.total)
 
     async def _page(self, extra: Sequence[Filter]) -> RawSearchPage:
-        return await _search_page(self._client, self._path, [*self._filters, *extra], self._properties)
+        groups = [[*g, *extra] for g in self._groups]
+        return await _search_page(self._client, self._path, groups, self._properties)
 
     async def read(self) -> None:
         started = time.monotonic()
@@ -229,7 +249,7 @@ class _KeysetReader:
             await self._follow(last, first.total)
             return
         top = await _search_page(
-            self._client, self._path, self._filters, ["hs_object_id"], limit=1, descending=True
+            self._client, self._path, self._groups, ["hs_object_id"], limit=1, descending=True
         )
         high = _id_number(top.results[0].id) if top.results else None
         if high is None or high <= low:
@@ -301,15 +321,20 @@ async def search_objects(
     *,
     properties: Sequence[str],
     filters: Sequence[Filter] = (),
+    groups: Sequence[Sequence[Filter]] | None = None,
     report: ReadProgress | None = None,
     on_page: PageSink | None = None,
 ) -> tuple[dict[str, RawDeal], int | None]:
-    """Every object matching ``filters`` (AND), by keyset paging; and HubSpot's announced total.
+    """Every object matching ``filters`` (AND) or, given ``groups``, any of those groups of filters
+    (OR of ANDs; see :func:`filter_groups_per_search` for how many fit), by keyset paging; and
+    HubSpot's announced total.
 
     ``report(read, total)`` is called after each page, ``on_page(results)`` with each page's objects
     (to store them while the read goes on).
     """
-    reader = _KeysetReader(client, object_type, filters, properties, report, on_page)
+    if groups is not None and filters:
+        raise ValueError("give filters or groups, not both")
+    reader = _KeysetReader(client, object_type, groups or [filters], properties, report, on_page)
     await reader.read()
     return reader.objects, reader.total
 
