@@ -65,14 +65,16 @@ async def test_a_crash_between_the_rows_and_their_change_log_loses_no_change(
     portal = await mirror.portal()
     assert portal is not None
     synced = mirror.store.state(portal, "deals")
-    assert synced is not None and synced.last_sync_at is not None
+    assert synced is not None
+    assert synced.last_sync_at is not None
     deal_id = change.ids()[5]
     old = change.props(deal_id)["amount"]
     change.set_amount(deal_id, "4321")
     with refused_writes(db, "mirror_changes"), pytest.raises(SQLAlchemyError):
         await mirror.sync()
     assert mirror.store.rows(portal, "deals", ids=[deal_id])[deal_id].properties["amount"] == old
-    assert mirror.memory is not None and mirror.memory.deals()[deal_id].amount != 4321.0
+    assert mirror.memory is not None
+    assert mirror.memory.deals()[deal_id].amount != 4321.0
     await mirror.sync()
     assert logged(changes_after(mirror, portal, synced.last_sync_at)) == {(deal_id, "amount", old, "4321"): 1}
     await assert_mirror_is_fresh_read(mirror, hubspot)
@@ -131,7 +133,7 @@ async def test_pipelines_of_a_type_no_longer_mirrored_leave_the_store(
     await both.sync()
     portal = await both.portal()
     assert portal is not None
-    assert sqlite_db and both.store.rows(portal, "pipelines:tickets")
+    assert both.store.rows(portal, "pipelines:tickets")
     deals_only = _mirror(sqlite_db, two_types_hubspot, DEALS)
     await deals_only.sync()
     assert deals_only.store.rows(portal, "pipelines:tickets") == {}
@@ -139,7 +141,8 @@ async def test_pipelines_of_a_type_no_longer_mirrored_leave_the_store(
     # The tickets' old state no longer holds the watermark back: a reload reads nothing new.
     restarted = _mirror(sqlite_db, two_types_hubspot, DEALS)
     memory = await restarted.load()
-    assert memory is not None and memory.watermark == deals_only.store.state(portal, "deals").cursor  # type: ignore[union-attr]
+    assert memory is not None
+    assert memory.watermark == deals_only.store.state(portal, "deals").cursor
 
 
 # ---------------------------------------------------------------------------------------- deletions
@@ -171,7 +174,8 @@ async def test_a_deal_appearing_during_the_deletion_count_hides_no_deletion(
         change.during_search(lambda: (change.restore(restored), appeared.append(restored)), after=1)
     first = len(hubspot.calls)
     outcome = await mirror.sync()
-    assert outcome is not None and appeared
+    assert outcome is not None
+    assert appeared
     assert not hubspot.before_search
     # delta, count (the deal appears), the objects modified since the sync began, count, listing
     assert _searches(hubspot, first) == ["GTE/1", "LT/1", "GTE/1", "LT/1"]
@@ -196,7 +200,8 @@ async def test_an_edit_landing_during_the_count_costs_a_recount_not_the_archived
     assert len(hubspot.calls) - first == outcome.calls == 4 + 4
     assert _searches(hubspot, first) == ["GTE/1", "LT/1", "GTE/1", "LT/1"]
     assert _listings(hubspot, first) == 0
-    assert mirror.memory is not None and mirror.memory.deals()[deal_id].amount == 55.0
+    assert mirror.memory is not None
+    assert mirror.memory.deals()[deal_id].amount == 55.0
     await assert_mirror_is_fresh_read(mirror, hubspot)
 
 
@@ -209,7 +214,8 @@ async def test_tombstones_are_one_statement_however_many(
         change.archive(deal_id)
     with StatementLog(db) as statements:
         outcome = await mirror.sync()
-    assert outcome is not None and outcome.results[0].deleted == 300
+    assert outcome is not None
+    assert outcome.results[0].deleted == 300
     (tombstones,) = statements.starting("UPDATE mirror_objects")
     assert tombstones[1]  # one statement, executed for the 300 ids
     assert "object_id = " in tombstones[0]
@@ -228,7 +234,8 @@ async def test_the_portal_key_stays_when_the_account_details_start_answering(
     hubspot.missing_scopes["account"] = ["account-info.security.read"]
     mirror = make_mirror(db)
     first = await mirror.sync()
-    assert first is not None and first.portal == f"token-{mirror.key}"
+    assert first is not None
+    assert first.portal == f"token-{mirror.key}"
     del hubspot.missing_scopes["account"]
     change.set_amount(change.ids()[0], "3")
     again = await mirror.sync()
@@ -238,7 +245,8 @@ async def test_the_portal_key_stays_when_the_account_details_start_answering(
     restarted = make_mirror(db)
     assert await restarted.portal() == first.portal
     later = await restarted.sync()
-    assert later is not None and (later.portal, later.results[0].kind) == (first.portal, "delta")
+    assert later is not None
+    assert (later.portal, later.results[0].kind) == (first.portal, "delta")
     assert [c.field for c in restarted.store.changes(first.portal, "deals")] == ["amount"]
     await assert_mirror_is_fresh_read(restarted, hubspot)
 
