@@ -177,12 +177,12 @@ async def test_a_deal_appearing_during_the_deletion_count_hides_no_deletion(
     assert outcome is not None
     assert appeared
     assert not hubspot.before_search
-    # delta, count (the deal appears), the objects modified since the sync began, count, listing
-    assert _searches(hubspot, first) == ["GTE/1", "LT/1", "GTE/1", "LT/1"]
-    assert _listings(hubspot, first) == 1
     assert mirror.memory is not None
     assert gone not in mirror.memory.deals()
     assert appeared[0] in mirror.memory.deals()
+    # delta, count (the deal appears), the objects modified since the sync began, count, listing
+    assert _searches(hubspot, first) == ["GTE/1", "LT/1", "GTE/1", "LT/1"]
+    assert _listings(hubspot, first) == 1
     assert (outcome.results[0].deleted, outcome.results[0].recounted) == (1, True)
     await assert_mirror_is_fresh_read(mirror, hubspot)
 
