@@ -47,6 +47,7 @@ from engines.hubspot import (
     filter_groups_per_search,
     merged_ids,
     millis,
+    outside_scope,
     read_archived,
     read_portal_details,
     search_objects,
@@ -456,7 +457,11 @@ class Syncer:
             survivor = survivors.get(object_id)
             if survivor is not None:
                 left[object_id] = (_when(fresh[survivor].properties.get(object_type.modified), now), survivor)
-        if len(left) < len(vanished):
+        if len(left) < len(vanished) and object_type.scope:
+            # Moved out of the scope (or merged into a survivor that did): not deleted, not ours.
+            for object_id, gone in (await self._left_scope(client, object_type, since, now)).items():
+                left.setdefault(object_id, gone)
+        if any(i not in left for i in vanished):
             # Archived (or merged into a survivor that was archived since): the listing says when.
             result.archived_listing = True
             for item in await read_archived(client, object_type.name, [MERGED_IDS]):
@@ -570,13 +575,25 @@ class Syncer:
         unread = await self._db(self.store.count_live, portal, object_type.name) - len(fresh)
         if unread <= counted:
             return
+        if object_type.scope:
+            # Objects that moved out of the scope: the scoped delta could not return them.
+            left = await self._left_scope(client, object_type, since, now)
+            rows: dict[str, ObjectRow] = await self._db(
+                self.store.rows, portal, object_type.name, ids=list(left), live_only=True
+            )
+            apply = _Apply(object_type, log_changes=True, now=now)
+            for object_id, (when, survivor) in left.items():
+                if object_id in rows and object_id not in fresh:
+                    apply.gone(object_id, when, survivor)
+            await self._write(portal, object_type, apply, result, now)
+            unread -= len(apply.deleted)
+            if unread <= counted:
+                return
         result.archived_listing = True
         # An archived survivor of a merge still names what it absorbed: those left too.
         archived = await read_archived(client, object_type.name, [MERGED_IDS])
         wanted = [i for a in archived for i in (a.id, *merged_ids(a.properties))]
-        rows: dict[str, ObjectRow] = await self._db(
-            self.store.rows, portal, object_type.name, ids=wanted, live_only=True
-        )
+        rows = await self._db(self.store.rows, portal, object_type.name, ids=wanted, live_only=True)
         apply = _Apply(object_type, log_changes=True, now=now)
         for item in archived:
             when = _when(item.archived_at, now)
@@ -593,6 +610,31 @@ class Syncer:
                 portal,
                 unread - len(apply.deleted) - counted,
             )
+
+    async def _left_scope(
+        self, client: HubSpotClient, object_type: MirroredType, since: datetime, now: datetime
+    ) -> dict[str, tuple[datetime, str | None]]:
+        """Objects modified since ``since`` that are outside the type's scope now (when, and the
+        survivor for the ids such an object absorbed in a merge): one search for up to as many
+        complement groups as HubSpot's filter limits allow. Leaving a scope is a modification, so
+        whatever left since the mirror last held it is in the window."""
+        window = {"propertyName": object_type.modified, "operator": "GTE", "value": millis(since)}
+        groups = [[*group, window] for group in outside_scope(object_type.scope)]
+        per_search = filter_groups_per_search(max(len(g) for g in groups))
+        found: dict[str, tuple[datetime, str | None]] = {}
+        for start in range(0, len(groups), per_search):
+            objects, _ = await search_objects(
+                client,
+                object_type.name,
+                properties=[object_type.modified, MERGED_IDS],
+                groups=groups[start : start + per_search],
+            )
+            for object_id, raw in objects.items():
+                when = _when(raw.properties.get(object_type.modified), now)
+                found.setdefault(object_id, (when, None))
+                for merged in merged_ids(raw.properties):
+                    found.setdefault(merged, (when, object_id))
+        return found
 
     async def _backfill(
         self,

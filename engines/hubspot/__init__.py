@@ -25,6 +25,7 @@ from engines.hubspot._delta import (
     filter_groups_per_search,
     merged_ids,
     millis,
+    outside_scope,
     read_archived,
     search_objects,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "filter_groups_per_search",
     "merged_ids",
     "millis",
+    "outside_scope",
     "property_text",
     "read_archived",
     "read_deal_line_items",

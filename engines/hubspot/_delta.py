@@ -58,6 +58,7 @@ __all__ = [
     "count_objects",
     "filter_groups_per_search",
     "merged_ids",
+    "outside_scope",
     "read_archived",
     "search_objects",
 ]
@@ -144,6 +145,48 @@ def filter_groups_per_search(filters_per_group: int) -> int:
     if per_group > MAX_GROUP_FILTERS:
         raise ValueError(f"{filters_per_group} filters a group leave no room for the keyset's two")
     return min(MAX_FILTER_GROUPS, MAX_FILTERS // per_group)
+
+
+_COMPLEMENT = {
+    "EQ": "NEQ",
+    "NEQ": "EQ",
+    "IN": "NOT_IN",
+    "NOT_IN": "IN",
+    "HAS_PROPERTY": "NOT_HAS_PROPERTY",
+    "NOT_HAS_PROPERTY": "HAS_PROPERTY",
+    "GT": "LTE",
+    "GTE": "LT",
+    "LT": "GTE",
+    "LTE": "GT",
+    "CONTAINS_TOKEN": "NOT_CONTAINS_TOKEN",
+    "NOT_CONTAINS_TOKEN": "CONTAINS_TOKEN",
+}
+# Operators that never match an object without a value: their complement must add "no value".
+_VALUE_ONLY = {"GT", "GTE", "LT", "LTE", "BETWEEN", "CONTAINS_TOKEN"}
+
+
+def outside_scope(scope: Sequence[Filter]) -> list[list[Filter]]:
+    """OR-ed filter groups matching exactly the objects the AND-ed ``scope`` does not match.
+
+    Each filter is negated (``EQ`` -> ``NEQ``, ``GTE`` -> ``LT``, ``BETWEEN`` -> below or above);
+    a comparison never matches an object without a value, so its complement also takes "has no
+    value" (``NEQ`` and ``NOT_IN`` match objects without a value, as ``EQ`` and ``IN`` do not). The
+    mirror reads these to find objects that left its scope (moved to another pipeline, say): the
+    scoped delta cannot return them.
+    """
+    groups: list[list[Filter]] = []
+    for flt in scope:
+        name, operator = flt["propertyName"], str(flt["operator"]).upper()
+        if operator == "BETWEEN":
+            groups.append([{"propertyName": name, "operator": "LT", "value": flt["value"]}])
+            groups.append([{"propertyName": name, "operator": "GT", "value": flt["highValue"]}])
+        elif operator in _COMPLEMENT:
+            groups.append([{**flt, "operator": _COMPLEMENT[operator]}])
+        else:
+            raise ValueError(f"no complement known for the scope operator {operator}")
+        if operator in _VALUE_ONLY:
+            groups.append([{"propertyName": name, "operator": "NOT_HAS_PROPERTY"}])
+    return groups
 
 
 def _id_number(object_id: str) -> int | None:
