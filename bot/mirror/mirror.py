@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import os
@@ -52,11 +53,29 @@ from engines.hubspot import (
     RetryPolicy,
 )
 
-__all__ = ["Mirror", "MirrorStatus"]
+__all__ = ["Mirror", "MirrorStatus", "freeze_loaded"]
 
 log = logging.getLogger("bot.mirror")
 
 Props = Mapping[str, Any]
+FREEZE_AT = 20_000  # objects in memory from which a freshly loaded copy is frozen (see freeze_loaded)
+
+
+def freeze_loaded(memory: MemoryPortal) -> bool:
+    """Move a freshly loaded mirror out of the cyclic collector's generations (``gc.freeze``).
+
+    A big mirror is a few hundred thousand long-lived objects (100k deal models, their dates and
+    dicts). Left in the generations, every full collection walks them all, and work that builds many
+    short-lived objects (the change card: a few hundred thousand) triggers full collections: they
+    doubled the card's time. Frozen, they are never walked (they are still freed by reference
+    counting when a delta replaces them). A collection first, so no garbage is frozen with them;
+    only for big copies, once per load (freezing is for the whole process: small test mirrors are
+    not worth it)."""
+    if len(memory) < FREEZE_AT:
+        return False
+    gc.collect()
+    gc.freeze()
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +210,7 @@ class Mirror:
         if memory.watermark is not None and memory.watermark >= through:
             self.memory = memory
             return memory
+        loaded_whole = memory.watermark is None
         await self._load_portal_rows(memory)
         for object_type in self.syncer.object_types:
             batches = self.store.iter_rows(portal, object_type.name, since=memory.watermark)
@@ -200,6 +220,8 @@ class Mirror:
                 memory.apply(object_type.name, upserts, removed)
         memory.watermark = through
         self.memory = memory
+        if loaded_whole:
+            freeze_loaded(memory)
         return memory
 
     async def _load_portal_rows(self, memory: MemoryPortal) -> None:
@@ -264,7 +286,10 @@ class Mirror:
         self._expired = False
         assert feed.memory is not None  # the sync read the portal first
         feed.memory.watermark = outcome.started_at
+        built = feed.memory is not self.memory  # a first read (or another portal): a new copy
         self.memory = feed.memory
+        if built:
+            freeze_loaded(feed.memory)
         self.last_outcome = outcome
         return outcome
 

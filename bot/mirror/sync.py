@@ -6,8 +6,8 @@
   search index lags a little, and the cursor is this machine's clock: see docs/mirror.md on clock
   skew; re-reading a few objects is harmless, rows are written only when they differ). Survivors of
   merges tombstone the ids in their ``hs_merged_object_ids``. Then the cheap deletion check
-  (:meth:`Syncer._deletions`): one count, and the archived listing only when the count says
-  something left.
+  (:meth:`Syncer._deletions`): one count, and only when it says something left: a recount, the
+  objects that moved out of a scoped type's scope, the archived listing.
 - **Sweep** (every ``sweep_every``, default daily, and ``--full``): one full read compared with the
   mirror, nothing else: what differs is written and logged like a delta's changes, objects the
   mirror holds and the read lacks leave (merged into a survivor that lists them, else archived: the
