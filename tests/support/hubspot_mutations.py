@@ -161,6 +161,12 @@ class PortalMutator:
 
         asyncio.get_running_loop().call_later(lag, index)
 
+    def edit_stamped(self, deal_id: str, stamp: str, **changes: str | None) -> None:
+        """An edit HubSpot stamped at ``stamp`` (taken earlier with :meth:`stamp`) that its search
+        index shows only now: the index's lag made exact, where ``edit_indexed_late`` races a timer."""
+        self._apply(self.props(deal_id), changes, stamp)
+        self.fake.changed()
+
     def set_amount(self, deal_id: str, amount: str | None) -> None:
         self.edit(deal_id, amount=amount)
 
