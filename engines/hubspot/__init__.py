@@ -9,7 +9,8 @@ Public face::
 ``HubSpotClient`` is the lower-level paced/retrying JSON client (its ``stats`` count every request);
 ``RetryPolicy`` and ``RateLimits`` are the knobs; ``ApiPaths`` holds every path of one API version.
 The CRM mirror (``bot.mirror``) reads through ``search_objects`` (keyset delta reads),
-``count_objects``, ``read_archived``, ``merged_ids`` and ``read_portal_details``, per ``MirroredType``.
+``count_objects``, ``read_archived``, ``merged_ids`` and ``read_portal_details``, per ``MirroredType``
+(deals: ``DEALS``; the other object types: ``mirrored_object_types``).
 Errors are the ``engines.errors.HubSpotError`` family.
 """
 
@@ -20,11 +21,15 @@ from engines.hubspot._delta import (
     MERGED_IDS,
     ArchivedObject,
     Filter,
+    Groups,
     MirroredType,
+    Since,
     count_objects,
     merged_ids,
     millis,
+    property_millis,
     read_archived,
+    scope_matches,
     search_objects,
 )
 from engines.hubspot._fetch import read_portal_details
@@ -48,11 +53,18 @@ from engines.hubspot._mapping import (
     stage_keys,
     to_deal,
 )
+from engines.hubspot._mirrored import MIRRORED_OBJECTS, mirrored_object_types
 from engines.hubspot._objects import (
     ALL_OBJECTS,
     ObjectsRead,
+    list_all,
+    not_read_warning,
     read_deal_line_items,
     read_objects,
+    read_stage_options,
+    read_ticket_pipelines,
+    refused_read,
+    unwrap_group,
     won_deal_ids,
 )
 from engines.hubspot._paths import API_VERSIONS, DEFAULT_API_VERSION, ApiPaths, ApiVersion
@@ -67,6 +79,7 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "DEFAULT_BASE_URL",
     "MERGED_IDS",
+    "MIRRORED_OBJECTS",
     "REQUIRED_SCOPES",
     "ApiPaths",
     "ApiVersion",
@@ -74,6 +87,7 @@ __all__ = [
     "BorrowedTransport",
     "ClientStats",
     "Filter",
+    "Groups",
     "HubSpotClient",
     "HubSpotSource",
     "MirroredType",
@@ -82,18 +96,28 @@ __all__ = [
     "RateLimits",
     "RawDeal",
     "RetryPolicy",
+    "Since",
     "StageKeys",
     "count_objects",
+    "list_all",
     "merged_ids",
     "millis",
+    "mirrored_object_types",
+    "not_read_warning",
+    "property_millis",
     "property_text",
     "read_archived",
     "read_deal_line_items",
     "read_objects",
     "read_portal_details",
+    "read_stage_options",
+    "read_ticket_pipelines",
+    "refused_read",
+    "scope_matches",
     "search_objects",
     "stage_entry_properties",
     "stage_keys",
     "to_deal",
+    "unwrap_group",
     "won_deal_ids",
 ]
