@@ -57,15 +57,17 @@ class Setup:
 
 
 @contextlib.asynccontextmanager
-async def portal_with_objects(deals: int = 300, **options: Any) -> AsyncIterator[Setup]:
-    """The sample portal (deals and every other object type, dated around ``NOW``) on the fake."""
-    portal: PortalSnapshot = generate_portal(deals=deals, seed=11, now=NOW)
-    clock = Clock()
+async def portal_with_objects(deals: int = 300, now: datetime = NOW, **options: Any) -> AsyncIterator[Setup]:
+    """The sample portal (deals and every other object type, dated around ``now``) on the fake."""
+    portal: PortalSnapshot = generate_portal(deals=deals, seed=11, now=now)
+    clock = Clock(now)
     async with FakeHubSpot(portal, search_per_second=None, app_limit=None, **options) as fake:
         yield Setup(fake, clock, ObjectMutator(PortalMutator(fake, clock=clock)))
 
 
-def build_mirror(database: Database, fake: FakeHubSpot, clock: Clock, **options: Any) -> Mirror:
+def build_mirror(
+    database: Database, fake: FakeHubSpot, clock: Callable[[], datetime], **options: Any
+) -> Mirror:
     options.setdefault("object_types", (DEALS, *TYPES))
     return Mirror(
         database,
