@@ -24,8 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engines import ObjectRead, ObjectType, Pipeline, ReadState
-from engines.hubspot import MirroredType, Since, millis, property_millis
-from engines.hubspot._mapping import CrmRecord, to_record
+from engines.hubspot import CrmRecord, MirroredType, Since, millis, property_millis, to_record
 
 __all__ = ["ObjectsMemory"]
 

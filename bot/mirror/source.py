@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.mirror.memory import MemoryPortal
 from bot.mirror.mirror import Mirror
@@ -40,17 +40,8 @@ from engines.hubspot import (
     read_objects,
     won_deal_ids,
 )
-from engines.models import Contact, FeedbackSubmission, GoalTarget, Product, Ticket
 
 __all__ = ["MirrorSource"]
-
-RecordT = TypeVar("RecordT")
-
-
-def _typed(kind: type[RecordT], records: tuple[Any, ...]) -> tuple[RecordT, ...]:
-    """The records of one type (each mirrored type holds records of its own model only)."""
-    assert all(isinstance(r, kind) for r in records[:1])
-    return records
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +166,13 @@ class MirrorSource:
         snap = snap.model_copy(
             update={
                 "warnings": (*snap.warnings, *warnings),
-                "contacts": _typed(Contact, pick(ObjectType.CONTACTS, tuple(others.contacts))),
-                "tickets": _typed(Ticket, pick(ObjectType.TICKETS, tuple(others.tickets))),
+                "contacts": pick(ObjectType.CONTACTS, tuple(others.contacts)),
+                "tickets": pick(ObjectType.TICKETS, tuple(others.tickets)),
                 "ticket_pipelines": ticket_pipelines,
-                "feedback": _typed(
-                    FeedbackSubmission, pick(ObjectType.FEEDBACK_SUBMISSIONS, tuple(others.feedback))
-                ),
-                "products": _typed(Product, pick(ObjectType.PRODUCTS, tuple(others.products))),
+                "feedback": pick(ObjectType.FEEDBACK_SUBMISSIONS, tuple(others.feedback)),
+                "products": pick(ObjectType.PRODUCTS, tuple(others.products)),
                 "line_items": tuple(others.line_items),
-                "goals": _typed(GoalTarget, pick(ObjectType.GOAL_TARGETS, tuple(others.goals))),
+                "goals": pick(ObjectType.GOAL_TARGETS, tuple(others.goals)),
                 "object_reads": reads,
             }
         )

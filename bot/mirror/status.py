@@ -27,6 +27,9 @@ def status_line(status: MirrorStatus, now: datetime) -> str:
         return "CRM mirror: not synced yet (the first sync reads every deal once)."
     parts = []
     for name, state in sorted(status.states.items()):
+        if state.cursor is None and state.last_sync_at is None:
+            parts.append(f"{name}: not held (HubSpot refused its scope, or the portal lacks it)")
+            continue
         when = _ago(state.last_sync_at, now) if state.last_sync_at is not None else "never"
         full = _ago(state.last_full_at, now) if state.last_full_at is not None else "never"
         parts.append(

@@ -46,12 +46,14 @@ from engines.hubspot._http import (
 from engines.hubspot._mapping import (
     BASE_DEAL_PROPERTIES,
     CURRENT_STAGE_ENTERED,
+    CrmRecord,
     RawDeal,
     StageKeys,
     property_text,
     stage_entry_properties,
     stage_keys,
     to_deal,
+    to_record,
 )
 from engines.hubspot._mirrored import MIRRORED_OBJECTS, mirrored_object_types
 from engines.hubspot._objects import (
@@ -86,6 +88,7 @@ __all__ = [
     "ArchivedObject",
     "BorrowedTransport",
     "ClientStats",
+    "CrmRecord",
     "Filter",
     "Groups",
     "HubSpotClient",
@@ -118,6 +121,7 @@ __all__ = [
     "stage_entry_properties",
     "stage_keys",
     "to_deal",
+    "to_record",
     "unwrap_group",
     "won_deal_ids",
 ]
