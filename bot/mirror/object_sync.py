@@ -37,8 +37,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.mirror.store import ObjectRow, SyncState
-from engines import ObjectRead, ObjectType, Pipeline, ReadState, to_utc
-from engines.errors import HubSpotResponseError, HubSpotScopeError
+from engines import (
+    HubSpotResponseError,
+    HubSpotScopeError,
+    ObjectRead,
+    ObjectType,
+    Pipeline,
+    ReadState,
+    to_utc,
+)
 from engines.hubspot import (
     HubSpotClient,
     MirroredType,
