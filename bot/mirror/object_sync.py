@@ -30,6 +30,8 @@ each searched type's scope whole and counts what differed as drift, as for deals
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,9 +117,10 @@ async def sync_object_type(
     kind = ObjectType(name)
     state: SyncState | None = await syncer._db(syncer.store.state, portal, name)
     result = TypeResult(name, "delta")
+    # The type's pipelines are read beside its objects (one round trip, not two).
+    own = asyncio.create_task(read_ticket_pipelines(client)) if object_type.own_pipelines else None
     try:
         properties = await _properties(client, object_type, state, light)
-        pipelines = await read_ticket_pipelines(client) if object_type.own_pipelines else None
         if object_type.listed:
             result.kind = "full" if state is None or state.cursor is None else "delta"
             await _listed(syncer, client, portal, object_type, properties, result, started)
@@ -144,6 +147,7 @@ async def sync_object_type(
                             syncer, client, portal, object_type, properties, result, started, progress
                         )
                         state.last_full_at = started
+        pipelines = await own if own is not None else None
     except HubSpotScopeError as exc:
         return ObjectOutcome(result, SyncState(), refused_read(kind, exc))
     except HubSpotResponseError as exc:
@@ -152,6 +156,11 @@ async def sync_object_type(
         return ObjectOutcome(
             result, SyncState(), ObjectRead(state=ReadState.NOT_READ), not_read_warning(kind, exc)
         )
+    finally:
+        if own is not None:  # the objects' read failed first: stop the pipelines' read, or collect it
+            own.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await own
     if state is None or (state.cursor is None and state.last_full_at is None):
         state = SyncState(log_from=started)
     if object_type.listed:

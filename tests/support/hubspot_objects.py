@@ -37,7 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from engines.models import PortalSnapshot
-from tests.support.hubspot import _error, _id_key, _matches, _number, format_datetime
+from tests.support.hubspot import _error, _id_bounds, _id_key, _matches, _number, format_datetime
 
 __all__ = ["MODIFIED", "ObjectStore", "object_properties", "scope_key"]
 
@@ -195,14 +195,22 @@ class ObjectStore:
         stages = {s for c in snapshot.contacts for s in c.stage_entered_at}
         self.lifecycle_stages = [*DEFAULT_STAGES, *sorted(stages - set(DEFAULT_STAGES))]
         self.known["contacts"].update(f"hs_v2_date_entered_{s}" for s in self.lifecycle_stages)
+        self._key_cache: dict[str, list[tuple[int, int | str]]] = {}
         # Archived objects per type: id -> (properties, archivedAt).
         self.archived: dict[str, dict[str, tuple[dict[str, str | None], str]]] = {t: {} for t in TYPES}
 
     # ------------------------------------------------------------------ changes (tests)
 
+    def _keys(self, object_type: str) -> list[tuple[int, int | str]]:
+        keys = self._key_cache.get(object_type)
+        if keys is None:
+            keys = self._key_cache[object_type] = [_id_key(i) for i, _ in self.rows[object_type]]
+        return keys
+
     def _position(self, object_type: str, object_id: str) -> int:
-        keys = [_id_key(i) for i, _ in self.rows[object_type]]
-        return bisect.bisect_left(keys, _id_key(object_id))
+        position = bisect.bisect_left(self._keys(object_type), _id_key(object_id))
+        self._key_cache.pop(object_type, None)  # the caller inserts or deletes there
+        return position
 
     def create(self, object_type: str, object_id: str, props: dict[str, str | None]) -> None:
         if object_id in self.index[object_type] or object_id in self.archived[object_type]:
@@ -290,10 +298,22 @@ class ObjectStore:
             return _bad(
                 f"the search API returns at most {self.search_cap} results; use filters to narrow it."
             )
+        rows = self.rows[object_type]
+        bounds, rest = _id_bounds(groups)
+        if bounds is not None:
+            # Keyset pages (the same hs_object_id range in every group): only that range is scanned.
+            low, low_open, high, high_open = bounds
+            keys = self._keys(object_type)
+            start, end = 0, len(rows)
+            if low is not None:
+                start = (bisect.bisect_right if low_open else bisect.bisect_left)(keys, low)
+            if high is not None:
+                end = (bisect.bisect_left if high_open else bisect.bisect_right)(keys, high)
+            rows, groups = rows[start:end], rest
         try:
             matched = [
                 object_id
-                for object_id, props in self.rows[object_type]
+                for object_id, props in rows
                 if not groups or any(all(_matches(props, f) for f in g.get("filters", [])) for g in groups)
             ]
         except ValueError as exc:
