@@ -33,12 +33,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from bot.mirror.store import ObjectRow, SyncState
+from bot.mirror.store import MirrorStore, ObjectRow, SyncState
 from engines import (
     HubSpotResponseError,
     HubSpotScopeError,
@@ -63,20 +63,57 @@ from engines.hubspot import (
     search_objects,
 )
 
-if TYPE_CHECKING:
-    from bot.mirror.sync import Syncer, TypeResult, _Apply
-
 __all__ = ["ObjectOutcome", "sync_object_type"]
 
 STAGE_PREFIX = "hs_v2_date_entered_"
 Progress = Callable[[int, int | None], None]
 
 
+class Result(Protocol):
+    """What a sync did to one type (``bot.mirror.sync.TypeResult``; a protocol: that module imports
+    this one)."""
+
+    kind: str
+    read: int
+    changed: int
+    created: int
+    restored: int
+    deleted: int
+    drift: int
+    archived_listing: bool
+
+
+class Apply(Protocol):
+    """Fresh reads turned into row writes (``bot.mirror.sync._Apply``)."""
+
+    deleted: dict[str, datetime]
+
+    def fresh(self, object_id: str, read: Mapping[str, str | None], row: ObjectRow | None) -> bool: ...
+
+    def gone(self, object_id: str, when: datetime, survivor: str | None = None) -> None: ...
+
+
+class Syncer(Protocol):
+    """What this module uses of ``bot.mirror.sync.Syncer``."""
+
+    store: MirrorStore
+    overlap: timedelta
+    sweep_every: timedelta
+    _clock: Callable[[], datetime]
+
+    async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    async def _write(
+        self, portal: str, object_type: MirroredType, apply: Any, result: Any, now: datetime
+    ) -> None: ...
+
+    def _apply(self, object_type: MirroredType, now: datetime) -> Any: ...
+
+
 @dataclass(slots=True)
 class ObjectOutcome:
     """What one sync did to one object type besides deals, and how HubSpot answered for it."""
 
-    result: TypeResult
     state: SyncState
     read: ObjectRead
     warning: str | None = None
@@ -103,20 +140,18 @@ async def sync_object_type(
     portal: str,
     object_type: MirroredType,
     started: datetime,
+    result: Result,
     *,
     full: bool,
     light: bool,
     progress: Progress,
 ) -> ObjectOutcome:
-    """One sync of ``object_type`` (see the module docstring); HubSpot errors other than a 403, 400
-    or 404 propagate and fail the sync, as they do for deals."""
-    from bot.mirror.sync import TypeResult
-
+    """One sync of ``object_type`` into ``result`` (see the module docstring); HubSpot errors other
+    than a 403, 400 or 404 propagate and fail the sync, as they do for deals."""
     clock_start = time.monotonic()
     name = object_type.name
     kind = ObjectType(name)
     state: SyncState | None = await syncer._db(syncer.store.state, portal, name)
-    result = TypeResult(name, "delta")
     # The type's pipelines are read beside its objects (one round trip, not two).
     own = asyncio.create_task(read_ticket_pipelines(client)) if object_type.own_pipelines else None
     try:
@@ -149,13 +184,11 @@ async def sync_object_type(
                         state.last_full_at = started
         pipelines = await own if own is not None else None
     except HubSpotScopeError as exc:
-        return ObjectOutcome(result, SyncState(), refused_read(kind, exc))
+        return ObjectOutcome(SyncState(), refused_read(kind, exc))
     except HubSpotResponseError as exc:
         if exc.status not in (400, 404):
             raise
-        return ObjectOutcome(
-            result, SyncState(), ObjectRead(state=ReadState.NOT_READ), not_read_warning(kind, exc)
-        )
+        return ObjectOutcome(SyncState(), ObjectRead(state=ReadState.NOT_READ), not_read_warning(kind, exc))
     finally:
         if own is not None:  # the objects' read failed first: stop the pipelines' read, or collect it
             own.cancel()
@@ -175,13 +208,12 @@ async def sync_object_type(
     state.last_deleted = result.deleted
     state.last_drift = result.drift
     state.last_seconds = round(time.monotonic() - clock_start, 3)
-    return ObjectOutcome(result, state, ObjectRead(state=ReadState.READ), None, pipelines)
+    return ObjectOutcome(state, ObjectRead(state=ReadState.READ), None, pipelines)
 
 
-def _new_apply(syncer: Syncer, object_type: MirroredType, now: datetime) -> _Apply:
-    from bot.mirror.sync import _Apply  # sync.py imports this module
-
-    return _Apply(object_type, log_changes=False, now=now)
+def _new_apply(syncer: Syncer, object_type: MirroredType, now: datetime) -> Apply:
+    apply: Apply = syncer._apply(object_type, now)  # no change log for these types
+    return apply
 
 
 async def _replace(
@@ -189,7 +221,7 @@ async def _replace(
     portal: str,
     object_type: MirroredType,
     fresh: dict[str, RawDeal],
-    result: TypeResult,
+    result: Result,
     now: datetime,
     *,
     count_drift: bool,
@@ -216,7 +248,7 @@ async def _listed(
     portal: str,
     object_type: MirroredType,
     properties: list[str],
-    result: TypeResult,
+    result: Result,
     now: datetime,
 ) -> None:
     raws = await list_all(client, object_type.name, properties)
@@ -231,7 +263,7 @@ async def _first(
     portal: str,
     object_type: MirroredType,
     properties: list[str],
-    result: TypeResult,
+    result: Result,
     now: datetime,
     progress: Progress,
 ) -> None:
@@ -247,7 +279,7 @@ async def _apply_fresh(
     portal: str,
     object_type: MirroredType,
     fresh: dict[str, RawDeal],
-    result: TypeResult,
+    result: Result,
     now: datetime,
 ) -> None:
     result.read += len(fresh)
@@ -269,7 +301,7 @@ async def _delta(
     object_type: MirroredType,
     state: SyncState,
     properties: list[str],
-    result: TypeResult,
+    result: Result,
     now: datetime,
     progress: Progress,
 ) -> None:
@@ -298,7 +330,7 @@ async def _leavers(
     client: HubSpotClient,
     portal: str,
     object_type: MirroredType,
-    result: TypeResult,
+    result: Result,
     now: datetime,
 ) -> None:
     """What aged out of the window (locally), then what was archived or left the scope (the count,
@@ -329,7 +361,7 @@ async def _sweep(
     portal: str,
     object_type: MirroredType,
     properties: list[str],
-    result: TypeResult,
+    result: Result,
     now: datetime,
     progress: Progress,
 ) -> None:

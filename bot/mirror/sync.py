@@ -267,11 +267,20 @@ class Syncer:
                         client, portal, object_type, portal_read, started, full, report
                     )
                 # The progress line counts deals (their pages are what a first sync waits for).
+                result = TypeResult(object_type.name, "delta")
                 outcome = await sync_object_type(
-                    self, client, portal, object_type, started, full=full, light=light, progress=_quiet
+                    self,
+                    client,
+                    portal,
+                    object_type,
+                    started,
+                    result,
+                    full=full,
+                    light=light,
+                    progress=_quiet,
                 )
                 others[object_type.name] = outcome
-                return outcome.result, outcome.state
+                return result, outcome.state
 
             try:
                 async with asyncio.TaskGroup() as group:
@@ -395,6 +404,10 @@ class Syncer:
         state.last_drift = result.drift
         state.last_seconds = round(time.monotonic() - clock_start, 3)
         return result, state
+
+    def _apply(self, object_type: MirroredType, now: datetime) -> _Apply:
+        """Writes of a type without a change log (the types besides deals: bot.mirror.object_sync)."""
+        return _Apply(object_type, log_changes=False, now=now)
 
     async def _write(
         self, portal: str, object_type: MirroredType, apply: _Apply, result: TypeResult, now: datetime
