@@ -73,7 +73,8 @@ def bench(deals: int, latency: float) -> None:
     portal = generate_portal(deals=deals, seed=7, now=utc_now() - timedelta(days=30))
     sizes = (
         f"{len(portal.contacts):,} contacts, {len(portal.tickets):,} tickets, "
-        f"{len(portal.feedback):,} survey responses, {len(portal.products)} products, {len(portal.goals)} goals"
+        f"{len(portal.feedback):,} survey responses, {len(portal.products)} products, "
+        f"{len(portal.goals)} goals"
     )
     with FakeHubSpot.in_subprocess(portal, latency=latency) as fake:
         db = Database(data_dir=tempfile.mkdtemp(prefix="bench-objects-"))
@@ -83,7 +84,8 @@ def bench(deals: int, latency: float) -> None:
         calls = fake.calls()
         print(f"{deals:>7,} deals ({sizes})")
         print(
-            f"{'':>9}cold sync, every type: {len(calls)} calls (search {_searches(calls, 0)}), {wall:6.2f} s; "
+            f"{'':>9}cold sync, every type: {len(calls)} calls (search {_searches(calls, 0)}), "
+            f"{wall:6.2f} s; "
             + ", ".join(f"{r.object_type} {r.read:,} in {r.calls}" for r in outcome.results)
         )
         since = len(fake.calls())
@@ -114,12 +116,15 @@ def bench(deals: int, latency: float) -> None:
         calls = fake.calls()
         print(
             f"{'':>9}answer after the freshness window (3 objects changed): {len(calls) - since} calls "
-            f"(search {_searches(calls, since)}), {wall:5.2f} s end to end (snapshot {read:.2f} s, analyze_all "
+            f"(search {_searches(calls, since)}), {wall:5.2f} s end to end (snapshot {read:.2f} s, "
+            f"analyze_all "
             f"{analyzed:.2f} s); line items read ahead "
             f"(not mirrored): {line_item_calls} calls, {warm:.2f} s"
         )
         deals_only = Mirror(
-            Database(data_dir=tempfile.mkdtemp(prefix="bench-objects-old-")), fake.token, base_url=fake.base_url
+            Database(data_dir=tempfile.mkdtemp(prefix="bench-objects-old-")),
+            fake.token,
+            base_url=fake.base_url,
         )
         deals_only.store.db.migrate()
         _run(deals_only.sync())
@@ -156,7 +161,8 @@ def _write_mirror(deals: int, url: str) -> tuple[str, str]:
     for name, objects in object_properties(portal).items():
         if name == "line_items":
             continue
-        store.upsert(portal_key, name, {i: {k: v for k, v in p.items() if v is not None} for i, p in objects}, now)
+        kept = {i: {k: v for k, v in p.items() if v is not None} for i, p in objects}
+        store.upsert(portal_key, name, kept, now)
         store.save_state(portal_key, name, SyncState(cursor=now, last_sync_at=now, last_full_at=now))
     store.replace_all(portal_key, ACCOUNT_KIND, {"details": portal.portal.model_dump(mode="json")}, now)
     store.replace_all(portal_key, OWNERS_KIND, {o.id: o.model_dump(mode="json") for o in portal.owners}, now)
@@ -184,7 +190,8 @@ def _load(url: str, token: str, base_url: str, with_objects: bool, out: Any) -> 
     async def load() -> tuple[int, float]:
         types = TYPES if with_objects else (DEALS,)
         mirror = Mirror(Database(url), token, base_url=base_url, fresh_seconds=86_400.0, object_types=types)
-        source = MirrorSource(mirror, lookback_days=LOOKBACK, objects=ALL_BUT_LINE_ITEMS if with_objects else ())
+        wanted = ALL_BUT_LINE_ITEMS if with_objects else frozenset()
+        source = MirrorSource(mirror, lookback_days=LOOKBACK, objects=wanted)
         start = time.perf_counter()
         snapshot = await source.snapshot()
         analyze_all(snapshot)
@@ -215,7 +222,9 @@ def rss(deals: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000], help="portal sizes in deals")
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per response (default 0.1)")
     parser.add_argument("--rss-only", action="store_true", help="only the resident-memory measurement")

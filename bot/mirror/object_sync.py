@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -56,11 +57,13 @@ from engines.hubspot import (
     list_all,
     millis,
     not_read_warning,
+    property_millis,
     read_stage_options,
     read_ticket_pipelines,
     refused_read,
     scope_matches,
     search_objects,
+    with_filters,
 )
 
 __all__ = ["ObjectOutcome", "sync_object_type"]
@@ -168,20 +171,20 @@ async def sync_object_type(
                 await _first(syncer, client, portal, object_type, properties, result, started, progress)
                 state = SyncState(log_from=started, last_full_at=started)
             else:
-                sweep = (
+                sweep = not light and (
                     full or state.last_full_at is None or started - state.last_full_at >= syncer.sweep_every
                 )
-                result.kind = "full" if full else "sweep" if sweep and not light else "delta"
-                await _delta(
-                    syncer, client, portal, object_type, state, properties, result, started, progress
-                )
-                if not light:
-                    await _leavers(syncer, client, portal, object_type, result, started)
-                    if sweep:
-                        await _sweep(
-                            syncer, client, portal, object_type, properties, result, started, progress
-                        )
-                        state.last_full_at = started
+                if sweep:  # one full read of the scope, nothing else (it holds every property)
+                    result.kind = "full" if full else "sweep"
+                    window = state.cursor - syncer.overlap
+                    await _sweep(syncer, client, portal, object_type, properties, result, started, window)
+                    state.last_full_at = started
+                else:
+                    await _delta(
+                        syncer, client, portal, object_type, state, properties, result, started, progress
+                    )
+                    if not light:
+                        await _leavers(syncer, client, portal, object_type, result, started)
         pipelines = await own if own is not None else None
     except HubSpotScopeError as exc:
         return ObjectOutcome(SyncState(), refused_read(kind, exc))
@@ -224,21 +227,20 @@ async def _replace(
     result: Result,
     now: datetime,
     *,
-    count_drift: bool,
+    drift_before: datetime | None = None,
 ) -> None:
-    """Make the mirror equal ``fresh``, a complete read of the type's scope."""
+    """Make the mirror equal ``fresh``, a complete read of the type's scope (counting as drift the
+    differences dated before ``drift_before``, when given)."""
     rows: dict[str, ObjectRow] = await syncer._db(syncer.store.rows, portal, object_type.name)
     apply = _new_apply(syncer, object_type, now)
     for object_id, raw in fresh.items():
         differs = apply.fresh(object_id, raw.properties, rows.get(object_id))
         modified = to_utc(raw.properties.get(object_type.modified))
-        if count_drift and differs and (modified is None or modified < now):
+        if drift_before is not None and differs and (modified is None or modified < drift_before):
             result.drift += 1
     for object_id, row in rows.items():
         if row.deleted_at is None and object_id not in fresh:
             apply.gone(object_id, now)
-            if count_drift:
-                result.drift += 1
     await syncer._write(portal, object_type, apply, result, now)
 
 
@@ -254,7 +256,7 @@ async def _listed(
     raws = await list_all(client, object_type.name, properties)
     fresh = {raw.id: raw for raw in raws}
     result.read += len(fresh)
-    await _replace(syncer, portal, object_type, fresh, result, now, count_drift=False)
+    await _replace(syncer, portal, object_type, fresh, result, now)
 
 
 async def _first(
@@ -271,7 +273,7 @@ async def _first(
         client, object_type.name, properties=properties, groups=object_type.scope_at(now), report=progress
     )
     result.read += len(fresh)
-    await _replace(syncer, portal, object_type, fresh, result, now, count_drift=False)
+    await _replace(syncer, portal, object_type, fresh, result, now)
 
 
 async def _apply_fresh(
@@ -310,7 +312,7 @@ async def _delta(
     for name in [p for p in properties if p not in known and p.startswith(STAGE_PREFIX)]:
         has = {"propertyName": name, "operator": "HAS_PROPERTY"}
         found, _ = await search_objects(
-            client, object_type.name, properties=properties, groups=scope, filters=[has]
+            client, object_type.name, properties=properties, groups=with_filters(scope, [has])
         )
         await _apply_fresh(syncer, portal, object_type, found, result, now)
     assert state.cursor is not None
@@ -320,7 +322,7 @@ async def _delta(
         "value": millis(state.cursor - syncer.overlap),
     }
     changed, _ = await search_objects(
-        client, object_type.name, properties=properties, groups=scope, filters=[since], report=progress
+        client, object_type.name, properties=properties, groups=with_filters(scope, [since]), report=progress
     )
     await _apply_fresh(syncer, portal, object_type, changed, result, now)
 
@@ -342,8 +344,18 @@ async def _leavers(
         if not scope_matches(row.properties, scope):
             aged.gone(object_id, now)
     await syncer._write(portal, object_type, aged, result, now)
-    live = len(rows) - len(aged.deleted)
-    total = await count_objects(client, object_type.name, groups=scope)
+    # Both sides count what was last modified before this sync started: an object created or
+    # restored while it runs (after the delta's read) is in neither count, so it cannot hide a
+    # deletion by evening the numbers out.
+    start = float(millis(now))
+    before = {"propertyName": object_type.modified, "operator": "LT", "value": millis(now)}
+    live = sum(
+        1
+        for object_id, row in rows.items()
+        if object_id not in aged.deleted
+        and (property_millis(row.properties.get(object_type.modified)) or -math.inf) < start
+    )
+    total = await count_objects(client, object_type.name, groups=with_filters(scope, [before]))
     if live <= total:
         return
     result.archived_listing = True
@@ -363,10 +375,13 @@ async def _sweep(
     properties: list[str],
     result: Result,
     now: datetime,
-    progress: Progress,
+    window: datetime,
 ) -> None:
+    """The full read of the scope, compared with the mirror. What a delta since ``window`` would not
+    have read (changed, but dated before it) is drift; objects that left are not counted (without
+    the archived listing, a deletion's date is unknown)."""
     fresh, _ = await search_objects(
-        client, object_type.name, properties=properties, groups=object_type.scope_at(now), report=progress
+        client, object_type.name, properties=properties, groups=object_type.scope_at(now)
     )
     result.read += len(fresh)
-    await _replace(syncer, portal, object_type, fresh, result, now, count_drift=True)
+    await _replace(syncer, portal, object_type, fresh, result, now, drift_before=window)

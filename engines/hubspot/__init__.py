@@ -25,12 +25,15 @@ from engines.hubspot._delta import (
     MirroredType,
     Since,
     count_objects,
+    filter_groups_per_search,
     merged_ids,
     millis,
+    outside_scope,
     property_millis,
     read_archived,
     scope_matches,
     search_objects,
+    with_filters,
 )
 from engines.hubspot._fetch import read_portal_details
 from engines.hubspot._http import (
@@ -102,11 +105,13 @@ __all__ = [
     "Since",
     "StageKeys",
     "count_objects",
+    "filter_groups_per_search",
     "list_all",
     "merged_ids",
     "millis",
     "mirrored_object_types",
     "not_read_warning",
+    "outside_scope",
     "property_millis",
     "property_text",
     "read_archived",
@@ -123,5 +128,6 @@ __all__ = [
     "to_deal",
     "to_record",
     "unwrap_group",
+    "with_filters",
     "won_deal_ids",
 ]
