@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from bot.mirror import Mirror
@@ -241,10 +240,10 @@ async def test_the_overlap_catches_an_edit_the_search_index_showed_late(
         mirror = make_mirror(sqlite_db, overlap=overlap)
         await mirror.sync()
         amount = "1111" if caught else "2222"
-        change.edit_indexed_late(deal_id, 0.3, amount=amount)
+        index = change.edit_indexed_late(deal_id, amount=amount)
         await mirror.sync()  # within the lag: not in the index yet
         assert mirror.memory is not None
         assert mirror.memory.deals()[deal_id].amount != float(amount)
-        await asyncio.sleep(0.5)
+        index()  # the search index shows it now, stamped before the last sync's start
         await mirror.sync()
         assert (mirror.memory.deals()[deal_id].amount == float(amount)) is caught
