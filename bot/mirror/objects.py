@@ -148,6 +148,19 @@ def _interned(props: Props) -> dict[str, Any]:
     }
 
 
+_FIELDS_SET: dict[type[Any], set[str]] = {}
+
+
+def _compact(record: CrmRecord) -> CrmRecord:
+    """The same record without its own fields-set: every record of a type shares one (a set per
+    record is about 200 bytes; the mapping sets the same fields on every record of a type)."""
+    kind = type(record)
+    shared = _FIELDS_SET.setdefault(kind, set(record.model_fields_set))
+    if record.model_fields_set != shared:
+        return record
+    return kind.model_construct(_fields_set=shared, **record.__dict__)
+
+
 def _id_order(record: CrmRecord) -> tuple[int, str]:
     return (len(record.id), record.id)
 
@@ -187,7 +200,9 @@ class ObjectsMemory:
             held.pop(object_id, None)
         for object_id, props in upserts.items():
             object_id = sys.intern(object_id)
-            held[object_id] = _Held(to_record(kind, object_id, _interned(props)), selector.values(props))
+            held[object_id] = _Held(
+                _compact(to_record(kind, object_id, _interned(props))), selector.values(props)
+            )
         self._versions[object_type] += 1
 
     def set_reads(self, reads: Mapping[str, tuple[ObjectRead, str | None]]) -> None:
