@@ -269,8 +269,11 @@ class LineItemSync:
         started: datetime,
         *,
         full: bool,
+        light: bool = False,
         listener: RowListener | None,
     ) -> tuple[LineItemsResult, SyncState]:
+        """One sync's line items; ``light`` (the delta an answer waits for) leaves a due sweep to the
+        next background or explicit sync."""
         assert self._since is not None, "begin() first"
         touched, self._touched = self._touched, {}
         modified, self._modified = self._modified, {}
@@ -285,7 +288,7 @@ class LineItemSync:
         }
         self._listener = listener
         try:
-            return await self._run(client, portal, started, state, full=full, touched=touched)
+            return await self._run(client, portal, started, state, full=full, light=light, touched=touched)
         finally:
             self._listener = None
             self.abort()
@@ -298,6 +301,7 @@ class LineItemSync:
         state: SyncState | None,
         *,
         full: bool,
+        light: bool,
         touched: Mapping[str, _Won | None],
     ) -> tuple[LineItemsResult, SyncState]:
         listener = self._listener
@@ -306,11 +310,15 @@ class LineItemSync:
         first = state is None or state.cursor is None
         refused_before = meta.get("state", ReadState.READ.value) != ReadState.READ.value
         rebuild = first or refused_before or meta.get("window") != window
-        sweep = not rebuild and (
-            full
-            or state is None
-            or state.last_full_at is None
-            or started - state.last_full_at >= self.sweep_every
+        sweep = (
+            not rebuild
+            and not light
+            and (
+                full
+                or state is None
+                or state.last_full_at is None
+                or started - state.last_full_at >= self.sweep_every
+            )
         )
         kind = "full" if first else "sweep" if (sweep or rebuild) else "delta"
         result = LineItemsResult(kind)

@@ -7,21 +7,23 @@ re-validating them; the filtered tuple is cached until the next change, so repea
 syncs cost a dictionary lookup. Repeated strings (pipeline, stage, owner ids) are interned, so 100,000
 deals share one copy of each.
 
-Other object types (issue "All three engines measured…") are kept as their property dictionaries
-under :attr:`MemoryPortal.objects` until their models exist.
+The other mirrored object types (contacts, tickets, survey responses, products, goal targets) live
+in :attr:`MemoryPortal.others` (:mod:`bot.mirror.objects`); a type the mirror does not model is kept
+as its property dictionaries under :attr:`MemoryPortal.objects`.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.mirror.line_items import LINE_ITEMS_KIND, META_KIND, LineItemMemory
+from bot.mirror.objects import ObjectsMemory
 from engines import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot, to_utc
-from engines.hubspot import CURRENT_STAGE_ENTERED, StageKeys, stage_keys
+from engines.hubspot import CURRENT_STAGE_ENTERED, MirroredType, StageKeys, stage_keys
 from engines.hubspot import property_text as _text
 
 __all__ = ["MemoryPortal"]
@@ -49,8 +51,9 @@ class _Entry:
 class MemoryPortal:
     """One portal's mirrored objects in memory. Not thread-safe: use it from one event loop."""
 
-    def __init__(self, portal: str) -> None:
+    def __init__(self, portal: str, object_types: Sequence[MirroredType] = ()) -> None:
         self.portal = portal
+        self.others = ObjectsMemory(object_types)
         self.account = PortalInfo()
         self.pipelines: tuple[Pipeline, ...] = ()
         self.owners: tuple[Owner, ...] = ()
@@ -152,6 +155,9 @@ class MemoryPortal:
             for object_id, props in upserts.items():
                 self._deals[object_id] = self._entry(object_id, props)
             self._dates.clear()  # shared within one batch; kept, it would pin every date's text
+        elif self.others.holds(object_type):
+            self.others.apply(object_type, upserts, removed)
+            return  # deals' selections are unchanged
         else:
             held = self.objects.setdefault(object_type, {})
             for object_id in removed:
