@@ -8,8 +8,8 @@ share one precomputed prefix. The rows are built once per analysis and shared by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
+from engines.deal_table import NO_DATE, from_micros, to_micros
 from engines.models import AtRiskDeal, PortalSnapshot
 from engines.records import AtRiskRows, SnapshotStats
 from engines.trusted import trusted_maker
@@ -22,9 +22,10 @@ _DAY = 86400.0
 trusted_row = trusted_maker(AtRiskDeal)
 
 
-def _days(now: datetime, then: datetime) -> float:
-    """Days elapsed (one decimal), 0 for a moment after ``now`` (clock or import errors)."""
-    days = round((now - then).total_seconds() / _DAY, 1)
+def _days(now: int, then: int) -> float:
+    """Days elapsed (one decimal) between two microsecond stamps, 0 for a moment after ``now``
+    (clock or import errors). The same float as ``timedelta.total_seconds() / 86400``."""
+    days = round((now - then) / 1_000_000 / _DAY, 1)
     return days if days > 0 else 0.0
 
 
@@ -44,8 +45,9 @@ def build_at_risk(snapshot: PortalSnapshot, st: SnapshotStats) -> AtRiskList:
     owners = {o.id: (o.name, o.email) for o in snapshot.owners}
     labels = st.stage_labels
     base = snapshot.deal_url("")
-    now = st.now
+    now = to_micros(st.now)
     rows, flags = risk.rows, risk.flags
+    c = st.deals.columns
     # sorted() is stable, so equal amounts keep the snapshot's order: deterministic and cheap.
     order = sorted(range(len(risk)), key=risk.amounts.__getitem__, reverse=True)
     no_owner = (None, None)
@@ -53,24 +55,29 @@ def build_at_risk(snapshot: PortalSnapshot, st: SnapshotStats) -> AtRiskList:
     built: list[AtRiskDeal] = []
     add = built.append
     for k in order:
-        deal_id, name, amount, stage_id, pipeline_id, owner_id, close, entered, activity = rows[k]
+        slot = rows[k]
+        deal_id, stage_id, owner_id = c.ids[slot], c.stage_ids[slot], c.owner_ids[slot]
+        entered = c.entered_current[slot]
+        activity = c.activity[slot]
+        if activity == NO_DATE:
+            activity = c.modified[slot]
         owner_name, owner_email = owners.get(owner_id, no_owner) if owner_id is not None else no_owner
         add(
             trusted_row(
                 {
                     "id": deal_id,
-                    "name": name,
-                    "amount": amount,
+                    "name": c.names[slot],
+                    "amount": c.amount(slot),
                     "stage_id": stage_id,
                     "stage_label": labels.get(stage_id) if stage_id is not None else None,
-                    "pipeline_id": pipeline_id,
+                    "pipeline_id": c.pipeline_ids[slot],
                     "owner_id": owner_id,
                     "owner_name": owner_name,
                     "owner_email": owner_email,
                     "reasons": reasons[flags[k] & 7],
-                    "days_in_stage": None if entered is None else _days(now, entered),
-                    "days_since_activity": None if activity is None else _days(now, activity),
-                    "close_date": close,
+                    "days_in_stage": None if entered == NO_DATE else _days(now, entered),
+                    "days_since_activity": None if activity == NO_DATE else _days(now, activity),
+                    "close_date": from_micros(c.close[slot]),
                     "url": base + deal_id if base is not None else None,
                 }
             )

@@ -1,0 +1,341 @@
+"""Deals as columns: the compact form the analysis walks and the CRM mirror keeps in memory.
+
+Why: one pydantic :class:`~engines.models.Deal` per deal costs about 1.3 KB (the model, its
+``__dict__``, a dict of stage entries and a 48-byte ``datetime`` per date), and reading its attributes
+one deal at a time is most of the analysis' time. :class:`DealColumns` holds the same values as
+parallel columns instead: strings in lists (ids and labels interned, so 100,000 deals share one copy of
+each stage, pipeline and owner id), amounts in an ``array('d')``, every date as integer microseconds
+since the epoch in an ``array('q')``, a deal's stage entries as one shared tuple of stage ids plus the
+entry times packed in ``bytes``. About 0.35 KB a deal, and the walk in :mod:`engines.stats` compares
+integers instead of ``datetime`` objects.
+
+:class:`DealTable` is the public face: a ``Sequence[Deal]`` over some slots of a :class:`DealColumns`
+(in the order given), which is what ``PortalSnapshot.deals`` holds. Code that wants a ``Deal`` still
+gets one - built on access from the columns, equal to the deal the columns were made from (tests pin
+that) - so a deal card or a drill-down materialises the few deals it shows, never 100,000.
+
+A table never changes: the mirror writes deltas into a copy of the columns once a table over them has
+been handed out (:meth:`DealColumns.copy` copies the column containers, not the values), so an answer
+being analysed on a worker thread never sees a half-applied delta.
+
+Exactness: microseconds since the epoch as Python ints are exact for every ``datetime`` (year 1 to
+9999), and ``(a - b) / 1_000_000`` is the same float as ``timedelta.total_seconds()``, so every number
+of every report is unchanged (reports were hashed before and after on 0 to 100,000-deal portals).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import overload
+
+from engines.models import Deal
+from engines.trusted import trusted_maker
+
+__all__ = ["NO_DATE", "DealColumns", "DealTable", "deal_table", "from_micros", "to_micros"]
+
+#: "No date" in the microsecond columns (every real date is far above it).
+NO_DATE = -(2**63)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+_NAN = math.nan
+_NO_ENTRIES: tuple[str, ...] = ()
+_NO_TIMES = b""
+
+_new_deal = trusted_maker(Deal)
+
+
+def to_micros(when: datetime | None) -> int:
+    """Microseconds since the epoch of an aware ``datetime``; :data:`NO_DATE` for ``None``."""
+    return NO_DATE if when is None else (when - _EPOCH) // _US
+
+
+def from_micros(micros: int) -> datetime | None:
+    """The aware UTC ``datetime`` of :func:`to_micros` (exact), ``None`` for :data:`NO_DATE`."""
+    return None if micros == NO_DATE else _EPOCH + timedelta(microseconds=micros)
+
+
+def _pack(times: Sequence[int]) -> bytes:
+    return array("q", times).tobytes() if times else _NO_TIMES
+
+
+class DealColumns:
+    """The columns of a set of deals, one slot per deal (see the module docstring).
+
+    Writers: :meth:`add` / :meth:`put` (from parsed values) and :meth:`release` (a slot no longer
+    used). Once a :class:`DealTable` has been made over the columns (:attr:`shared`), write into
+    :meth:`copy` instead.
+    """
+
+    __slots__ = (
+        "activity",
+        "amounts",
+        "archived",
+        "close",
+        "created",
+        "currencies",
+        "deal_types",
+        "entered_current",
+        "entered_stages",
+        "entered_times",
+        "ids",
+        "modified",
+        "names",
+        "owner_ids",
+        "pipeline_ids",
+        "shared",
+        "stage_ids",
+        "_shapes",
+    )
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.names: list[str | None] = []
+        self.amounts = array("d")  # NaN: no amount (HubSpot's numbers are finite)
+        self.pipeline_ids: list[str | None] = []
+        self.stage_ids: list[str | None] = []
+        self.owner_ids: list[str | None] = []
+        self.deal_types: list[str | None] = []
+        self.currencies: list[str | None] = []
+        self.created = array("q")  # microseconds since the epoch, NO_DATE when absent
+        self.close = array("q")
+        self.activity = array("q")  # notes_last_updated
+        self.modified = array("q")  # hs_lastmodifieddate
+        self.entered_current = array("q")  # when the deal entered its current stage
+        self.entered_stages: list[tuple[str, ...]] = []  # stage ids entered, in the deal's order
+        self.entered_times: list[bytes] = []  # their entry times, packed int64 microseconds
+        self.archived = bytearray()
+        self.shared = False  # a DealTable reads these columns: write into a copy
+        self._shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def copy(self) -> DealColumns:
+        """New column containers holding the same values (the values themselves are shared)."""
+        other = DealColumns.__new__(DealColumns)
+        for name in DealColumns.__slots__:
+            value = getattr(self, name)
+            setattr(other, name, value.copy() if hasattr(value, "copy") else value)
+        other.shared = False
+        other._shapes = self._shapes  # append-only, so one dict serves every copy
+        return other
+
+    def _shape(self, stages: tuple[str, ...]) -> tuple[str, ...]:
+        """One shared tuple per distinct sequence of entered stages (deals follow a few funnels)."""
+        if not stages:
+            return _NO_ENTRIES
+        found = self._shapes.get(stages)
+        if found is None:
+            found = self._shapes[stages] = tuple(sys.intern(s) for s in stages)
+        return found
+
+    def add(self) -> int:
+        """A new empty slot (fill it with :meth:`put`)."""
+        slot = len(self.ids)
+        self.ids.append("")
+        self.names.append(None)
+        self.amounts.append(_NAN)
+        for column in (self.pipeline_ids, self.stage_ids, self.owner_ids, self.deal_types, self.currencies):
+            column.append(None)
+        for dates in (self.created, self.close, self.activity, self.modified, self.entered_current):
+            dates.append(NO_DATE)
+        self.entered_stages.append(_NO_ENTRIES)
+        self.entered_times.append(_NO_TIMES)
+        self.archived.append(0)
+        return slot
+
+    def put(
+        self,
+        slot: int,
+        *,
+        deal_id: str,
+        name: str | None,
+        amount: float | None,
+        pipeline_id: str | None,
+        stage_id: str | None,
+        owner_id: str | None,
+        deal_type: str | None,
+        currency: str | None,
+        created: int,
+        close: int,
+        activity: int,
+        modified: int,
+        entries: Mapping[str, int],
+        archived: bool = False,
+    ) -> None:
+        """Write one deal into ``slot``: dates in microseconds (:func:`to_micros`), ``entries`` stage
+        id -> microseconds in the deal's order. Callers intern the repeated strings."""
+        self.ids[slot] = deal_id
+        self.names[slot] = name
+        self.amounts[slot] = _NAN if amount is None else amount
+        self.pipeline_ids[slot] = pipeline_id
+        self.stage_ids[slot] = stage_id
+        self.owner_ids[slot] = owner_id
+        self.deal_types[slot] = deal_type
+        self.currencies[slot] = currency
+        self.created[slot] = created
+        self.close[slot] = close
+        self.activity[slot] = activity
+        self.modified[slot] = modified
+        current = entries.get(stage_id) if stage_id is not None else None
+        self.entered_current[slot] = NO_DATE if current is None else current
+        self.entered_stages[slot] = self._shape(tuple(entries))
+        self.entered_times[slot] = _pack(tuple(entries.values()))
+        self.archived[slot] = 1 if archived else 0
+
+    def put_deal(self, slot: int, deal: Deal) -> None:
+        """Write a parsed ``Deal`` into ``slot``."""
+        self.put(
+            slot,
+            deal_id=deal.id,
+            name=deal.name,
+            amount=deal.amount,
+            pipeline_id=_interned(deal.pipeline_id),
+            stage_id=_interned(deal.stage_id),
+            owner_id=_interned(deal.owner_id),
+            deal_type=_interned(deal.deal_type),
+            currency=_interned(deal.currency),
+            created=to_micros(deal.created_at),
+            close=to_micros(deal.close_date),
+            activity=to_micros(deal.last_activity_at),
+            modified=to_micros(deal.last_modified_at),
+            entries={stage: to_micros(when) for stage, when in deal.stage_entered_at.items()},
+            archived=deal.archived,
+        )
+
+    def release(self, slot: int) -> None:
+        """Forget what ``slot`` held (its strings and dates), so the slot can be reused."""
+        self.ids[slot] = ""
+        self.names[slot] = None
+        self.amounts[slot] = _NAN
+        for column in (self.pipeline_ids, self.stage_ids, self.owner_ids, self.deal_types, self.currencies):
+            column[slot] = None
+        for dates in (self.created, self.close, self.activity, self.modified, self.entered_current):
+            dates[slot] = NO_DATE
+        self.entered_stages[slot] = _NO_ENTRIES
+        self.entered_times[slot] = _NO_TIMES
+        self.archived[slot] = 0
+
+    def amount(self, slot: int) -> float | None:
+        value = self.amounts[slot]
+        return None if value != value else value  # NaN: no amount
+
+    def entries(self, slot: int) -> dict[str, datetime]:
+        """The deal's ``stage_entered_at``."""
+        stages = self.entered_stages[slot]
+        if not stages:
+            return {}
+        times = array("q")
+        times.frombytes(self.entered_times[slot])
+        return {stage: _EPOCH + timedelta(microseconds=us) for stage, us in zip(stages, times, strict=True)}
+
+    def deal(self, slot: int) -> Deal:
+        """The ``Deal`` held in ``slot`` (a new model, equal to the one written)."""
+        return _new_deal(
+            {
+                "id": self.ids[slot],
+                "name": self.names[slot],
+                "amount": self.amount(slot),
+                "pipeline_id": self.pipeline_ids[slot],
+                "stage_id": self.stage_ids[slot],
+                "owner_id": self.owner_ids[slot],
+                "deal_type": self.deal_types[slot],
+                "currency": self.currencies[slot],
+                "created_at": from_micros(self.created[slot]),
+                "close_date": from_micros(self.close[slot]),
+                "last_activity_at": from_micros(self.activity[slot]),
+                "last_modified_at": from_micros(self.modified[slot]),
+                "stage_entered_at": self.entries(slot),
+                "archived": bool(self.archived[slot]),
+            }
+        )
+
+
+def _interned(value: str | None) -> str | None:
+    return None if value is None else sys.intern(value)
+
+
+class DealTable(Sequence[Deal]):
+    """Some deals of a :class:`DealColumns`, in a fixed order: an immutable ``Sequence[Deal]``.
+
+    ``slots[k]`` is the column slot of the ``k``-th deal. Indexing and iterating build ``Deal``
+    models on access; the analysis reads :attr:`columns` through :attr:`slots` directly.
+    """
+
+    __slots__ = ("_index", "columns", "slots")
+
+    def __init__(self, columns: DealColumns, slots: Sequence[int]) -> None:
+        self.columns = columns
+        self.slots = slots
+        self._index: dict[str, int] | None = None
+        columns.shared = True
+
+    @classmethod
+    def from_deals(cls, deals: Iterable[Deal]) -> DealTable:
+        """Columns made from parsed deals, in their order."""
+        columns = DealColumns()
+        for deal in deals:
+            columns.put_deal(columns.add(), deal)
+        return cls(columns, range(len(columns)))
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    @overload
+    def __getitem__(self, index: int) -> Deal: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> DealTable: ...
+
+    def __getitem__(self, index: int | slice) -> Deal | DealTable:
+        if isinstance(index, slice):
+            return DealTable(self.columns, self.slots[index])
+        return self.columns.deal(self.slots[index])
+
+    def __iter__(self) -> Iterator[Deal]:
+        deal = self.columns.deal
+        return (deal(slot) for slot in self.slots)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # like a list: equality is by value
+
+    def __repr__(self) -> str:
+        return f"DealTable({len(self)} deals)"
+
+    def ids(self) -> Iterator[str]:
+        """The deals' ids, in order, without building the deals."""
+        return map(self.columns.ids.__getitem__, self.slots)
+
+    def names(self) -> Iterator[str | None]:
+        """The deals' names, in order, without building the deals."""
+        return map(self.columns.names.__getitem__, self.slots)
+
+    def position(self, deal_id: str) -> int | None:
+        """Where the deal with this id is in the table (``None``: not in it)."""
+        if self._index is None:
+            self._index = {deal_id: k for k, deal_id in enumerate(self.ids())}
+        return self._index.get(deal_id)
+
+    def get(self, deal_id: str) -> Deal | None:
+        """The deal with this id, built on access (``None``: not in the table)."""
+        k = self.position(deal_id)
+        return None if k is None else self[k]
+
+    def pick(self, deal_ids: Iterable[str]) -> list[Deal]:
+        """The deals with these ids, in table order (ids not in the table are skipped)."""
+        wanted = set(deal_ids)
+        ids, deal = self.columns.ids, self.columns.deal
+        return [deal(slot) for slot in self.slots if ids[slot] in wanted]
+
+
+def deal_table(deals: Sequence[Deal]) -> DealTable:
+    """``deals`` as a :class:`DealTable` (itself when it is one; else built from the models)."""
+    return deals if isinstance(deals, DealTable) else DealTable.from_deals(deals)
