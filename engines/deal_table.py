@@ -30,7 +30,8 @@ import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import overload
+from itertools import compress
+from typing import TypeVar, overload
 
 from engines.models import Deal
 from engines.trusted import trusted_maker
@@ -46,6 +47,7 @@ _NO_ENTRIES: tuple[str, ...] = ()
 _NO_TIMES = b""
 
 _new_deal = trusted_maker(Deal)
+T = TypeVar("T")
 
 
 def to_micros(when: datetime | None) -> int:
@@ -260,17 +262,21 @@ def _interned(value: str | None) -> str | None:
 
 
 class DealTable(Sequence[Deal]):
-    """Some deals of a :class:`DealColumns`, in a fixed order: an immutable ``Sequence[Deal]``.
+    """Some deals of a :class:`DealColumns`, in column order: an immutable ``Sequence[Deal]``.
 
-    ``slots[k]`` is the column slot of the ``k``-th deal. Indexing and iterating build ``Deal``
-    models on access; the analysis reads :attr:`columns` through :attr:`slots` directly.
+    ``mask`` has one byte per column slot, non-zero for the deals in the table (``None``: every
+    slot). Indexing and iterating build ``Deal`` models on access; the analysis reads the columns
+    through :meth:`rows` (``itertools.compress`` with the mask: C speed, no per-deal indexing).
     """
 
-    __slots__ = ("_index", "columns", "slots")
+    __slots__ = ("_index", "_slots", "columns", "mask")
 
-    def __init__(self, columns: DealColumns, slots: Sequence[int]) -> None:
+    def __init__(self, columns: DealColumns, mask: bytes | bytearray | None = None) -> None:
+        if mask is not None and len(mask) != len(columns):
+            raise ValueError(f"a mask of {len(mask)} bytes for {len(columns)} slots")
         self.columns = columns
-        self.slots = slots
+        self.mask = mask
+        self._slots: list[int] | range | None = None if mask is not None else range(len(columns))
         self._index: dict[str, int] | None = None
         columns.shared = True
 
@@ -280,7 +286,19 @@ class DealTable(Sequence[Deal]):
         columns = DealColumns()
         for deal in deals:
             columns.put_deal(columns.add(), deal)
-        return cls(columns, range(len(columns)))
+        return cls(columns)
+
+    @property
+    def slots(self) -> Sequence[int]:
+        """The column slot of each deal, in order."""
+        if self._slots is None:
+            assert self.mask is not None
+            self._slots = list(compress(range(len(self.columns)), self.mask))
+        return self._slots
+
+    def column(self, values: Iterable[T]) -> Iterator[T]:
+        """One column's values (a column of :attr:`columns`, or ``range``) for the table's deals."""
+        return iter(values) if self.mask is None else compress(values, self.mask)
 
     def __len__(self) -> int:
         return len(self.slots)
@@ -293,12 +311,14 @@ class DealTable(Sequence[Deal]):
 
     def __getitem__(self, index: int | slice) -> Deal | DealTable:
         if isinstance(index, slice):
-            return DealTable(self.columns, self.slots[index])
+            mask = bytearray(len(self.columns))
+            for slot in self.slots[index]:
+                mask[slot] = 1
+            return DealTable(self.columns, mask)
         return self.columns.deal(self.slots[index])
 
     def __iter__(self) -> Iterator[Deal]:
-        deal = self.columns.deal
-        return (deal(slot) for slot in self.slots)
+        return map(self.columns.deal, self.slots)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
@@ -312,11 +332,11 @@ class DealTable(Sequence[Deal]):
 
     def ids(self) -> Iterator[str]:
         """The deals' ids, in order, without building the deals."""
-        return map(self.columns.ids.__getitem__, self.slots)
+        return self.column(self.columns.ids)
 
     def names(self) -> Iterator[str | None]:
         """The deals' names, in order, without building the deals."""
-        return map(self.columns.names.__getitem__, self.slots)
+        return self.column(self.columns.names)
 
     def position(self, deal_id: str) -> int | None:
         """Where the deal with this id is in the table (``None``: not in it)."""

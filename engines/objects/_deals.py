@@ -99,14 +99,14 @@ def deal_figures(
     renewal_won = renewal_lost = outside = 0.0
     renewal_closed = outside_snapshot = 0
     c = stats.deals.columns  # the snapshot's deals as columns (dates in microseconds)
-    slots = stats.deals.slots
+    col = stats.deals.column
     for is_archived, pid, close, sid, amount, deal_type in zip(
-        map(c.archived.__getitem__, slots),
-        map(c.pipeline_ids.__getitem__, slots),
-        map(c.close.__getitem__, slots),
-        map(c.stage_ids.__getitem__, slots),
-        map(c.amounts.__getitem__, slots),
-        map(c.deal_types.__getitem__, slots),
+        col(c.archived),
+        col(c.pipeline_ids),
+        col(c.close),
+        col(c.stage_ids),
+        col(c.amounts),
+        col(c.deal_types),
     ):
         if is_archived:
             continue
