@@ -8,6 +8,7 @@ share one precomputed prefix. The rows are built once per analysis and shared by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from engines.deal_table import NO_DATE, from_micros, to_micros
 from engines.models import AtRiskDeal, PortalSnapshot
@@ -48,38 +49,35 @@ def build_at_risk(snapshot: PortalSnapshot, st: SnapshotStats) -> AtRiskList:
     now = to_micros(st.now)
     rows, flags = risk.rows, risk.flags
     c = st.deals.columns
-    # sorted() is stable, so equal amounts keep the snapshot's order: deterministic and cheap.
-    order = sorted(range(len(risk)), key=risk.amounts.__getitem__, reverse=True)
     no_owner = (None, None)
+    epoch = from_micros(0)
     reasons = tuple(risk.reasons(f) for f in range(8))
     built: list[AtRiskDeal] = []
     add = built.append
-    for k in order:
-        slot = rows[k]
-        deal_id, stage_id, owner_id = c.ids[slot], c.stage_ids[slot], c.owner_ids[slot]
-        entered = c.entered_current[slot]
-        activity = c.activity[slot]
-        if activity == NO_DATE:
-            activity = c.modified[slot]
+    names = c.names
+    for row, flag in zip(rows, flags, strict=True):
+        deal_id, slot, amount, stage_id, pipeline_id, owner_id, close, entered, activity = row
         owner_name, owner_email = owners.get(owner_id, no_owner) if owner_id is not None else no_owner
         add(
             trusted_row(
                 {
                     "id": deal_id,
-                    "name": c.names[slot],
-                    "amount": c.amount(slot),
+                    "name": names[slot],
+                    "amount": None if amount != amount else amount,  # NaN: no amount
                     "stage_id": stage_id,
                     "stage_label": labels.get(stage_id) if stage_id is not None else None,
-                    "pipeline_id": c.pipeline_ids[slot],
+                    "pipeline_id": pipeline_id,
                     "owner_id": owner_id,
                     "owner_name": owner_name,
                     "owner_email": owner_email,
-                    "reasons": reasons[flags[k] & 7],
+                    "reasons": reasons[flag & 7],
                     "days_in_stage": None if entered == NO_DATE else _days(now, entered),
                     "days_since_activity": None if activity == NO_DATE else _days(now, activity),
-                    "close_date": from_micros(c.close[slot]),
+                    "close_date": None if close == NO_DATE else epoch + timedelta(0, 0, close),
                     "url": base + deal_id if base is not None else None,
                 }
             )
         )
-    return AtRiskList(tuple(built), tuple(order))
+    # sorted() is stable, so equal amounts keep the snapshot's order: deterministic and cheap.
+    order = sorted(range(len(risk)), key=risk.amounts.__getitem__, reverse=True)
+    return AtRiskList(tuple(map(built.__getitem__, order)), tuple(order))

@@ -21,6 +21,7 @@ __all__ = [
     "DealRefs",
     "PipelineStats",
     "RiskFlag",
+    "RiskRow",
     "SnapshotStats",
     "StageKind",
 ]
@@ -95,15 +96,28 @@ _REASONS = tuple(
 )
 
 
+RiskRow = tuple[
+    str,  # deal id
+    int,  # its slot in SnapshotStats.deals.columns (for the name)
+    float,  # amount as read (NaN when missing)
+    str | None,  # stage id
+    str | None,  # pipeline id
+    str | None,  # owner id
+    int,  # close date, microseconds since the epoch (engines.deal_table.NO_DATE: none)
+    int,  # current stage entered at, microseconds
+    int,  # last activity (else last modified), microseconds
+]
+
+
 @dataclass(slots=True)
 class AtRiskRows:
-    """Open deals at risk: the deal's column slot plus parallel amount and flag lists.
+    """Open deals at risk: one plain tuple per deal plus parallel amount and flag lists.
 
-    Only the slot is kept (an int): the at-risk list reads the few fields it shows from the columns
-    (:mod:`engines.at_risk`), in amount order, for the deals at risk only.
+    The tuple copies the deal's fields while the walk has them at hand (reading them back from the
+    columns later, for deals spread over the whole table, measured 1.5x slower).
     """
 
-    rows: list[int] = field(default_factory=list)  # slots in SnapshotStats.deals.columns
+    rows: list[RiskRow] = field(default_factory=list)
     amounts: list[float] = field(default_factory=list)  # amount at risk (missing/invalid = 0)
     flags: list[int] = field(default_factory=list)
 

@@ -322,7 +322,7 @@ def _walk(
         if created != NONE and created < old_cutoff:
             flags |= OLD
         if flags & 7:
-            risk_rows.append(slot)
+            risk_rows.append((did, slot, amount, sid, pid, owner, close, entered_at, activity))
             risk_amounts.append(amt)
             risk_flags.append(flags)
             ps.at_risk += 1
