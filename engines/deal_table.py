@@ -81,16 +81,17 @@ class DealColumns:
         "currencies",
         "deal_types",
         "entered_current",
-        "entered_stages",
+        "entered_shape",
         "entered_times",
         "ids",
         "modified",
         "names",
         "owner_ids",
         "pipeline_ids",
+        "shapes",
         "shared",
         "stage_ids",
-        "_shapes",
+        "_shape_codes",
     )
 
     def __init__(self) -> None:
@@ -107,11 +108,15 @@ class DealColumns:
         self.activity = array("q")  # notes_last_updated
         self.modified = array("q")  # hs_lastmodifieddate
         self.entered_current = array("q")  # when the deal entered its current stage
-        self.entered_stages: list[tuple[str, ...]] = []  # stage ids entered, in the deal's order
-        self.entered_times: list[bytes] = []  # their entry times, packed int64 microseconds
+        # The stage ids a deal entered, in its order, as a code into ``shapes`` (deals follow a few
+        # funnels, so a few shapes serve them all; code 0 is "none"), and their entry times, packed
+        # int64 microseconds.
+        self.entered_shape = array("l")
+        self.entered_times: list[bytes] = []
         self.archived = bytearray()
         self.shared = False  # a DealTable reads these columns: write into a copy
-        self._shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.shapes: list[tuple[str, ...]] = [_NO_ENTRIES]  # append-only
+        self._shape_codes: dict[tuple[str, ...], int] = {_NO_ENTRIES: 0}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -123,17 +128,17 @@ class DealColumns:
             value = getattr(self, name)
             setattr(other, name, value.copy() if hasattr(value, "copy") else value)
         other.shared = False
-        other._shapes = self._shapes  # append-only, so one dict serves every copy
+        other.shapes = self.shapes  # append-only: codes mean the same in every copy
+        other._shape_codes = self._shape_codes
         return other
 
-    def _shape(self, stages: tuple[str, ...]) -> tuple[str, ...]:
-        """One shared tuple per distinct sequence of entered stages (deals follow a few funnels)."""
-        if not stages:
-            return _NO_ENTRIES
-        found = self._shapes.get(stages)
-        if found is None:
-            found = self._shapes[stages] = tuple(sys.intern(s) for s in stages)
-        return found
+    def _shape(self, stages: tuple[str, ...]) -> int:
+        """The code of a sequence of entered stages (one shared tuple per distinct sequence)."""
+        code = self._shape_codes.get(stages)
+        if code is None:
+            code = self._shape_codes[stages] = len(self.shapes)
+            self.shapes.append(tuple(sys.intern(s) for s in stages))
+        return code
 
     def add(self) -> int:
         """A new empty slot (fill it with :meth:`put`)."""
@@ -145,7 +150,7 @@ class DealColumns:
             column.append(None)
         for dates in (self.created, self.close, self.activity, self.modified, self.entered_current):
             dates.append(NO_DATE)
-        self.entered_stages.append(_NO_ENTRIES)
+        self.entered_shape.append(0)
         self.entered_times.append(_NO_TIMES)
         self.archived.append(0)
         return slot
@@ -185,7 +190,7 @@ class DealColumns:
         self.modified[slot] = modified
         current = entries.get(stage_id) if stage_id is not None else None
         self.entered_current[slot] = NO_DATE if current is None else current
-        self.entered_stages[slot] = self._shape(tuple(entries))
+        self.entered_shape[slot] = self._shape(tuple(entries))
         self.entered_times[slot] = _pack(tuple(entries.values()))
         self.archived[slot] = 1 if archived else 0
 
@@ -218,7 +223,7 @@ class DealColumns:
             column[slot] = None
         for dates in (self.created, self.close, self.activity, self.modified, self.entered_current):
             dates[slot] = NO_DATE
-        self.entered_stages[slot] = _NO_ENTRIES
+        self.entered_shape[slot] = 0
         self.entered_times[slot] = _NO_TIMES
         self.archived[slot] = 0
 
@@ -228,7 +233,7 @@ class DealColumns:
 
     def entries(self, slot: int) -> dict[str, datetime]:
         """The deal's ``stage_entered_at``."""
-        stages = self.entered_stages[slot]
+        stages = self.shapes[self.entered_shape[slot]]
         if not stages:
             return {}
         times = array("q")

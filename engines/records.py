@@ -143,6 +143,12 @@ class PipelineStats:
     entered: list[int]  # per open stage index: deals that entered it (open and closed)
     stopped: list[DealRefs]  # per open stage: deals whose furthest open stage it is, not won
     lost_after: list[DealRefs]  # per open stage: lost deals whose furthest open stage it is
+    stride: int  # len(open_stage_ids) + 1: the combination key's multiplier (see combos)
+
+    # The walk's counts per (entered-stages shape, open stage index): ``shape * stride + index + 1``
+    # -> deals, and that combination's furthest open stage (see engines.stats).
+    combos: dict[int, int] = field(default_factory=dict)
+    tops: dict[int, int] = field(default_factory=dict)
 
     def advanced(self, index: int) -> int:
         """Deals that entered open stage ``index`` and later reached a later one or were won."""

@@ -54,6 +54,7 @@ def _pipeline_stats(pipeline: Pipeline | None, config: AnalysisConfig) -> Pipeli
         entered=[0] * n,
         stopped=[DealRefs() for _ in range(n)],
         lost_after=[DealRefs() for _ in range(n)],
+        stride=n + 1,
     )
 
 
@@ -93,6 +94,31 @@ def compute_stats(
     if st.issues.get(DealIssue.NO_PIPELINE):
         st.pipelines[""] = unknown
     return st
+
+
+def _top(ps: PipelineStats, entries: tuple[str, ...], index: int) -> int:
+    """The furthest open stage (its index) a deal in open stage ``index`` (-1: none) that entered
+    ``entries`` reached."""
+    top = index  # the current open stage counts as entered, with or without a timestamp
+    for entered_id in entries:
+        i = ps.open_index.get(entered_id, index)
+        if i > top:
+            top = i
+    return top
+
+
+def _entered(ps: PipelineStats, shapes: list[tuple[str, ...]]) -> None:
+    """Per open stage, the deals that entered it, from the walk's counts per (shape, stage)."""
+    ent, open_index, stride = ps.entered, ps.open_index, ps.stride
+    for combo, count in ps.combos.items():
+        shape, at = divmod(combo, stride)
+        index = at - 1
+        if index >= 0:
+            ent[index] += count
+        for entered_id in shapes[shape]:
+            i = open_index.get(entered_id, index)
+            if i != index:
+                ent[i] += count
 
 
 def _refs(table: dict[str, DealRefs], key: str) -> DealRefs:
@@ -149,6 +175,7 @@ def _walk(
     cycle_seconds = 0.0  # floats: a sum of absurd CRM dates must not overflow
 
     c = table.columns
+    shapes = c.shapes
     col = table.column  # a column's values for the table's deals, in order (C speed)
     rows = zip(
         col(range(len(c))),
@@ -164,10 +191,10 @@ def _walk(
         col(c.activity),
         col(c.modified),
         col(c.stage_ids),
-        col(c.entered_stages),
+        col(c.entered_shape),
         col(c.entered_current),
     )
-    for slot, is_archived, pid, did, amount, deal_currency, created, close, owner, deal_type, act, mod, sid, entries, entered_at in rows:
+    for slot, is_archived, pid, did, amount, deal_currency, created, close, owner, deal_type, act, mod, sid, shape, entered_at in rows:
         if is_archived:
             archived += 1
             continue
@@ -207,18 +234,15 @@ def _walk(
         kind, index, prob = ps.kinds.get(sid, unlisted) if sid is not None else unlisted
 
         # ---- stage-to-stage conversion from stage history (open and closed deals)
-        ent = ps.entered
-        if ent:
-            top = index  # the current open stage counts as entered, with or without a timestamp
-            if index >= 0:
-                ent[index] += 1
-            open_index = ps.open_index
-            for entered_id in entries:
-                i = open_index.get(entered_id, index)
-                if i != index:
-                    ent[i] += 1
-                    if i > top:
-                        top = i
+        # Which open stages a deal entered depends only on its entered stages (a shape code shared
+        # by every deal of the same funnel) and its current stage: counted per combination here and
+        # turned into per-stage counts once, after the walk (_entered).
+        if ps.entered:
+            combo = shape * ps.stride + index + 1
+            top = ps.tops.get(combo)
+            if top is None:
+                top = ps.tops[combo] = _top(ps, shapes[shape], index)
+            ps.combos[combo] = ps.combos.get(combo, 0) + 1
             if top >= 0 and kind != WON:
                 refs = ps.stopped[top]
                 refs.amounts.append(amt)
@@ -329,6 +353,8 @@ def _walk(
             if flags & LATE:
                 late_risk += 1
 
+    for ps in (*pstats.values(), unknown):
+        _entered(ps, shapes)
     st.deals_analyzed = n
     st.archived_deals = archived
     st.open_deals = open_n
