@@ -31,12 +31,13 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import compress
+from operator import itemgetter
 from typing import TypeVar, overload
 
 from engines.models import Deal
 from engines.trusted import trusted_maker
 
-__all__ = ["NO_DATE", "DealColumns", "DealTable", "deal_table", "from_micros", "to_micros"]
+__all__ = ["NO_DATE", "DealColumns", "DealTable", "deal_table", "deals_by_id", "from_micros", "to_micros"]
 
 #: "No date" in the microsecond columns (every real date is far above it).
 NO_DATE = -(2**63)
@@ -48,6 +49,27 @@ _NO_TIMES = b""
 
 _new_deal = trusted_maker(Deal)
 T = TypeVar("T")
+
+
+#: The per-slot columns of DealColumns (what copy and gather carry over).
+_COLUMNS = (
+    "ids",
+    "names",
+    "amounts",
+    "pipeline_ids",
+    "stage_ids",
+    "owner_ids",
+    "deal_types",
+    "currencies",
+    "created",
+    "close",
+    "activity",
+    "modified",
+    "entered_current",
+    "entered_shape",
+    "entered_times",
+    "archived",
+)
 
 
 def to_micros(when: datetime | None) -> int:
@@ -115,7 +137,7 @@ class DealColumns:
         self.entered_times: list[bytes] = []
         self.archived = bytearray()
         self.shared = False  # a DealTable reads these columns: write into a copy
-        self.shapes: list[tuple[str, ...]] = [_NO_ENTRIES]  # append-only
+        self.shapes: list[tuple[str, ...]] = [_NO_ENTRIES]  # append-only, shared by copies
         self._shape_codes: dict[tuple[str, ...], int] = {_NO_ENTRIES: 0}
 
     def __len__(self) -> int:
@@ -123,13 +145,30 @@ class DealColumns:
 
     def copy(self) -> DealColumns:
         """New column containers holding the same values (the values themselves are shared)."""
-        other = DealColumns.__new__(DealColumns)
-        for name in DealColumns.__slots__:
-            value = getattr(self, name)
-            setattr(other, name, value.copy() if hasattr(value, "copy") else value)
-        other.shared = False
+        other = DealColumns()
+        for name in _COLUMNS:
+            setattr(other, name, getattr(self, name)[:])
         other.shapes = self.shapes  # append-only: codes mean the same in every copy
         other._shape_codes = self._shape_codes
+        return other
+
+    def gather(self, slots: Sequence[int]) -> DealColumns:
+        """New columns holding the deals of ``slots``, in that order (one pass per column)."""
+        other = DealColumns()
+        other.shapes = self.shapes
+        other._shape_codes = self._shape_codes
+        if not slots:
+            return other
+        pick = itemgetter(*slots) if len(slots) > 1 else lambda column: (column[slots[0]],)
+        for name in _COLUMNS:
+            value = getattr(self, name)
+            picked = pick(value)
+            if isinstance(value, array):
+                setattr(other, name, array(value.typecode, picked))
+            elif isinstance(value, bytearray):
+                setattr(other, name, bytearray(picked))
+            else:
+                setattr(other, name, list(picked))
         return other
 
     def _shape(self, stages: tuple[str, ...]) -> int:
@@ -359,6 +398,38 @@ class DealTable(Sequence[Deal]):
         wanted = set(deal_ids)
         ids, deal = self.columns.ids, self.columns.deal
         return [deal(slot) for slot in self.slots if ids[slot] in wanted]
+
+
+class _DealsById(Mapping[str, Deal]):
+    """A table's deals by id; each ``Deal`` is built when it is looked up."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: DealTable) -> None:
+        self._table = table
+
+    def __getitem__(self, deal_id: str) -> Deal:
+        found = self._table.get(deal_id)
+        if found is None:
+            raise KeyError(deal_id)
+        return found
+
+    def __contains__(self, deal_id: object) -> bool:
+        return isinstance(deal_id, str) and self._table.position(deal_id) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return self._table.ids()
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+def deals_by_id(deals: Sequence[Deal]) -> Mapping[str, Deal]:
+    """``deals`` by id: for a :class:`DealTable` a view that builds only the deals looked up (an
+    alert digest looks up a handful of 100,000), else a dict."""
+    if isinstance(deals, DealTable):
+        return _DealsById(deals)
+    return {deal.id: deal for deal in deals}
 
 
 def deal_table(deals: Sequence[Deal]) -> DealTable:

@@ -46,6 +46,7 @@ __all__ = [
     "Stage",
     "Ticket",
     "hubspot_order",
+    "parse_number",
 ]
 
 

@@ -91,7 +91,7 @@ class MirrorSource:
                 )
                 if ObjectType.LINE_ITEMS in self.objects:
                     since = now - timedelta(days=self.lookback_days)
-                    won = won_deal_ids(memory.deals().values(), memory.pipelines, since)
+                    won = won_deal_ids(memory.all_deals(), memory.pipelines, since)
                     await read_deal_line_items(client, won, out)
             self._others = _Others(time.monotonic(), out)
             return out
