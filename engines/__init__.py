@@ -77,8 +77,8 @@ from engines.source import Progress, ProgressCallback, SampleSource, SnapshotSou
 
 __all__ = [
     "BUCKETS",
-    "NO_DATE",
     "MOVES",
+    "NO_DATE",
     "AnalysisConfig",
     "AtRiskDeal",
     "ChangeGroup",

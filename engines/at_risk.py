@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from engines.deal_table import NO_DATE, from_micros, to_micros
+from engines.deal_table import EPOCH, NO_DATE, to_micros
 from engines.models import AtRiskDeal, PortalSnapshot
 from engines.records import AtRiskRows, SnapshotStats
 from engines.trusted import trusted_maker
@@ -50,7 +50,6 @@ def build_at_risk(snapshot: PortalSnapshot, st: SnapshotStats) -> AtRiskList:
     rows, flags = risk.rows, risk.flags
     c = st.deals.columns
     no_owner = (None, None)
-    epoch = from_micros(0)
     reasons = tuple(risk.reasons(f) for f in range(8))
     built: list[AtRiskDeal] = []
     add = built.append
@@ -73,7 +72,7 @@ def build_at_risk(snapshot: PortalSnapshot, st: SnapshotStats) -> AtRiskList:
                     "reasons": reasons[flag & 7],
                     "days_in_stage": None if entered == NO_DATE else _days(now, entered),
                     "days_since_activity": None if activity == NO_DATE else _days(now, activity),
-                    "close_date": None if close == NO_DATE else epoch + timedelta(0, 0, close),
+                    "close_date": None if close == NO_DATE else EPOCH + timedelta(0, 0, close),
                     "url": base + deal_id if base is not None else None,
                 }
             )

@@ -147,7 +147,9 @@ def _walk(
     max_amount = cfg.max_plausible_amount
     pstats = st.pipelines
     # The coverage period; an empty one (now, now) when there is none: no close date falls in it.
-    p_start, p_end = (to_micros(st.period[0]), to_micros(st.period[1])) if st.period is not None else (now_us, now_us)
+    p_start, p_end = (now_us, now_us)
+    if st.period is not None:
+        p_start, p_end = to_micros(st.period[0]), to_micros(st.period[1])
     p_open = p_weighted = p_won = 0.0
     OPEN, WON, LOST, ARCHIVED = StageKind.OPEN, StageKind.WON, StageKind.LOST, StageKind.ARCHIVED
     STALE, PAST, OLD, LATE = RiskFlag.STALE, RiskFlag.PAST_CLOSE, RiskFlag.TOO_OLD, RiskFlag.LATE_STAGE
@@ -193,8 +195,25 @@ def _walk(
         col(c.stage_ids),
         col(c.entered_shape),
         col(c.entered_current),
+        strict=True,
     )
-    for slot, is_archived, pid, did, amount, deal_currency, created, close, owner, deal_type, act, mod, sid, shape, entered_at in rows:
+    for (
+        slot,
+        is_archived,
+        pid,
+        did,
+        amount,
+        deal_currency,
+        created,
+        close,
+        owner,
+        deal_type,
+        act,
+        mod,
+        sid,
+        shape,
+        entered_at,
+    ) in rows:
         if is_archived:
             archived += 1
             continue

@@ -107,6 +107,7 @@ def deal_figures(
         col(c.stage_ids),
         col(c.amounts),
         col(c.deal_types),
+        strict=True,
     ):
         if is_archived:
             continue
