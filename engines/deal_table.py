@@ -37,7 +37,16 @@ from typing import TypeVar, overload
 from engines.models import Deal
 from engines.trusted import trusted_maker
 
-__all__ = ["EPOCH", "NO_DATE", "DealColumns", "DealTable", "deal_table", "deals_by_id", "from_micros", "to_micros"]
+__all__ = [
+    "EPOCH",
+    "NO_DATE",
+    "DealColumns",
+    "DealTable",
+    "deal_table",
+    "deals_by_id",
+    "from_micros",
+    "to_micros",
+]
 
 #: "No date" in the microsecond columns (every real date is far above it).
 NO_DATE = -(2**63)
