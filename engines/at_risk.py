@@ -53,7 +53,7 @@ def build_at_risk(snapshot: PortalSnapshot, st: SnapshotStats) -> AtRiskList:
     reasons = tuple(risk.reasons(f) for f in range(8))
     built: list[AtRiskDeal] = []
     add = built.append
-    names = c.names
+    name = c.name
     for row, flag in zip(rows, flags, strict=True):
         deal_id, slot, amount, stage_id, pipeline_id, owner_id, close, entered, activity = row
         owner_name, owner_email = owners.get(owner_id, no_owner) if owner_id is not None else no_owner
@@ -61,7 +61,7 @@ def build_at_risk(snapshot: PortalSnapshot, st: SnapshotStats) -> AtRiskList:
             trusted_row(
                 {
                     "id": deal_id,
-                    "name": names[slot],
+                    "name": name(slot),
                     "amount": None if amount != amount else amount,  # NaN: no amount
                     "stage_id": stage_id,
                     "stage_label": labels.get(stage_id) if stage_id is not None else None,

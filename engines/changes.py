@@ -238,7 +238,7 @@ def deal_states(deals: Iterable[Deal], pipelines: Iterable[Pipeline]) -> dict[st
         c, col = deals.columns, deals.column
         for deal_id, name, amount, pipeline_id, stage_id, close, owner_id, archived in zip(
             col(c.ids),
-            col(c.names),
+            deals.names(),
             col(c.amounts),
             col(c.pipeline_ids),
             col(c.stage_ids),

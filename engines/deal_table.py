@@ -55,16 +55,16 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _NAN = math.nan
 _NO_ENTRIES: tuple[str, ...] = ()
-_NO_TIMES = b""
 
 _new_deal = trusted_maker(Deal)
 T = TypeVar("T")
 
 
-#: The per-slot columns of DealColumns (what copy and gather carry over).
+#: The fixed-width columns of DealColumns, one item per slot (names and entry times are packed).
 _COLUMNS = (
     "ids",
-    "names",
+    "name_at",
+    "name_len",
     "amounts",
     "pipeline_ids",
     "stage_ids",
@@ -77,7 +77,7 @@ _COLUMNS = (
     "modified",
     "entered_current",
     "entered_shape",
-    "entered_times",
+    "times_at",
     "archived",
 )
 
@@ -92,12 +92,13 @@ def from_micros(micros: int) -> datetime | None:
     return None if micros == NO_DATE else EPOCH + timedelta(0, 0, micros)  # positional: 2x faster
 
 
-def _pack(times: Sequence[int]) -> bytes:
-    return array("q", times).tobytes() if times else _NO_TIMES
-
-
 class DealColumns:
     """The columns of a set of deals, one slot per deal (see the module docstring).
+
+    Names (UTF-8) and stage entry times are packed into one buffer each, with a per-slot offset: no
+    small object per deal that lives as long as the mirror (100,000 of them, allocated between a
+    load's short-lived rows, kept that memory from being returned). Rewriting a slot appends; the
+    space left behind is counted in :attr:`waste` and dropped by :meth:`gather`.
 
     Writers: :meth:`add` / :meth:`put` (from parsed values) and :meth:`release` (a slot no longer
     used). Once a :class:`DealTable` has been made over the columns (:attr:`shared`), write into
@@ -115,20 +116,26 @@ class DealColumns:
         "deal_types",
         "entered_current",
         "entered_shape",
-        "entered_times",
         "ids",
         "modified",
-        "names",
+        "name_at",
+        "name_len",
+        "name_text",
         "owner_ids",
         "pipeline_ids",
         "shapes",
         "shared",
         "stage_ids",
+        "times",
+        "times_at",
+        "waste",
     )
 
     def __init__(self) -> None:
         self.ids: list[str] = []
-        self.names: list[str | None] = []
+        self.name_text = bytearray()  # every name, UTF-8, back to back
+        self.name_at = array("q")  # where a slot's name starts in name_text
+        self.name_len = array("l")  # its length in bytes; -1: no name
         self.amounts = array("d")  # NaN: no amount (HubSpot's numbers are finite)
         self.pipeline_ids: list[str | None] = []
         self.stage_ids: list[str | None] = []
@@ -141,11 +148,13 @@ class DealColumns:
         self.modified = array("q")  # hs_lastmodifieddate
         self.entered_current = array("q")  # when the deal entered its current stage
         # The stage ids a deal entered, in its order, as a code into ``shapes`` (deals follow a few
-        # funnels, so a few shapes serve them all; code 0 is "none"), and their entry times, packed
-        # int64 microseconds.
+        # funnels, so a few shapes serve them all; code 0 is "none"), and their entry times: from
+        # ``times_at`` on in ``times`` (microseconds), one per stage of the shape.
         self.entered_shape = array("l")
-        self.entered_times: list[bytes] = []
+        self.times = array("q")
+        self.times_at = array("q")
         self.archived = bytearray()
+        self.waste = 0  # bytes of name_text and times no slot points to any more
         self.shared = False  # a DealTable reads these columns: write into a copy
         self.shapes: list[tuple[str, ...]] = [_NO_ENTRIES]  # append-only, shared by copies
         self._shape_codes: dict[tuple[str, ...], int] = {_NO_ENTRIES: 0}
@@ -153,17 +162,22 @@ class DealColumns:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def packed_bytes(self) -> int:
+        """The size of the packed buffers (what :attr:`waste` is compared with)."""
+        return len(self.name_text) + 8 * len(self.times)
+
     def copy(self) -> DealColumns:
         """New column containers holding the same values (the values themselves are shared)."""
         other = DealColumns()
-        for name in _COLUMNS:
+        for name in (*_COLUMNS, "name_text", "times"):
             setattr(other, name, getattr(self, name)[:])
+        other.waste = self.waste
         other.shapes = self.shapes  # append-only: codes mean the same in every copy
         other._shape_codes = self._shape_codes
         return other
 
     def gather(self, slots: Sequence[int]) -> DealColumns:
-        """New columns holding the deals of ``slots``, in that order (one pass per column)."""
+        """New columns holding the deals of ``slots``, in that order, packed without waste."""
         other = DealColumns()
         other.shapes = self.shapes
         other._shape_codes = self._shape_codes
@@ -179,6 +193,18 @@ class DealColumns:
                 setattr(other, name, bytearray(picked))
             else:
                 setattr(other, name, list(picked))
+        text, times, shapes = self.name_text, self.times, self.shapes
+        name_at, times_at, new_text, new_times = other.name_at, other.times_at, other.name_text, other.times
+        for k, (length, shape) in enumerate(zip(other.name_len, other.entered_shape, strict=True)):
+            if length >= 0:
+                at = name_at[k]
+                name_at[k] = len(new_text)
+                new_text += text[at : at + length]
+            count = len(shapes[shape])
+            if count:
+                at = times_at[k]
+                times_at[k] = len(new_times)
+                new_times.extend(times[at : at + count])
         return other
 
     def _shape(self, stages: tuple[str, ...]) -> int:
@@ -193,16 +219,23 @@ class DealColumns:
         """A new empty slot (fill it with :meth:`put`)."""
         slot = len(self.ids)
         self.ids.append("")
-        self.names.append(None)
+        self.name_at.append(0)
+        self.name_len.append(-1)
         self.amounts.append(_NAN)
         for column in (self.pipeline_ids, self.stage_ids, self.owner_ids, self.deal_types, self.currencies):
             column.append(None)
         for dates in (self.created, self.close, self.activity, self.modified, self.entered_current):
             dates.append(NO_DATE)
         self.entered_shape.append(0)
-        self.entered_times.append(_NO_TIMES)
+        self.times_at.append(0)
         self.archived.append(0)
         return slot
+
+    def _drop_packed(self, slot: int) -> None:
+        """Count what ``slot``'s name and entry times take in the buffers as waste."""
+        if self.name_len[slot] > 0:
+            self.waste += self.name_len[slot]
+        self.waste += 8 * len(self.shapes[self.entered_shape[slot]])
 
     def put(
         self,
@@ -225,8 +258,15 @@ class DealColumns:
     ) -> None:
         """Write one deal into ``slot``: dates in microseconds (:func:`to_micros`), ``entries`` stage
         id -> microseconds in the deal's order. Callers intern the repeated strings."""
+        self._drop_packed(slot)
         self.ids[slot] = deal_id
-        self.names[slot] = name
+        if name is None:
+            self.name_len[slot] = -1
+        else:
+            encoded = name.encode("utf-8", "surrogatepass")  # CRM text may hold lone surrogates
+            self.name_at[slot] = len(self.name_text)
+            self.name_len[slot] = len(encoded)
+            self.name_text += encoded
         self.amounts[slot] = _NAN if amount is None else amount
         self.pipeline_ids[slot] = pipeline_id
         self.stage_ids[slot] = stage_id
@@ -240,7 +280,8 @@ class DealColumns:
         current = entries.get(stage_id) if stage_id is not None else None
         self.entered_current[slot] = NO_DATE if current is None else current
         self.entered_shape[slot] = self._shape(tuple(entries))
-        self.entered_times[slot] = _pack(tuple(entries.values()))
+        self.times_at[slot] = len(self.times)
+        self.times.extend(entries.values())
         self.archived[slot] = 1 if archived else 0
 
     def put_deal(self, slot: int, deal: Deal) -> None:
@@ -264,17 +305,24 @@ class DealColumns:
         )
 
     def release(self, slot: int) -> None:
-        """Forget what ``slot`` held (its strings and dates), so the slot can be reused."""
+        """Forget what ``slot`` held (its strings and dates), so nothing it held is kept alive."""
+        self._drop_packed(slot)
         self.ids[slot] = ""
-        self.names[slot] = None
+        self.name_len[slot] = -1
         self.amounts[slot] = _NAN
         for column in (self.pipeline_ids, self.stage_ids, self.owner_ids, self.deal_types, self.currencies):
             column[slot] = None
         for dates in (self.created, self.close, self.activity, self.modified, self.entered_current):
             dates[slot] = NO_DATE
         self.entered_shape[slot] = 0
-        self.entered_times[slot] = _NO_TIMES
         self.archived[slot] = 0
+
+    def name(self, slot: int) -> str | None:
+        length = self.name_len[slot]
+        if length < 0:
+            return None
+        at = self.name_at[slot]
+        return self.name_text[at : at + length].decode("utf-8", "surrogatepass")
 
     def amount(self, slot: int) -> float | None:
         value = self.amounts[slot]
@@ -285,8 +333,8 @@ class DealColumns:
         stages = self.shapes[self.entered_shape[slot]]
         if not stages:
             return {}
-        times = array("q")
-        times.frombytes(self.entered_times[slot])
+        at = self.times_at[slot]
+        times = self.times[at : at + len(stages)]
         return {stage: EPOCH + timedelta(0, 0, us) for stage, us in zip(stages, times, strict=True)}
 
     def deal(self, slot: int) -> Deal:
@@ -294,7 +342,7 @@ class DealColumns:
         return _new_deal(
             {
                 "id": self.ids[slot],
-                "name": self.names[slot],
+                "name": self.name(slot),
                 "amount": self.amount(slot),
                 "pipeline_id": self.pipeline_ids[slot],
                 "stage_id": self.stage_ids[slot],
@@ -390,7 +438,7 @@ class DealTable(Sequence[Deal]):
 
     def names(self) -> Iterator[str | None]:
         """The deals' names, in order, without building the deals."""
-        return self.column(self.columns.names)
+        return map(self.columns.name, self.slots)
 
     def position(self, deal_id: str) -> int | None:
         """Where the deal with this id is in the table (``None``: not in it)."""

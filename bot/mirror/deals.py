@@ -165,10 +165,16 @@ class MirroredDeals:
         self._closed[slot] = _CLOSED if closed == "true" else _OPEN if closed == "false" else _UNKNOWN
 
     def _in_order(self) -> DealColumns:
-        """The columns with the live deals in id order (rebuilt when they are not, or when a quarter
-        of the slots are empty)."""
-        if self._ordered and self._empty * 4 <= len(self._live):
-            return self._columns
+        """The columns with the live deals in id order (rebuilt when they are not, when a quarter of
+        the slots are empty, or when half the packed names and entry times are left-overs of deals
+        rewritten since)."""
+        columns = self._columns
+        if (
+            self._ordered
+            and self._empty * 4 <= len(self._live)
+            and columns.waste <= columns.packed_bytes() // 2
+        ):
+            return columns
         old = self._columns
         slots = sorted(self._slots.values(), key=lambda slot: _id_order(old.ids[slot]))
         columns = old.gather(slots)
