@@ -75,6 +75,7 @@ _COLUMNS = (
     "close",
     "activity",
     "modified",
+    "touched",
     "entered_current",
     "entered_shape",
     "times_at",
@@ -128,6 +129,7 @@ class DealColumns:
         "stage_ids",
         "times",
         "times_at",
+        "touched",
         "waste",
     )
 
@@ -146,6 +148,7 @@ class DealColumns:
         self.close = array("q")
         self.activity = array("q")  # notes_last_updated
         self.modified = array("q")  # hs_lastmodifieddate
+        self.touched = array("q")  # the last activity, else the last modification (what ages a deal)
         self.entered_current = array("q")  # when the deal entered its current stage
         # The stage ids a deal entered, in its order, as a code into ``shapes`` (deals follow a few
         # funnels, so a few shapes serve them all; code 0 is "none"), and their entry times: from
@@ -224,7 +227,14 @@ class DealColumns:
         self.amounts.append(_NAN)
         for column in (self.pipeline_ids, self.stage_ids, self.owner_ids, self.deal_types, self.currencies):
             column.append(None)
-        for dates in (self.created, self.close, self.activity, self.modified, self.entered_current):
+        for dates in (
+            self.created,
+            self.close,
+            self.activity,
+            self.modified,
+            self.touched,
+            self.entered_current,
+        ):
             dates.append(NO_DATE)
         self.entered_shape.append(0)
         self.times_at.append(0)
@@ -277,6 +287,7 @@ class DealColumns:
         self.close[slot] = close
         self.activity[slot] = activity
         self.modified[slot] = modified
+        self.touched[slot] = activity if activity != NO_DATE else modified
         current = entries.get(stage_id) if stage_id is not None else None
         self.entered_current[slot] = NO_DATE if current is None else current
         self.entered_shape[slot] = self._shape(tuple(entries))
@@ -312,7 +323,14 @@ class DealColumns:
         self.amounts[slot] = _NAN
         for column in (self.pipeline_ids, self.stage_ids, self.owner_ids, self.deal_types, self.currencies):
             column[slot] = None
-        for dates in (self.created, self.close, self.activity, self.modified, self.entered_current):
+        for dates in (
+            self.created,
+            self.close,
+            self.activity,
+            self.modified,
+            self.touched,
+            self.entered_current,
+        ):
             dates[slot] = NO_DATE
         self.entered_shape[slot] = 0
         self.archived[slot] = 0

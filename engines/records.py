@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
 
 from engines.config import AnalysisConfig
 from engines.deal_table import DealTable
@@ -67,10 +68,22 @@ class DealRefs:
         return len(self.ids)
 
     def top(self, cap: int) -> tuple[str, ...]:
-        """Up to ``cap`` ids, largest amount first (ties by id, for a stable order)."""
+        """Up to ``cap`` ids, largest amount first (ties by id, for a stable order).
+
+        Only the entries whose amount reaches the ``cap``-th largest can be among them: those are
+        found with C-level sorting and filtering, and only they are ordered by (amount, id) - the
+        same result as ordering every entry, without a key tuple per entry.
+        """
         amounts, ids = self.amounts, self.ids
-        best = heapq.nsmallest(cap, range(len(ids)), key=lambda k: (-amounts[k], ids[k]))
-        return tuple(ids[k] for k in best)
+        if cap <= 0 or not ids:
+            return ()
+        if len(ids) > cap:
+            least = heapq.nlargest(cap, amounts)[-1]
+            candidates = list(compress(range(len(ids)), map(least.__le__, amounts)))
+        else:
+            candidates = list(range(len(ids)))
+        candidates.sort(key=lambda k: (-amounts[k], ids[k]))
+        return tuple(ids[k] for k in candidates[:cap])
 
 
 class RiskFlag:

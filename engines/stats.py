@@ -190,8 +190,7 @@ def _walk(
         col(c.close),
         col(c.owner_ids),
         col(c.deal_types),
-        col(c.activity),
-        col(c.modified),
+        col(c.touched),
         col(c.stage_ids),
         col(c.entered_shape),
         col(c.entered_current),
@@ -208,8 +207,7 @@ def _walk(
         close,
         owner,
         deal_type,
-        act,
-        mod,
+        activity,
         sid,
         shape,
         entered_at,
@@ -247,8 +245,7 @@ def _walk(
             has_owner += 1
         if deal_type:
             has_type += 1
-        activity = act if act != NONE else mod
-        if activity != NONE:
+        if activity != NONE:  # the last activity, else the last modification
             has_activity += 1
         kind, index, prob = ps.kinds.get(sid, unlisted) if sid is not None else unlisted
 
