@@ -31,7 +31,6 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import compress
-from operator import itemgetter
 from typing import TypeVar, overload
 
 from engines.models import Deal
@@ -179,23 +178,29 @@ class DealColumns:
         other._shape_codes = self._shape_codes
         return other
 
-    def gather(self, slots: Sequence[int]) -> DealColumns:
-        """New columns holding the deals of ``slots``, in that order, packed without waste."""
+    def gather(self, slots: Sequence[int], *, consume: bool = False) -> DealColumns:
+        """New columns holding the deals of ``slots``, in that order, packed without waste.
+
+        ``consume``: these columns are not read by anyone else (no table was made over them), so each
+        old column is dropped as soon as its new one is built: the rebuild needs one column's
+        memory on top, not all of them (which, once freed, mostly stayed in the process).
+        """
+        if consume and self.shared:
+            raise ValueError("columns a table reads cannot be consumed")
         other = DealColumns()
         other.shapes = self.shapes
         other._shape_codes = self._shape_codes
-        if not slots:
-            return other
-        pick = itemgetter(*slots) if len(slots) > 1 else lambda column: (column[slots[0]],)
         for name in _COLUMNS:
             value = getattr(self, name)
-            picked = pick(value)
+            picked = map(value.__getitem__, slots)
             if isinstance(value, array):
                 setattr(other, name, array(value.typecode, picked))
             elif isinstance(value, bytearray):
                 setattr(other, name, bytearray(picked))
             else:
                 setattr(other, name, list(picked))
+            if consume and name not in ("name_at", "name_len", "entered_shape", "times_at"):
+                setattr(self, name, value[:0])
         text, times, shapes = self.name_text, self.times, self.shapes
         name_at, times_at, new_text, new_times = other.name_at, other.times_at, other.name_text, other.times
         for k, (length, shape) in enumerate(zip(other.name_len, other.entered_shape, strict=True)):
@@ -208,6 +213,9 @@ class DealColumns:
                 at = times_at[k]
                 times_at[k] = len(new_times)
                 new_times.extend(times[at : at + count])
+        if consume:
+            for name in (*_COLUMNS, "name_text", "times"):
+                setattr(self, name, getattr(self, name)[:0])
         return other
 
     def _shape(self, stages: tuple[str, ...]) -> int:

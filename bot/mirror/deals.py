@@ -23,8 +23,10 @@ How it stays in step:
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +39,20 @@ __all__ = ["MirroredDeals"]
 Props = Mapping[str, Any]
 _DATE_CACHE = 200_000
 _OPEN, _CLOSED, _UNKNOWN = 0, 1, 2  # hs_is_closed per slot
+_TRIM_AFTER = 10_000  # rows applied since the heap was last handed back
+
+
+def _heap_trimmer() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)``, else ``None`` (other C libraries: nothing to do)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return lambda: trim(0)
+
+
+_trim_heap = _heap_trimmer()
 
 
 def _interned(value: Any) -> str | None:
@@ -64,6 +80,7 @@ class MirroredDeals:
         self._dates: dict[str, int] = {}
         self._selections: dict[tuple[str | None, int], tuple[datetime, DealTable]] = {}
         self._everything: DealTable | None = None
+        self._untrimmed = 0  # rows applied since the heap was last handed back
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -96,6 +113,7 @@ class MirroredDeals:
                 self._live[slot] = 0
                 self._closed[slot] = _UNKNOWN
                 self._empty += 1
+        self._untrimmed += len(upserts)
         for deal_id, props in upserts.items():
             slot = self._slots.get(deal_id)
             if slot is None:
@@ -164,6 +182,18 @@ class MirroredDeals:
         closed = (props.get("hs_is_closed") or "").strip().lower()
         self._closed[slot] = _CLOSED if closed == "true" else _OPEN if closed == "false" else _UNKNOWN
 
+    def _settle(self) -> None:
+        """Hand the memory a load (or a big delta) freed back to the operating system.
+
+        Loading parses every stored row's JSON, a batch at a time, between the columns being filled;
+        glibc keeps most of what those rows freed (measured at 100k deals: 6-8 MB of the process'
+        RSS, given back by ``malloc_trim``). Done once before an answer reads the columns, only after
+        ``_TRIM_AFTER`` rows, so an ordinary delta never pays for it (a few ms).
+        """
+        if self._untrimmed >= _TRIM_AFTER and _trim_heap is not None:
+            _trim_heap()
+        self._untrimmed = 0
+
     def _in_order(self) -> DealColumns:
         """The columns with the live deals in id order (rebuilt when they are not, when a quarter of
         the slots are empty, or when half the packed names and entry times are left-overs of deals
@@ -177,7 +207,7 @@ class MirroredDeals:
             return columns
         old = self._columns
         slots = sorted(self._slots.values(), key=lambda slot: _id_order(old.ids[slot]))
-        columns = old.gather(slots)
+        columns = old.gather(slots, consume=not old.shared)
         self._columns = columns
         self._slots = {deal_id: slot for slot, deal_id in enumerate(columns.ids)}
         self._live = bytearray(b"\x01") * len(slots)
@@ -185,6 +215,8 @@ class MirroredDeals:
         self._empty = 0
         self._ordered = True
         self._last_key = _id_order(columns.ids[-1]) if slots else (0, "")
+        self._untrimmed += len(slots)
+        self._settle()
         return columns
 
     # ------------------------------------------------------------------ reading
