@@ -7,11 +7,18 @@ computation itself (best of 5), for all pipelines and for one. Results in benchm
 
     .venv/bin/python benchmarks/bench_changes.py            # 100k deals, a year
     .venv/bin/python benchmarks/bench_changes.py 1000000    # other sizes
+    .venv/bin/python benchmarks/bench_changes.py --mirror --gc all   # the card under each GC regime
+
+``--gc`` (with ``--mirror``): ``frozen`` (what the bot does: the loaded mirror is moved out of the
+collector's generations with ``gc.freeze()``, see ``bot.mirror.mirror.freeze_loaded``), ``normal``
+(no freeze), ``paused`` (the collector disabled during the card: the bot's former workaround), or
+``all`` of them in one run; each prints the card's time and the collector's pauses during it.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import tempfile
 import time
 from collections import Counter
@@ -39,6 +46,7 @@ def main() -> int:
     parser.add_argument(
         "--mirror", action="store_true", help="also time the card from a mirror database and its change log"
     )
+    parser.add_argument("--gc", choices=["frozen", "normal", "paused", "all"], default="frozen")
     args = parser.parse_args()
     since = NOW - timedelta(days=args.days)
     snapshot = generate_portal(deals=args.deals, seed=7, now=NOW)
@@ -65,7 +73,9 @@ def main() -> int:
         print(f"  pipeline={scope}: {best * 1000:.0f} ms; {report.changed:,} deals changed {changed}")
         ok = ok and best < TARGET_SECONDS
     if args.mirror:
-        ok = bench_mirror(snapshot, timelines, since) and ok
+        regimes = ["normal", "paused", "frozen"] if args.gc == "all" else [args.gc]
+        for regime in regimes:  # frozen last: a freeze cannot be undone for what is already in it
+            ok = bench_mirror(snapshot, timelines, since, regime) and ok
     return 0 if ok else 1
 
 
@@ -103,11 +113,44 @@ def _log(timelines: list[DealTimeline], since: datetime) -> list[Change]:
     return entries
 
 
-def bench_mirror(snapshot: PortalSnapshot, timelines: list[DealTimeline], since: datetime) -> bool:
+class _Pauses:
+    """The cyclic collector's pauses while open (``gc.callbacks``): per generation, count and time."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds[info["generation"]].append(time.perf_counter() - self._started)
+
+    def __enter__(self) -> _Pauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def summary(self) -> str:
+        parts = []
+        for generation, pauses in self.seconds.items():
+            if pauses:
+                parts.append(
+                    f"gen{generation} {len(pauses)}x total {sum(pauses) * 1000:.0f} ms "
+                    f"max {max(pauses) * 1000:.1f} ms"
+                )
+        return ", ".join(parts) or "none"
+
+
+def bench_mirror(
+    snapshot: PortalSnapshot, timelines: list[DealTimeline], since: datetime, regime: str = "frozen"
+) -> bool:
     """Write the deals (as now, deleted ones as tombstones) and a change log of the period into a
     SQLite mirror, then time what the card does on top of the mirror's in-memory deals: read the log
     since the start (and the tombstones it names), state every deal now, walk the changed ones back
-    to ``since``, compute."""
+    to ``since``, compute. ``regime``: see the module docstring."""
     portal = "bench"
     gone_ids = {t.id for t in timelines if t.after is not None and t.after.deleted}
     live_deals = [deal for deal in snapshot.deals if deal.id not in gone_ids]
@@ -119,30 +162,39 @@ def bench_mirror(snapshot: PortalSnapshot, timelines: list[DealTimeline], since:
         store.upsert(portal, "deals", rows, NOW, deleted=dict.fromkeys(gone_ids, NOW))
         log = _log(timelines, since)
         store.log(portal, "deals", log, NOW)
+        if regime == "frozen":  # as Mirror does once the copy is loaded
+            gc.collect()
+            gc.freeze()
         best = float("inf")
+        pauses = _Pauses()
         for _ in range(3):
+            if regime == "paused":
+                gc.disable()
             start = time.perf_counter()
-            report = report_from_log(
-                store,
-                portal,
-                live_deals,
-                snapshot.pipelines,
-                since=since,
-                start=since,
-                until=NOW,
-                covered_from=since,
-                pipeline=None,
-                owners={o.id: o.name for o in snapshot.owners},
-                time_zone=snapshot.portal.time_zone,
-            )
+            with pauses:
+                report = report_from_log(
+                    store,
+                    portal,
+                    live_deals,
+                    snapshot.pipelines,
+                    since=since,
+                    start=since,
+                    until=NOW,
+                    covered_from=since,
+                    pipeline=None,
+                    owners={o.id: o.name for o in snapshot.owners},
+                    time_zone=snapshot.portal.time_zone,
+                )
             best = min(best, time.perf_counter() - start)
+            gc.enable()
         db.dispose()
     total = report.open_value_start + sum(report.buckets[b].value for b in BUCKETS)
     assert total == report.open_value_end
     print(
-        f"  mirror: {len(rows):,} deals, {len(log):,} change-log entries; card in {best * 1000:.0f} ms "
-        f"(best of 3: the log read, 100k deals stated, the changed ones walked back, computed); "
-        f"{report.changed:,} deals changed"
+        f"  mirror, GC {regime}: {len(rows):,} deals, {len(log):,} change-log entries; card in "
+        f"{best * 1000:.0f} ms (best of 3: the log read, the deals stated, the changed ones walked "
+        f"back, computed); {report.changed:,} deals changed; collector pauses in the 3 runs: "
+        f"{pauses.summary()}; frozen objects {gc.get_freeze_count():,}"
     )
     return best < MIRROR_TARGET_SECONDS
 

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks.format import count_text, format_money
 from bot.blocks.message import SlackMessage
-from bot.blocks.mrkdwn import escape, format_date, link
+from bot.blocks.mrkdwn import escape, format_date, link, plain
 from engines import BUCKETS, MOVES, ChangedDeal, ChangeGroup, ChangeReport
 
 __all__ = ["BUCKET_TITLES", "MOVE_TITLES", "changes_message", "changes_text", "signed_money"]
@@ -127,7 +127,7 @@ def changes_message(
         f"({signed_money(end - start, currency)}) · {escape(scope, 80)}\n{_period(report, time_zone)}"
     )
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=f"{title} · {scope}"[:150], emoji=True)),
+        HeaderBlock(text=PlainTextObject(text=plain(f"{title} · {scope}", 150), emoji=True)),
         SectionBlock(text=MarkdownTextObject(text=summary)),
     ]
     coverage = _coverage(report, time_zone)

@@ -91,12 +91,23 @@ def pipeline_text(report: EngineReport) -> str:
     return report.pipeline_label or report.pipeline or "all pipelines"
 
 
+def currency_code(currency: str | None) -> str:
+    """The currency as shown: letters only, upper case, at most three (ISO 4217's shape).
+
+    The code comes from the CRM (a deal's ``deal_currency_code``, the portal's company currency), so
+    it is untrusted; cut to letters it needs no escaping on any surface (Block Kit mrkdwn, plain
+    text, the terminal) and cannot be escaped twice.
+    """
+    return "".join(c for c in (currency or "").upper() if "A" <= c <= "Z")[:3]
+
+
 def format_money(amount: float | None, currency: str) -> str:
     if amount is None or not math.isfinite(amount):
         return "no amount"
-    symbol = _SYMBOLS.get(currency.upper())
+    code = currency_code(currency)
+    symbol = _SYMBOLS.get(code)
     if not symbol:
-        return f"{_compact(amount)} {currency}"
+        return f"{_compact(amount)} {code}".rstrip()
     sign = "-" if amount < 0 else ""
     return f"{sign}{symbol}{_compact(abs(amount))}"  # -$2.5k, the way finance writes it
 

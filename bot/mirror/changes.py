@@ -15,11 +15,8 @@ nothing is known, so the numbers then start where the log does and the report sa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import gc
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -209,47 +206,25 @@ def report_from_log(
     top: int = 5,
 ) -> ChangeReport:
     """The card's own work, in a worker thread: the log since ``start``, every deal's state now
-    (``deals``: the live ones, from memory), the changed ones walked back, the report."""
+    (``deals``: the live ones, from memory), the changed ones walked back, the report.
+
+    It builds a few hundred thousand short-lived objects; the full collections they trigger are
+    cheap because the mirror's own long-lived objects are frozen out of the collector once loaded
+    (:func:`bot.mirror.mirror.freeze_loaded`), not because collection is paused here."""
     by_id = {p.id: p for p in pipelines}
-    with _collections_paused():
-        changes = read_changes(store, portal, start)
-        now = states_now(store, portal, deals, changes, by_id)
-        return compute_changes(
-            timelines(now, changes, start, by_id),
-            since=since,
-            until=until,
-            pipeline=pipeline,
-            stages=stage_order(pipelines),
-            covered_from=covered_from,
-            owners=owners,
-            time_zone=time_zone,
-            top=top,
-        )
-
-
-_pause_lock = threading.Lock()
-_paused_by = 0
-_gc_was_enabled = True
-
-
-@contextlib.contextmanager
-def _collections_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a card is computed: it builds a few hundred thousand
-    short-lived objects on top of the mirror's 100k deals, and the full collections they trigger
-    doubled its time (bench_changes.py --mirror). Nothing it builds forms a cycle."""
-    global _paused_by, _gc_was_enabled
-    with _pause_lock:  # cards run in worker threads: the last one out restores the collector
-        if _paused_by == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _paused_by += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _paused_by -= 1
-            if _paused_by == 0 and _gc_was_enabled:
-                gc.enable()
+    changes = read_changes(store, portal, start)
+    now = states_now(store, portal, deals, changes, by_id)
+    return compute_changes(
+        timelines(now, changes, start, by_id),
+        since=since,
+        until=until,
+        pipeline=pipeline,
+        stages=stage_order(pipelines),
+        covered_from=covered_from,
+        owners=owners,
+        time_zone=time_zone,
+        top=top,
+    )
 
 
 class MirrorChanges:

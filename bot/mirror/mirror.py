@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import os
@@ -52,12 +53,29 @@ from engines.hubspot import (
     RetryPolicy,
 )
 
-__all__ = ["Mirror", "MirrorStatus"]
+__all__ = ["Mirror", "MirrorStatus", "freeze_loaded"]
 
 log = logging.getLogger("bot.mirror")
 
 Props = Mapping[str, Any]
-PORTAL_KIND = "portal"  # token digest -> portal id, so a replica can load before any HubSpot call
+FREEZE_AT = 20_000  # objects in memory from which a freshly loaded copy is frozen (see freeze_loaded)
+
+
+def freeze_loaded(memory: MemoryPortal) -> bool:
+    """Move a freshly loaded mirror out of the cyclic collector's generations (``gc.freeze``).
+
+    A big mirror is a few hundred thousand long-lived objects (100k deal models, their dates and
+    dicts). Left in the generations, every full collection walks them all, and work that builds many
+    short-lived objects (the change card: a few hundred thousand) triggers full collections: they
+    doubled the card's time. Frozen, they are never walked (they are still freed by reference
+    counting when a delta replaces them). A collection first, so no garbage is frozen with them;
+    only for big copies, once per load (freezing is for the whole process: small test mirrors are
+    not worth it)."""
+    if len(memory) < FREEZE_AT:
+        return False
+    gc.collect()
+    gc.freeze()
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +133,7 @@ class Mirror:
             overlap=overlap,
             sweep_every=sweep_every,
             change_log_days=change_log_days,
-            fallback_portal=f"token-{self.key}",
+            token_key=self.key,
             clock=clock,
         )
         self.memory: MemoryPortal | None = None
@@ -171,9 +189,8 @@ class Mirror:
         """The portal this token opens, as the database knows it (``None`` before the first sync)."""
         if self.memory is not None:
             return self.memory.portal
-        rows: dict[str, ObjectRow] = await self._db(self.store.rows, self.key, PORTAL_KIND)
-        found = rows.get("portal")
-        return str(found.properties["portal"]) if found is not None else None
+        portal: str | None = await self._db(self.store.portal_of, self.key)
+        return portal
 
     async def load(self) -> MemoryPortal | None:
         """Bring the in-memory copy up to what the database holds (all of it the first time, then
@@ -183,13 +200,17 @@ class Mirror:
             return None
         memory = self.memory if self.memory is not None else MemoryPortal(portal)
         states: dict[str, SyncState] = await self._db(self.store.states, portal)
-        cursors = [s.cursor for s in states.values() if s.cursor is not None]
+        # Only the types this mirror syncs: a type no longer mirrored keeps its old state, whose
+        # cursor would pin the watermark (and every load would re-read what came since).
+        mirrored = {t.name for t in self.syncer.object_types}
+        cursors = [s.cursor for name, s in states.items() if s.cursor is not None and name in mirrored]
         if not cursors:
             return None
         through = min(cursors)
         if memory.watermark is not None and memory.watermark >= through:
             self.memory = memory
             return memory
+        loaded_whole = memory.watermark is None
         await self._load_portal_rows(memory)
         for object_type in self.syncer.object_types:
             # Small batches: fewer short-lived rows at a time between the long-lived columns, so
@@ -201,6 +222,8 @@ class Mirror:
                 memory.apply(object_type.name, upserts, removed)
         memory.watermark = through
         self.memory = memory
+        if loaded_whole:
+            freeze_loaded(memory)
         return memory
 
     async def _load_portal_rows(self, memory: MemoryPortal) -> None:
@@ -257,13 +280,6 @@ class Mirror:
             await self.load()
             feed = _Feed(self.memory)
             outcome = await self.syncer.run(full=full, progress=progress, listener=feed)
-            await self._db(
-                self.store.replace_all,
-                self.key,
-                PORTAL_KIND,
-                {"portal": {"portal": outcome.portal}},
-                outcome.started_at,
-            )
         finally:
             renew.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -272,7 +288,10 @@ class Mirror:
         self._expired = False
         assert feed.memory is not None  # the sync read the portal first
         feed.memory.watermark = outcome.started_at
+        built = feed.memory is not self.memory  # a first read (or another portal): a new copy
         self.memory = feed.memory
+        if built:
+            freeze_loaded(feed.memory)
         self.last_outcome = outcome
         return outcome
 

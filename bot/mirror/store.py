@@ -2,7 +2,18 @@
 
 Rows are written in batches with one ``INSERT … ON CONFLICT DO UPDATE`` per batch (PostgreSQL and
 SQLite share the statement), so a cold read of 100,000 deals is a few hundred statements, not
-100,000 round trips. Only rows whose properties changed are written by a delta.
+100,000 round trips; tombstones are one ``UPDATE`` executed for many ids. Only rows whose properties
+changed are written by a delta.
+
+Atomicity, because a sync can die anywhere (a deploy, a crash, a lost database connection):
+
+- :meth:`MirrorStore.write` puts a step's rows, tombstones and change-log entries in one
+  transaction. Were they two, a crash between them would keep the new rows without their log
+  entries, and the next sync, finding the rows equal, would never log those changes.
+- :meth:`MirrorStore.finish_sync` saves every object type's sync state, the portal's account, owners
+  and pipelines, and which portal the token opens, in one transaction, after the rows: a replica
+  sees either the previous sync's cursors or all of this one's, never half of them, and never a
+  cursor whose rows are not written yet.
 """
 
 from __future__ import annotations
@@ -10,19 +21,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.storage.database import Database
 from bot.storage.tables import MirrorChangeRow, MirrorLeaseRow, MirrorObjectRow, MirrorStateRow
 
-__all__ = ["Change", "MirrorStore", "ObjectRow", "SyncState"]
+__all__ = ["PIPELINES_PREFIX", "PORTAL_KIND", "Change", "MirrorStore", "ObjectRow", "SyncState"]
 
 Props = dict[str, str | None]
 BATCH = 500  # rows per statement: well under SQLite's 32,766 bound parameters at 6 columns a row
+MANY = 5_000  # parameter sets per executemany
+PORTAL_KIND = "portal"  # under the token's digest: which portal this token's mirror is kept as
+PIPELINES_PREFIX = "pipelines:"  # the kinds holding an object type's pipelines (``pipelines:deals``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +104,37 @@ class MirrorStore:
         deleted: Mapping[str, datetime] | None = None,
     ) -> None:
         """Write ``rows`` (id -> properties) as live, and tombstone ``deleted`` (id -> when)."""
+        self.write(portal, object_type, rows, synced_at, deleted=deleted)
+
+    def write(
+        self,
+        portal: str,
+        object_type: str,
+        rows: Mapping[str, Mapping[str, Any]],
+        synced_at: datetime,
+        *,
+        deleted: Mapping[str, datetime] | None = None,
+        changes: Sequence[Change] = (),
+    ) -> None:
+        """Rows, tombstones and their change-log entries in one transaction (see the module
+        docstring for why one)."""
+        if not rows and not deleted and not changes:
+            return
+        with self.db.sessions.begin() as session:
+            self._upsert(session, portal, object_type, rows, synced_at)
+            self._tombstone(session, portal, object_type, deleted or {}, synced_at)
+            self._log(session, portal, object_type, changes, synced_at)
+
+    def _upsert(
+        self,
+        session: Session,
+        portal: str,
+        object_type: str,
+        rows: Mapping[str, Mapping[str, Any]],
+        synced_at: datetime,
+    ) -> None:
+        if not rows:
+            return
         values: list[dict[str, Any]] = [
             {
                 "portal": portal,
@@ -109,20 +155,35 @@ class MirrorStore:
                 "synced_at": statement.excluded.synced_at,
             },
         )
-        with self.db.sessions.begin() as session:
-            for chunk in _chunks(values, 5_000):
-                # One compiled statement, executed for many rows ("insertmanyvalues" batching).
-                session.execute(statement, list(chunk))
-            for object_id, when in (deleted or {}).items():
-                session.execute(
-                    update(MirrorObjectRow)
-                    .where(
-                        MirrorObjectRow.portal == portal,
-                        MirrorObjectRow.object_type == object_type,
-                        MirrorObjectRow.object_id == object_id,
-                    )
-                    .values(deleted_at=when, synced_at=synced_at)
-                )
+        for chunk in _chunks(values, MANY):
+            # One compiled statement, executed for many rows ("insertmanyvalues" batching).
+            session.execute(statement, list(chunk))
+
+    def _tombstone(
+        self,
+        session: Session,
+        portal: str,
+        object_type: str,
+        deleted: Mapping[str, datetime],
+        synced_at: datetime,
+    ) -> None:
+        """One UPDATE, executed for every id (executemany): a merge wave or a mass deletion of
+        thousands of objects is one statement, not one round trip per object."""
+        if not deleted:
+            return
+        table = cast(Table, MirrorObjectRow.__table__)
+        statement = (
+            update(table)
+            .where(
+                table.c.portal == portal,
+                table.c.object_type == object_type,
+                table.c.object_id == bindparam("gone_id"),
+            )
+            .values(deleted_at=bindparam("gone_at"), synced_at=synced_at)
+        )
+        values = [{"gone_id": object_id, "gone_at": when} for object_id, when in deleted.items()]
+        for chunk in _chunks(values, MANY):
+            session.execute(statement, list(chunk))
 
     def replace_all(
         self, portal: str, object_type: str, rows: Mapping[str, Mapping[str, Any]], synced_at: datetime
@@ -130,33 +191,93 @@ class MirrorStore:
         """Make ``rows`` the whole set of ``object_type`` (pipelines, owners, account). Writes only
         when something differs; returns whether it did."""
         with self.db.sessions.begin() as session:
-            stored = {
-                r.object_id: r.properties
-                for r in session.scalars(
-                    select(MirrorObjectRow).where(
-                        MirrorObjectRow.portal == portal, MirrorObjectRow.object_type == object_type
-                    )
-                )
-            }
-            if stored == {k: dict(v) for k, v in rows.items()}:
-                return False
-            session.execute(
-                delete(MirrorObjectRow).where(
+            return self._replace_all(session, portal, object_type, rows, synced_at)
+
+    def _replace_all(
+        self,
+        session: Session,
+        portal: str,
+        object_type: str,
+        rows: Mapping[str, Mapping[str, Any]],
+        synced_at: datetime,
+    ) -> bool:
+        stored = {
+            r.object_id: r.properties
+            for r in session.scalars(
+                select(MirrorObjectRow).where(
                     MirrorObjectRow.portal == portal, MirrorObjectRow.object_type == object_type
                 )
             )
-            for object_id, props in rows.items():
-                session.add(
-                    MirrorObjectRow(
-                        portal=portal,
-                        object_type=object_type,
-                        object_id=object_id,
-                        properties=dict(props),
-                        deleted_at=None,
-                        synced_at=synced_at,
-                    )
+        }
+        if stored == {k: dict(v) for k, v in rows.items()}:
+            return False
+        session.execute(
+            delete(MirrorObjectRow).where(
+                MirrorObjectRow.portal == portal, MirrorObjectRow.object_type == object_type
+            )
+        )
+        for object_id, props in rows.items():
+            session.add(
+                MirrorObjectRow(
+                    portal=portal,
+                    object_type=object_type,
+                    object_id=object_id,
+                    properties=dict(props),
+                    deleted_at=None,
+                    synced_at=synced_at,
                 )
+            )
+        session.flush()
         return True
+
+    def portal_of(self, token_key: str) -> str | None:
+        """The portal the mirror of this token is kept as (``None`` before its first sync)."""
+        with self.db.sessions() as session:
+            row = session.get(MirrorObjectRow, (token_key, PORTAL_KIND, "portal"))
+            return str(row.properties["portal"]) if row is not None else None
+
+    def finish_sync(
+        self,
+        portal: str,
+        states: Mapping[str, SyncState],
+        *,
+        token_key: str,
+        portal_rows: Mapping[str, Mapping[str, Mapping[str, Any]]],
+        synced_at: datetime,
+        prune_before: datetime,
+    ) -> None:
+        """The end of a sync, in one transaction: every object type's state, the portal's own rows
+        (``portal_rows``: kind -> rows, e.g. ``account``, ``owners``, ``pipelines:deals``; a
+        ``pipelines:`` kind not in it is removed: its object type is no longer read), which portal
+        the token opens, and the change log's pruning."""
+        with self.db.sessions.begin() as session:
+            for kind, rows in portal_rows.items():
+                self._replace_all(session, portal, kind, rows, synced_at)
+            pipeline_kinds = [k for k in portal_rows if k.startswith(PIPELINES_PREFIX)]
+            session.execute(
+                delete(MirrorObjectRow).where(
+                    MirrorObjectRow.portal == portal,
+                    MirrorObjectRow.object_type.startswith(PIPELINES_PREFIX, autoescape=True),
+                    MirrorObjectRow.object_type.not_in(pipeline_kinds),
+                )
+            )
+            self._replace_all(session, token_key, PORTAL_KIND, {"portal": {"portal": portal}}, synced_at)
+            for object_type, state in states.items():
+                self._save_state(session, portal, object_type, state)
+            session.execute(
+                delete(MirrorChangeRow).where(
+                    MirrorChangeRow.portal == portal, MirrorChangeRow.changed_at < prune_before
+                )
+            )
+
+    def kinds(self, portal: str) -> list[str]:
+        """The object types and kinds stored for a portal (live rows or tombstones)."""
+        with self.db.sessions() as session:
+            return sorted(
+                session.scalars(
+                    select(MirrorObjectRow.object_type).where(MirrorObjectRow.portal == portal).distinct()
+                )
+            )
 
     def rows(
         self,
@@ -264,6 +385,10 @@ class MirrorStore:
         return {name: state for name in names if (state := self.state(portal, name)) is not None}
 
     def save_state(self, portal: str, object_type: str, state: SyncState) -> None:
+        with self.db.sessions.begin() as session:
+            self._save_state(session, portal, object_type, state)
+
+    def _save_state(self, session: Session, portal: str, object_type: str, state: SyncState) -> None:
         values = {
             "cursor": state.cursor,
             "properties": list(state.properties),
@@ -281,12 +406,19 @@ class MirrorStore:
         }
         statement = self._insert(MirrorStateRow).values(portal=portal, object_type=object_type, **values)
         statement = statement.on_conflict_do_update(index_elements=["portal", "object_type"], set_=values)
-        with self.db.sessions.begin() as session:
-            session.execute(statement)
+        session.execute(statement)
 
     # ------------------------------------------------------------------ change log
 
     def log(self, portal: str, object_type: str, changes: Sequence[Change], synced_at: datetime) -> None:
+        if not changes:
+            return
+        with self.db.sessions.begin() as session:
+            self._log(session, portal, object_type, changes, synced_at)
+
+    def _log(
+        self, session: Session, portal: str, object_type: str, changes: Sequence[Change], synced_at: datetime
+    ) -> None:
         if not changes:
             return
         values = [
@@ -303,9 +435,8 @@ class MirrorStore:
             for c in changes
         ]
         statement = self._insert(MirrorChangeRow)
-        with self.db.sessions.begin() as session:
-            for chunk in _chunks(values, 5_000):
-                session.execute(statement, list(chunk))
+        for chunk in _chunks(values, MANY):
+            session.execute(statement, list(chunk))
 
     def changes(
         self,

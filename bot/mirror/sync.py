@@ -1,20 +1,29 @@
-"""One sync of the mirror against HubSpot: full, delta or sweep, per object type.
+"""One sync of the mirror against HubSpot: first read, delta or sweep, per object type.
 
-- **Full** (first sync, or ``--full``): every object in the mirrored scope, by keyset paging at the
-  rate-limit floor. The change log starts here (``log_from``): a first read logs nothing.
+- **First read**: every object in the mirrored scope, by keyset paging at the rate-limit floor. The
+  change log starts here (``log_from``): a first read logs nothing.
 - **Delta**: objects whose modified date is at or after the cursor minus ``overlap`` (HubSpot's
-  search index lags a little; re-reading a few objects is harmless, rows are written only when they
-  differ). Survivors of merges tombstone the ids in their ``hs_merged_object_ids``. Then the cheap
-  deletion check: HubSpot's ``total`` for the scope against the mirror's live count; only when the
-  mirror holds more does the archived listing get read, and what it lists leaves the mirror.
-- **Sweep** (every ``sweep_every``, default daily): a delta, then a full read compared with the
-  mirror; whatever still differs is *drift* the deltas missed (objects modified after this sync
-  started are not counted), fixed and logged.
+  search index lags a little, and the cursor is this machine's clock: see docs/mirror.md on clock
+  skew; re-reading a few objects is harmless, rows are written only when they differ). Survivors of
+  merges tombstone the ids in their ``hs_merged_object_ids``. Then the cheap deletion check
+  (:meth:`Syncer._deletions`): one count, and only when it says something left: a recount, the
+  objects that moved out of a scoped type's scope, the archived listing.
+- **Sweep** (every ``sweep_every``, default daily, and ``--full``): one full read compared with the
+  mirror, nothing else: what differs is written and logged like a delta's changes, objects the
+  mirror holds and the read lacks leave (merged into a survivor that lists them, else archived: the
+  archived listing is read then, for when and into what). Differences a delta could not have seen
+  (a change dated before the delta window: a calculated property, a deletion the count missed) are
+  *drift*, counted and logged as a warning.
 
 The cursor becomes the sync's *start* time, so an edit made while a sync runs is read by the next
-one. Pipelines, owners and the account details are read on every sync; a stage a pipeline gained
-since the last sync has its ``hs_v2_date_entered_<stage>`` back-filled with one search for the objects
-that have it.
+one (the delta has no upper bound: an edit that lands during the read may be read now too, and is
+read again next time, which changes nothing). Pipelines, owners and the account details are read on
+every sync; stages a pipeline gained since the last sync have their ``hs_v2_date_entered_<stage>``
+back-filled by one search (up to five stages OR-ed in it) for the objects that have one.
+
+Writes: each step's rows, tombstones and change-log entries go in one transaction; the states of
+every type, the portal's own rows and the token's portal key in one more, last (see
+:mod:`bot.mirror.store`).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.mirror.store import Change, MirrorStore, ObjectRow, SyncState
+from bot.mirror.store import PIPELINES_PREFIX, PORTAL_KIND, Change, MirrorStore, ObjectRow, SyncState
 from engines import Owner, Pipeline, PortalInfo, Progress, ProgressCallback, to_utc, utc_now
 from engines.hubspot import (
     MERGED_IDS,
@@ -35,8 +44,10 @@ from engines.hubspot import (
     MirroredType,
     RawDeal,
     count_objects,
+    filter_groups_per_search,
     merged_ids,
     millis,
+    outside_scope,
     read_archived,
     read_portal_details,
     search_objects,
@@ -46,6 +57,7 @@ from engines.hubspot import (
 __all__ = [
     "ACCOUNT_KIND",
     "OWNERS_KIND",
+    "PORTAL_KIND",
     "PortalRead",
     "SyncListener",
     "SyncOutcome",
@@ -63,7 +75,7 @@ Props = dict[str, str | None]
 
 
 def pipelines_kind(object_type: str) -> str:
-    return f"pipelines:{object_type}"
+    return f"{PIPELINES_PREFIX}{object_type}"
 
 
 @dataclass(slots=True)
@@ -71,7 +83,7 @@ class TypeResult:
     """What one sync did to one object type."""
 
     object_type: str
-    kind: str  # "full", "delta" or "sweep"
+    kind: str  # "full" (a first read, or --full), "delta" or "sweep"
     read: int = 0
     changed: int = 0
     created: int = 0
@@ -80,6 +92,7 @@ class TypeResult:
     drift: int = 0
     calls: int = 0
     archived_listing: bool = False
+    recounted: bool = False  # the deletion count disagreed and was taken again (see Syncer._deletions)
 
 
 class SyncListener(Protocol):
@@ -171,7 +184,14 @@ class _Apply:
 
 
 class Syncer:
-    """Runs syncs of one portal's mirror. ``client_factory`` opens a HubSpot client for one sync."""
+    """Runs syncs of one portal's mirror. ``client_factory`` opens a HubSpot client for one sync.
+
+    ``token_key`` names the token's mirror (a digest of base URL and token). The portal the mirror
+    is kept as is fixed by its first sync and stored under that key: HubSpot's portal id, or
+    ``token-<token_key>`` when the account details were refused then. A later sync keeps it, even
+    once the account details answer: switching keys would start a second mirror with a full read and
+    an empty change log. (To re-key, reset the mirror.)
+    """
 
     def __init__(
         self,
@@ -182,7 +202,7 @@ class Syncer:
         overlap: timedelta = timedelta(minutes=2),
         sweep_every: timedelta = timedelta(days=1),
         change_log_days: int = 400,
-        fallback_portal: str,
+        token_key: str,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
@@ -191,7 +211,7 @@ class Syncer:
         self.overlap = overlap
         self.sweep_every = sweep_every
         self.change_log_days = change_log_days
-        self._fallback_portal = fallback_portal
+        self.token_key = token_key
         self._clock = clock
         self._listener: SyncListener | None = None
 
@@ -205,8 +225,20 @@ class Syncer:
             log.warning("%s", warning)
         return PortalRead(account=account, pipelines=pipelines, owners=owners)
 
-    def portal_key(self, account: PortalInfo) -> str:
-        return str(account.portal_id) if account.portal_id is not None else self._fallback_portal
+    def portal_key(self, account: PortalInfo, stored: str | None) -> str:
+        """The key the mirror is kept under (see the class docstring): the stored one, if any."""
+        read = str(account.portal_id) if account.portal_id is not None else None
+        if stored is not None:
+            if read is not None and read != stored and not stored.startswith("token-"):
+                log.warning(
+                    "this token's mirror is kept as portal %s but HubSpot now says portal %s; "
+                    "keeping %s (reset the mirror to start over)",
+                    stored,
+                    read,
+                    stored,
+                )
+            return stored
+        return read if read is not None else f"token-{self.token_key}"
 
     async def run(
         self,
@@ -229,12 +261,12 @@ class Syncer:
         client = self._client_factory()
         async with client:
             portal_read = await self._read_portal(client)
-            portal = self.portal_key(portal_read.account)
-            await self._store_portal(portal, portal_read, started)
+            stored = await self._db(self.store.portal_of, self.token_key)
+            portal = self.portal_key(portal_read.account, stored)
             if self._listener is not None:
                 self._listener.portal(portal, portal_read)
             results: list[TypeResult] = []
-            states: list[SyncState] = []
+            states: dict[str, SyncState] = {}
             for object_type in self.object_types:
                 before = client.stats.requests
                 result, state = await self._sync_type(
@@ -242,13 +274,21 @@ class Syncer:
                 )
                 result.calls = client.stats.requests - before
                 results.append(result)
-                states.append(state)
+                states[object_type.name] = state
             calls = client.stats.requests
-        # Saved last, together: a replica that sees the new cursor finds every row of this sync.
-        for object_type, state in zip(self.object_types, states, strict=True):
+        for state in states.values():
             state.last_calls = calls
-            await self._db(self.store.save_state, portal, object_type.name, state)
-        await self._db(self.store.prune_changes, portal, started - timedelta(days=self.change_log_days))
+        # Last, in one transaction: a replica that sees one new cursor sees all of them, and every
+        # row of this sync (written before).
+        await self._db(
+            self.store.finish_sync,
+            portal,
+            states,
+            token_key=self.token_key,
+            portal_rows=self._portal_rows(portal_read),
+            synced_at=started,
+            prune_before=started - timedelta(days=self.change_log_days),
+        )
         finished = self._clock()
         outcome = SyncOutcome(portal, started, finished, calls, portal_read, results)
         report(Progress("done", sum(r.read for r in results), None))
@@ -261,24 +301,15 @@ class Syncer:
         )
         return outcome
 
-    async def _store_portal(self, portal: str, read: PortalRead, now: datetime) -> None:
-        await self._db(
-            self.store.replace_all,
-            portal,
-            ACCOUNT_KIND,
-            {"details": read.account.model_dump(mode="json")},
-            now,
-        )
-        await self._db(
-            self.store.replace_all,
-            portal,
-            OWNERS_KIND,
-            {o.id: o.model_dump(mode="json") for o in read.owners},
-            now,
-        )
+    @staticmethod
+    def _portal_rows(read: PortalRead) -> dict[str, dict[str, dict[str, Any]]]:
+        rows: dict[str, dict[str, dict[str, Any]]] = {
+            ACCOUNT_KIND: {"details": read.account.model_dump(mode="json")},
+            OWNERS_KIND: {o.id: o.model_dump(mode="json") for o in read.owners},
+        }
         for kind, pipelines in read.pipelines.items():
-            rows = {p.id: p.model_dump(mode="json") for p in pipelines}
-            await self._db(self.store.replace_all, portal, pipelines_kind(kind), rows, now)
+            rows[pipelines_kind(kind)] = {p.id: p.model_dump(mode="json") for p in pipelines}
+        return rows
 
     def _properties(self, object_type: MirroredType, read: PortalRead) -> list[str]:
         stage_ids: list[str] = []
@@ -301,7 +332,6 @@ class Syncer:
         name = object_type.name
         state: SyncState | None = await self._db(self.store.state, portal, name)
         properties = self._properties(object_type, read)
-        scope = list(object_type.scope)
 
         def progress(done: int, total: int | None) -> None:
             report(Progress(name, done, total))
@@ -312,22 +342,31 @@ class Syncer:
             await self._first(client, portal, object_type, properties, result, started, progress)
             state.last_full_at = started
         else:
-            sweep = full or state.last_full_at is None or started - state.last_full_at >= self.sweep_every
-            result = TypeResult(name, "full" if full else "sweep" if sweep else "delta")
-            await self._backfill(client, portal, object_type, state, properties, result, started)
             since = state.cursor - self.overlap
-            changed_filter = {"propertyName": object_type.modified, "operator": "GTE", "value": millis(since)}
-            changed, _ = await search_objects(
-                client, name, properties=properties, filters=[*scope, changed_filter], report=progress
-            )
-            await self._delta(portal, object_type, changed, result, started)
-            await self._deletions(client, portal, object_type, result, started)
+            sweep = full or state.last_full_at is None or started - state.last_full_at >= self.sweep_every
             if sweep:
-                objects, _ = await search_objects(
-                    client, name, properties=properties, filters=scope, report=progress
-                )
-                await self._full(portal, object_type, objects, result, started, log_changes=True)
+                result = TypeResult(name, "full" if full else "sweep")
+                await self._sweep(client, portal, object_type, properties, result, started, since, progress)
                 state.last_full_at = started
+            else:
+                result = TypeResult(name, "delta")
+                await self._backfill(client, portal, object_type, state, properties, result, started)
+                changed_filter = {
+                    "propertyName": object_type.modified,
+                    "operator": "GTE",
+                    "value": millis(since),
+                }
+                changed, _ = await search_objects(
+                    client,
+                    name,
+                    properties=properties,
+                    filters=[*object_type.scope, changed_filter],
+                    report=progress,
+                )
+                await self._delta(portal, object_type, changed, result, started)
+                await self._deletions(
+                    client, portal, object_type, properties, result, started, since, set(changed)
+                )
         state.cursor = started
         state.properties = tuple(properties)
         state.last_sync_at = self._clock()
@@ -343,8 +382,15 @@ class Syncer:
     async def _write(
         self, portal: str, object_type: MirroredType, apply: _Apply, result: TypeResult, now: datetime
     ) -> None:
-        await self._db(self.store.upsert, portal, object_type.name, apply.upserts, now, deleted=apply.deleted)
-        await self._db(self.store.log, portal, object_type.name, apply.changes, now)
+        await self._db(
+            self.store.write,
+            portal,
+            object_type.name,
+            apply.upserts,
+            now,
+            deleted=apply.deleted,
+            changes=apply.changes,
+        )
         if self._listener is not None:
             self._listener.rows(object_type.name, apply.upserts, apply.deleted)
         result.changed += apply.changed
@@ -359,7 +405,8 @@ class Syncer:
         fresh: Mapping[str, RawDeal],
         result: TypeResult,
         now: datetime,
-    ) -> None:
+    ) -> set[str]:
+        """Apply objects read by a delta search; returns the ids it tombstoned (merged away)."""
         result.read += len(fresh)
         absorbed = {
             merged: object_id for object_id, raw in fresh.items() for merged in merged_ids(raw.properties)
@@ -376,31 +423,57 @@ class Syncer:
                 when = _when(fresh[survivor].properties.get(object_type.modified), now)
                 apply.gone(merged, when, survivor)
         await self._write(portal, object_type, apply, result, now)
+        return set(apply.deleted)
 
-    async def _full(
+    async def _sweep(
         self,
+        client: HubSpotClient,
         portal: str,
         object_type: MirroredType,
-        fresh: Mapping[str, RawDeal],
+        properties: list[str],
         result: TypeResult,
         now: datetime,
-        *,
-        log_changes: bool,
+        since: datetime,
+        progress: Callable[[int, int | None], None],
     ) -> None:
-        """Make the mirror equal a complete read of the scope; count what differed as drift."""
+        """One full read compared with the mirror (see the module docstring). A difference dated
+        before ``since`` (the delta window's start) is drift: no delta could have seen it."""
+        fresh, _ = await search_objects(
+            client, object_type.name, properties=properties, filters=object_type.scope, report=progress
+        )
         result.read += len(fresh)
         rows: dict[str, ObjectRow] = await self._db(self.store.rows, portal, object_type.name)
-        apply = _Apply(object_type, log_changes=log_changes, now=now)
+        apply = _Apply(object_type, log_changes=True, now=now)
         for object_id, raw in fresh.items():
-            differs = apply.fresh(object_id, raw.properties, rows.get(object_id))
-            modified = to_utc(raw.properties.get(object_type.modified))
-            if differs and log_changes and (modified is None or modified < now):
-                result.drift += 1
-        for object_id, row in rows.items():
-            if row.deleted_at is None and object_id not in fresh:
-                apply.gone(object_id, now)
-                if log_changes:
+            if apply.fresh(object_id, raw.properties, rows.get(object_id)):
+                modified = to_utc(raw.properties.get(object_type.modified))
+                if modified is None or modified < since:
                     result.drift += 1
+        vanished = [i for i, row in rows.items() if row.deleted_at is None and i not in fresh]
+        # Merged away: the survivor lists them (its modified date is when).
+        survivors = {merged: i for i, raw in fresh.items() for merged in merged_ids(raw.properties)}
+        left: dict[str, tuple[datetime, str | None]] = {}
+        for object_id in vanished:
+            survivor = survivors.get(object_id)
+            if survivor is not None:
+                left[object_id] = (_when(fresh[survivor].properties.get(object_type.modified), now), survivor)
+        if len(left) < len(vanished) and object_type.scope:
+            # Moved out of the scope (or merged into a survivor that did): not deleted, not ours.
+            for object_id, gone in (await self._left_scope(client, object_type, since, now)).items():
+                left.setdefault(object_id, gone)
+        if any(i not in left for i in vanished):
+            # Archived (or merged into a survivor that was archived since): the listing says when.
+            result.archived_listing = True
+            for item in await read_archived(client, object_type.name, [MERGED_IDS]):
+                when = _when(item.archived_at, now)
+                left.setdefault(item.id, (when, None))
+                for merged in merged_ids(item.properties):
+                    left.setdefault(merged, (when, item.id))
+        for object_id in vanished:
+            when, survivor = left.get(object_id, (now, None))
+            apply.gone(object_id, when, survivor)
+            if object_id not in left or when < since:
+                result.drift += 1
         if result.drift:
             log.warning(
                 "mirror sweep of %s in portal %s: %d objects had drifted",
@@ -460,20 +533,67 @@ class Syncer:
         await self._write(portal, object_type, gone, result, now)
 
     async def _deletions(
-        self, client: HubSpotClient, portal: str, object_type: MirroredType, result: TypeResult, now: datetime
+        self,
+        client: HubSpotClient,
+        portal: str,
+        object_type: MirroredType,
+        properties: list[str],
+        result: TypeResult,
+        now: datetime,
+        since: datetime,
+        fresh: set[str],
     ) -> None:
-        """Cheap check first (HubSpot's total vs the live count); the archived listing only if needed."""
-        total = await count_objects(client, object_type.name, object_type.scope)
-        live = await self._db(self.store.count_live, portal, object_type.name)
-        if live <= total:
+        """Did anything leave? One count decides, the archived listing is read only if so.
+
+        HubSpot counts the objects in scope **not modified since** ``since`` (the delta window's
+        start); the mirror counts its live objects the delta did not return (``fresh``). Every
+        object HubSpot counts is one the mirror holds (unmodified since before the window, so
+        mirrored by an earlier sync, and not in this delta), so the mirror's count exceeds HubSpot's
+        by exactly what left, plus what changed after the delta read its page. Objects created or
+        restored while the sync runs are modified after ``since``: neither side counts them, so no
+        creation can hide a deletion (as a count of everything in scope would: one created after
+        the delta and one deleted cancel out until the sweep).
+
+        When the counts differ, the objects modified since this sync started are read (and applied,
+        as part of this delta) and the count is taken again: what still differs left, and the
+        archived listing says what and when.
+        """
+        before_window = {"propertyName": object_type.modified, "operator": "LT", "value": millis(since)}
+        scope = [*object_type.scope, before_window]
+        counted = await count_objects(client, object_type.name, scope)
+        unread = await self._db(self.store.count_live, portal, object_type.name) - len(fresh)
+        if unread <= counted:
             return
+        result.recounted = True
+        since_start = {"propertyName": object_type.modified, "operator": "GTE", "value": millis(now)}
+        late, _ = await search_objects(
+            client, object_type.name, properties=properties, filters=[*object_type.scope, since_start]
+        )
+        merged_away = await self._delta(portal, object_type, late, result, now)
+        fresh = (fresh | late.keys()) - merged_away
+        counted = await count_objects(client, object_type.name, scope)
+        unread = await self._db(self.store.count_live, portal, object_type.name) - len(fresh)
+        if unread <= counted:
+            return
+        if object_type.scope:
+            # Objects that moved out of the scope: the scoped delta could not return them.
+            left = await self._left_scope(client, object_type, since, now)
+            rows: dict[str, ObjectRow] = await self._db(
+                self.store.rows, portal, object_type.name, ids=list(left), live_only=True
+            )
+            apply = _Apply(object_type, log_changes=True, now=now)
+            for object_id, (when, survivor) in left.items():
+                if object_id in rows and object_id not in fresh:
+                    apply.gone(object_id, when, survivor)
+            await self._write(portal, object_type, apply, result, now)
+            unread -= len(apply.deleted)
+            if unread <= counted:
+                return
         result.archived_listing = True
         # An archived survivor of a merge still names what it absorbed: those left too.
         archived = await read_archived(client, object_type.name, [MERGED_IDS])
         wanted = [i for a in archived for i in (a.id, *merged_ids(a.properties))]
-        rows: dict[str, ObjectRow] = await self._db(
-            self.store.rows, portal, object_type.name, ids=wanted, live_only=True
-        )
+        rows = await self._db(self.store.rows, portal, object_type.name, ids=wanted, live_only=True)
         apply = _Apply(object_type, log_changes=True, now=now)
         for item in archived:
             when = _when(item.archived_at, now)
@@ -483,13 +603,38 @@ class Syncer:
                 if merged in rows:
                     apply.gone(merged, when, item.id)
         await self._write(portal, object_type, apply, result, now)
-        if live - len(apply.deleted) > total:
+        if unread - len(apply.deleted) > counted:
             log.warning(
                 "mirror of %s in portal %s holds %d more objects than HubSpot counts; the sweep will fix it",
                 object_type.name,
                 portal,
-                live - len(apply.deleted) - total,
+                unread - len(apply.deleted) - counted,
             )
+
+    async def _left_scope(
+        self, client: HubSpotClient, object_type: MirroredType, since: datetime, now: datetime
+    ) -> dict[str, tuple[datetime, str | None]]:
+        """Objects modified since ``since`` that are outside the type's scope now (when, and the
+        survivor for the ids such an object absorbed in a merge): one search for up to as many
+        complement groups as HubSpot's filter limits allow. Leaving a scope is a modification, so
+        whatever left since the mirror last held it is in the window."""
+        window = {"propertyName": object_type.modified, "operator": "GTE", "value": millis(since)}
+        groups = [[*group, window] for group in outside_scope(object_type.scope)]
+        per_search = filter_groups_per_search(max(len(g) for g in groups))
+        found: dict[str, tuple[datetime, str | None]] = {}
+        for start in range(0, len(groups), per_search):
+            objects, _ = await search_objects(
+                client,
+                object_type.name,
+                properties=[object_type.modified, MERGED_IDS],
+                groups=groups[start : start + per_search],
+            )
+            for object_id, raw in objects.items():
+                when = _when(raw.properties.get(object_type.modified), now)
+                found.setdefault(object_id, (when, None))
+                for merged in merged_ids(raw.properties):
+                    found.setdefault(merged, (when, object_id))
+        return found
 
     async def _backfill(
         self,
@@ -501,12 +646,15 @@ class Syncer:
         result: TypeResult,
         now: datetime,
     ) -> None:
-        """Objects with a stage-entry date of a stage that is new since the last sync."""
+        """Objects with a stage-entry date of a stage that is new since the last sync: one search
+        for several new stages (OR-ed filter groups, as many as HubSpot's filter limits allow)."""
         known = set(state.properties)
         new = [p for p in properties if p not in known and p.startswith("hs_v2_date_entered_")]
-        for name in new:
-            has = {"propertyName": name, "operator": "HAS_PROPERTY"}
-            objects, _ = await search_objects(
-                client, object_type.name, properties=properties, filters=[*object_type.scope, has]
-            )
+        per_search = filter_groups_per_search(len(object_type.scope) + 1)
+        for start in range(0, len(new), per_search):
+            groups = [
+                [*object_type.scope, {"propertyName": name, "operator": "HAS_PROPERTY"}]
+                for name in new[start : start + per_search]
+            ]
+            objects, _ = await search_objects(client, object_type.name, properties=properties, groups=groups)
             await self._delta(portal, object_type, objects, result, now)

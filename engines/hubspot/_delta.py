@@ -3,14 +3,15 @@
 The CRM mirror (``bot.mirror``) is built on four reads, each generic over the object type:
 
 - :func:`search_objects`: every object matching AND-ed filters (the mirrored scope, "modified at or
-  after the cursor", "has a stage-entry date"), read by **keyset paging**: sorted by ascending
-  ``hs_object_id``, each page a new query for ``hs_object_id`` above the last id read. No page uses an
-  offset, so HubSpot's 10,000-results-per-query cap never applies, a bulk edit that gives thousands of
-  objects one ``hs_lastmodifieddate`` neither loops nor skips (the order is the id, which is unique),
-  and an object archived while the read runs shifts no later page (an offset would skip one object).
-  A large read splits the id range into a few streams read concurrently, as many as keep HubSpot's
-  search limit busy at the measured round trip; when a stream ends early it takes over half of the
-  largest remaining range, so skewed id distributions still finish at the rate-limit floor.
+  after the cursor"), or OR-ed groups of them ("has one of these stage-entry dates"), read by
+  **keyset paging**: sorted by ``hs_object_id``, each page a new query for ids above the last id
+  read (or below, read from the top). No page uses an offset, so HubSpot's 10,000-results-per-query
+  cap never applies, a bulk edit that gives thousands of objects one ``hs_lastmodifieddate`` neither
+  loops nor skips (the order is the id, which is unique), and an object archived while the read
+  runs shifts no later page (an offset would skip one object). A read of more than two pages reads
+  its id range from both ends at once (two pages in flight at no extra call: each page is full but
+  the one where the ends meet), and splits it further only when HubSpot's round trip needs more
+  pages in flight to keep the search limit busy (see :class:`_KeysetReader`).
 - :func:`count_objects`: HubSpot's ``total`` for a query (one call, one result): the cheap check that
   tells whether anything left the mirrored scope since the mirror was last in step.
 - :func:`read_archived`: the archived listing (``GET …/objects/{type}?archived=true``) with
@@ -55,7 +56,9 @@ __all__ = [
     "Filter",
     "MirroredType",
     "count_objects",
+    "filter_groups_per_search",
     "merged_ids",
+    "outside_scope",
     "read_archived",
     "search_objects",
 ]
@@ -66,6 +69,12 @@ PageSink = Callable[[list[RawDeal]], None]
 
 LIST_PAGE_SIZE = 100  # HubSpot's maximum for the object list endpoints
 MAX_STREAMS = 8
+# HubSpot's search takes at most 5 filter groups (OR-ed), 6 filters in a group, 18 in all; the
+# keyset reader adds two id filters (above the last id read, at most the range's top) to each group.
+MAX_FILTER_GROUPS = 5
+MAX_GROUP_FILTERS = 6
+MAX_FILTERS = 18
+KEYSET_FILTERS = 2
 MERGED_IDS = "hs_merged_object_ids"
 
 
@@ -130,6 +139,56 @@ def merged_ids(properties: Mapping[str, str | None]) -> list[str]:
     return [part.strip() for part in raw.split(";") if part.strip()]
 
 
+def filter_groups_per_search(filters_per_group: int) -> int:
+    """How many OR-ed groups of ``filters_per_group`` filters one keyset search can carry."""
+    per_group = filters_per_group + KEYSET_FILTERS
+    if per_group > MAX_GROUP_FILTERS:
+        raise ValueError(f"{filters_per_group} filters a group leave no room for the keyset's two")
+    return min(MAX_FILTER_GROUPS, MAX_FILTERS // per_group)
+
+
+_COMPLEMENT = {
+    "EQ": "NEQ",
+    "NEQ": "EQ",
+    "IN": "NOT_IN",
+    "NOT_IN": "IN",
+    "HAS_PROPERTY": "NOT_HAS_PROPERTY",
+    "NOT_HAS_PROPERTY": "HAS_PROPERTY",
+    "GT": "LTE",
+    "GTE": "LT",
+    "LT": "GTE",
+    "LTE": "GT",
+    "CONTAINS_TOKEN": "NOT_CONTAINS_TOKEN",
+    "NOT_CONTAINS_TOKEN": "CONTAINS_TOKEN",
+}
+# Operators that never match an object without a value: their complement must add "no value".
+_VALUE_ONLY = {"GT", "GTE", "LT", "LTE", "BETWEEN", "CONTAINS_TOKEN"}
+
+
+def outside_scope(scope: Sequence[Filter]) -> list[list[Filter]]:
+    """OR-ed filter groups matching exactly the objects the AND-ed ``scope`` does not match.
+
+    Each filter is negated (``EQ`` -> ``NEQ``, ``GTE`` -> ``LT``, ``BETWEEN`` -> below or above);
+    a comparison never matches an object without a value, so its complement also takes "has no
+    value" (``NEQ`` and ``NOT_IN`` match objects without a value, as ``EQ`` and ``IN`` do not). The
+    mirror reads these to find objects that left its scope (moved to another pipeline, say): the
+    scoped delta cannot return them.
+    """
+    groups: list[list[Filter]] = []
+    for flt in scope:
+        name, operator = flt["propertyName"], str(flt["operator"]).upper()
+        if operator == "BETWEEN":
+            groups.append([{"propertyName": name, "operator": "LT", "value": flt["value"]}])
+            groups.append([{"propertyName": name, "operator": "GT", "value": flt["highValue"]}])
+        elif operator in _COMPLEMENT:
+            groups.append([{**flt, "operator": _COMPLEMENT[operator]}])
+        else:
+            raise ValueError(f"no complement known for the scope operator {operator}")
+        if operator in _VALUE_ONLY:
+            groups.append([{"propertyName": name, "operator": "NOT_HAS_PROPERTY"}])
+    return groups
+
+
 def _id_number(object_id: str) -> int | None:
     return int(object_id) if object_id.isdigit() else None
 
@@ -137,14 +196,15 @@ def _id_number(object_id: str) -> int | None:
 async def _search_page(
     client: HubSpotClient,
     path: str,
-    filters: Sequence[Filter],
+    groups: Sequence[Sequence[Filter]],
     properties: Sequence[str],
     *,
     limit: int = SEARCH_PAGE_SIZE,
     descending: bool = False,
 ) -> RawSearchPage:
+    """One search call; ``groups`` are OR-ed groups of AND-ed filters (no filters: everything)."""
     body: dict[str, Any] = {
-        "filterGroups": [{"filters": list(filters)}] if filters else [],
+        "filterGroups": [{"filters": list(g)} for g in groups] if any(groups) else [],
         "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING" if descending else "ASCENDING"}],
         "properties": list(properties),
         "limit": limit,
@@ -155,7 +215,9 @@ async def _search_page(
 
 async def count_objects(client: HubSpotClient, object_type: str, filters: Sequence[Filter] = ()) -> int:
     """HubSpot's ``total`` for the filters (one search call of one result)."""
-    page = await _search_page(client, client.paths.search(object_type), filters, ["hs_object_id"], limit=1)
+    page = await _search_page(
+        client, client.paths.search(object_type), [list(filters)], ["hs_object_id"], limit=1
+    )
     return page.total if page.total is not None else len(page.results)
 
 
@@ -163,25 +225,56 @@ def _above(last_id: str | int) -> dict[str, Any]:
     return {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)}
 
 
-def _at_most(high: int) -> dict[str, Any]:
-    return {"propertyName": "hs_object_id", "operator": "LTE", "value": str(high)}
+def _below(high: int) -> dict[str, Any]:
+    return {"propertyName": "hs_object_id", "operator": "LT", "value": str(high)}
 
 
 @dataclass(slots=True)
-class _Range:
-    low: int  # exclusive: the last id read
-    high: int  # inclusive
-    remaining: int | None = None  # what HubSpot announced for (low, high] at the last page
+class _Span:
+    """Ids still to read: those above ``low`` and below ``high`` (``None``: no upper bound yet).
+
+    A span is read from both ends at once: ascending pages move ``low`` up, descending pages move
+    ``high`` down, and the span is done when they meet or a page comes back short. Each page's
+    ``total`` (what its range held when asked) keeps ``left``, the estimate of what is still
+    unread, from which a reader decides whether another page is worth asking for now.
+    """
+
+    low: int
+    high: int | None
+    left: float
+    read: int = 0  # objects this span has read (to turn a page's total into what is left)
+    done: bool = False
+    flights: int = 0
+    splits: int = 0
+
+
+@dataclass(slots=True)
+class _Flight:
+    """One page in flight: which span it reads (a split may hand it to the new upper span)."""
+
+    span: _Span
+    ascending: bool
 
 
 class _KeysetReader:
-    """One keyset read (see the module docstring), possibly over several concurrent id streams."""
+    """One keyset read (see the module docstring).
+
+    After the first page (ascending, no id bound) the rest is one span read from both ends by
+    ``workers`` concurrent readers: two when HubSpot answers faster than its search limit lets
+    pages start (the limit, not the round trip, then sets the pace), more when slower answers need
+    more pages in flight. Two ends cost no extra call: each page is full but the last, where the two
+    ends meet (asked for only when ``left`` says it is needed). More than two readers split a span
+    in two at its id midpoint (each half again read from both ends), which costs at most one short
+    page per split, so a span splits only while it still holds several pages.
+    """
+
+    SPLIT_PAGES = 4  # a span splits only if this many pages are left beyond those in flight
 
     def __init__(
         self,
         client: HubSpotClient,
         object_type: str,
-        filters: Sequence[Filter],
+        groups: Sequence[Sequence[Filter]],
         properties: Sequence[str],
         report: ReadProgress | None,
         on_page: PageSink | None = None,
@@ -189,14 +282,14 @@ class _KeysetReader:
         self._client = client
         self._on_page = on_page
         self._path = client.paths.search(object_type)
-        self._filters = list(filters)
+        self._groups = [list(g) for g in groups] or [[]]
         self._properties = list(properties)
         self._report = report
         self.objects: dict[str, RawDeal] = {}
         self.total: int | None = None
-        self._ranges: list[_Range] = []
-        self._idle = 0
-        self._group: asyncio.TaskGroup | None = None
+        self._spans: list[_Span] = []
+        self._flights: list[_Flight] = []
+        self._changed: asyncio.Condition | None = None
 
     def _take(self, page: RawSearchPage) -> None:
         for raw in page.results:
@@ -206,8 +299,9 @@ class _KeysetReader:
         if self._report is not None:
             self._report(len(self.objects), self.total)
 
-    async def _page(self, extra: Sequence[Filter]) -> RawSearchPage:
-        return await _search_page(self._client, self._path, [*self._filters, *extra], self._properties)
+    async def _page(self, extra: Sequence[Filter], *, descending: bool = False) -> RawSearchPage:
+        groups = [[*g, *extra] for g in self._groups]
+        return await _search_page(self._client, self._path, groups, self._properties, descending=descending)
 
     async def read(self) -> None:
         started = time.monotonic()
@@ -215,84 +309,135 @@ class _KeysetReader:
         round_trip = time.monotonic() - started
         self.total = first.total
         self._take(first)
-        if len(first.results) < SEARCH_PAGE_SIZE or not first.results:
+        if _exhausted(first):
             return
         last = first.results[-1].id
         low = _id_number(last)
         left = (first.total or 0) - len(first.results)
-        pages_left = math.ceil(left / SEARCH_PAGE_SIZE) if first.total is not None else 1
+        pages_left = math.ceil(left / SEARCH_PAGE_SIZE)
+        if low is None or first.total is None or pages_left < 2:
+            await self._follow(last)
+            return
         rate = self._client.limits.search_per_second
-        # One stream already keeps the search limit busy when a page answers within 1/rate s (the
-        # pacer, not the round trip, sets the pace); slower answers need that many pages in flight.
-        streams = max(1, min(MAX_STREAMS, pages_left, math.ceil(round_trip * rate * 1.25)))
-        if low is None or streams == 1:
-            await self._follow(last, first.total)
-            return
-        top = await _search_page(
-            self._client, self._path, self._filters, ["hs_object_id"], limit=1, descending=True
-        )
-        high = _id_number(top.results[0].id) if top.results else None
-        if high is None or high <= low:
-            await self._follow(last, first.total)
-            return
-        width = (high - low) / streams
-        bounds = [low + round(width * i) for i in range(streams)] + [high]
-        self._ranges = [_Range(bounds[i], bounds[i + 1]) for i in range(streams) if bounds[i + 1] > bounds[i]]
+        # Pages in flight that keep the search limit busy at this round trip; two cost nothing
+        # (two ends of one span), each one more costs at most a short page, so only for long reads.
+        needed = math.ceil(round_trip * rate * 1.25)
+        workers = max(2, min(MAX_STREAMS, needed, 2 + pages_left // (2 * self.SPLIT_PAGES)))
+        self._spans = [_Span(low, None, float(left))]
+        self._changed = asyncio.Condition()
         try:
             async with asyncio.TaskGroup() as group:
-                self._group = group
-                for stream in self._ranges:
-                    group.create_task(self._stream(stream))
+                for _ in range(workers):
+                    group.create_task(self._worker())
         except BaseExceptionGroup as group_error:
             raise unwrap_group(group_error) from None
 
-    async def _follow(self, last: str, total: int | None) -> None:
-        """A single stream over ids above ``last`` (non-numeric ids, or one stream is enough).
+    async def _follow(self, last: str) -> None:
+        """A single stream over ids above ``last`` (non-numeric ids, or at most a page left).
 
-        It stops once it holds the ``total`` HubSpot announced: a full last page asks for no empty
-        one. (An object created meanwhile, past the end, is newer than this read: the next delta.)
+        Each page's ``total`` is what its range (ids above the last read) held when asked: a page
+        holding all of it is the last, so a full last page asks for no empty one. (Stopping at the
+        first page's total instead would be wrong: an object modified during a delta read enters
+        the range, and the read would stop one object short of the end. What enters after its page
+        was asked is modified after the sync started: the next delta reads it.)
         """
-        while total is None or len(self.objects) < total:
+        while True:
             page = await self._page([_above(last)])
             self._take(page)
-            if len(page.results) < SEARCH_PAGE_SIZE or not page.results:
+            if _exhausted(page):
                 return
             last = page.results[-1].id
 
-    async def _stream(self, stream: _Range) -> None:
-        while True:
-            page = await self._page([_above(stream.low), _at_most(stream.high)])
-            self._take(page)
-            if len(page.results) < SEARCH_PAGE_SIZE or not page.results:
-                break
-            last = _id_number(page.results[-1].id)
-            if last is None or last >= stream.high:
-                break
-            stream.low = last
-            stream.remaining = (page.total or 0) - len(page.results)
-            if self._idle > 0:
-                self._hand_over(stream)
-        # A free slot: the busiest stream splits itself at its next page boundary, never mid-query,
-        # so no id is read twice.
-        self._ranges.remove(stream)
-        self._idle += 1
+    def _choose(self) -> _Flight | None:
+        """The next page worth asking for now, or ``None`` (wait for a page in flight)."""
+        open_spans = [s for s in self._spans if not s.done]
+        # A span with nothing in flight must move (its estimate may be short); else the span with
+        # the most left beyond what its pages in flight will bring.
+        idle = [s for s in open_spans if s.flights == 0]
+        if idle:
+            span = max(idle, key=lambda s: s.left)
+            return self._fly(span, ascending=True)
+        best = max(open_spans, key=lambda s: s.left - s.flights * SEARCH_PAGE_SIZE, default=None)
+        if best is None:
+            return None
+        beyond = best.left - best.flights * SEARCH_PAGE_SIZE
+        if best.flights == 1 and beyond > 0:
+            return self._fly(best, ascending=not self._ascending_in_flight(best))
+        splittable = best.high is not None and best.high - best.low > 2
+        if splittable and beyond >= self.SPLIT_PAGES * SEARCH_PAGE_SIZE:
+            assert best.high is not None
+            middle = (best.low + best.high) // 2
+            upper = _Span(middle, best.high, best.left / 2)
+            best.high, best.left = middle + 1, best.left / 2
+            best.splits += 1
+            for flight in self._flights:
+                if flight.span is best and not flight.ascending:
+                    flight.span = upper  # the descending page reads the upper half
+                    best.flights -= 1
+                    upper.flights += 1
+            self._spans.append(upper)
+            return self._fly(upper if upper.flights == 0 else best, ascending=upper.flights == 0)
+        return None
 
-    def _hand_over(self, stream: _Range) -> None:
-        """Split this stream's remaining ids in two and start a stream on the upper half."""
-        if (stream.remaining or 0) <= 2 * SEARCH_PAGE_SIZE or self._group is None:
+    def _ascending_in_flight(self, span: _Span) -> bool:
+        return any(f.span is span and f.ascending for f in self._flights)
+
+    def _fly(self, span: _Span, *, ascending: bool) -> _Flight:
+        flight = _Flight(span, ascending)
+        span.flights += 1
+        self._flights.append(flight)
+        return flight
+
+    async def _worker(self) -> None:
+        assert self._changed is not None
+        while True:
+            async with self._changed:
+                while (flight := self._choose()) is None:
+                    if all(s.done for s in self._spans):
+                        return
+                    await self._changed.wait()
+            await self._fly_page(flight)
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _fly_page(self, flight: _Flight) -> None:
+        span = flight.span
+        extra: list[Filter] = [_above(span.low)]
+        if span.high is not None:
+            extra.append(_below(span.high))
+        read_before, splits_before = span.read, span.splits
+        try:
+            page = await self._page(extra, descending=not flight.ascending)
+        finally:
+            self._flights.remove(flight)
+            flight.span.flights -= 1
+        moved = flight.span is not span or span.splits != splits_before
+        span = flight.span  # a split may have handed this page to the new upper span
+        self._take(page)
+        span.read += len(page.results)
+        ids = [n for raw in page.results if (n := _id_number(raw.id)) is not None]
+        if _exhausted(page) or not ids:
+            # The range asked for held no more than this page: all of it is read (a split only
+            # ever narrows a span, so the span's range is inside the one asked for).
+            span.done = True
             return
-        busiest = max(self._ranges, key=lambda r: r.remaining or 0)
-        if busiest is not stream:
+        if flight.ascending:
+            span.low = max(span.low, max(ids))
+        else:
+            span.high = min(span.high, min(ids)) if span.high is not None else min(ids)
+        if span.high is not None and span.low + 1 >= span.high:
+            span.done = True  # the two ends met
             return
-        middle = (stream.low + stream.high) // 2
-        if middle <= stream.low:
-            return
-        upper = _Range(middle, stream.high)
-        stream.high = middle
-        stream.remaining = None
-        self._idle -= 1
-        self._ranges.append(upper)
-        self._group.create_task(self._stream(upper))
+        if moved:  # the page's total counts a range since split: keep the split's estimate
+            span.left = max(0.0, span.left - len(page.results))
+        else:  # what the range held, less what this span read since the page was asked for
+            span.left = max(0.0, float((page.total or 0) - (span.read - read_before)))
+
+
+def _exhausted(page: RawSearchPage) -> bool:
+    """Whether a page holds all its query matched when asked (a short page, or ``total`` reached)."""
+    short = len(page.results) < SEARCH_PAGE_SIZE
+    return short or (page.total is not None and page.total <= len(page.results))
 
 
 async def search_objects(
@@ -301,15 +446,20 @@ async def search_objects(
     *,
     properties: Sequence[str],
     filters: Sequence[Filter] = (),
+    groups: Sequence[Sequence[Filter]] | None = None,
     report: ReadProgress | None = None,
     on_page: PageSink | None = None,
 ) -> tuple[dict[str, RawDeal], int | None]:
-    """Every object matching ``filters`` (AND), by keyset paging; and HubSpot's announced total.
+    """Every object matching ``filters`` (AND) or, given ``groups``, any of those groups of filters
+    (OR of ANDs; see :func:`filter_groups_per_search` for how many fit), by keyset paging; and
+    HubSpot's announced total.
 
     ``report(read, total)`` is called after each page, ``on_page(results)`` with each page's objects
     (to store them while the read goes on).
     """
-    reader = _KeysetReader(client, object_type, filters, properties, report, on_page)
+    if groups is not None and filters:
+        raise ValueError("give filters or groups, not both")
+    reader = _KeysetReader(client, object_type, groups or [filters], properties, report, on_page)
     await reader.read()
     return reader.objects, reader.total
 

@@ -275,6 +275,12 @@ def _ascending_by_id(sorts: Sequence[Any]) -> bool:
     return bool(sort.get("propertyName") == "hs_object_id" and sort.get("direction") != "DESCENDING")
 
 
+def _descending_by_id(sorts: Sequence[Any]) -> bool:
+    if len(sorts) != 1 or isinstance(sorts[0], str):
+        return bool(sorts) and sorts[0] == "-hs_object_id"
+    return bool(sorts[0].get("propertyName") == "hs_object_id" and sorts[0].get("direction") == "DESCENDING")
+
+
 def object_scope_key(path: str) -> str | None:
     from tests.support.hubspot_objects import scope_key
 
@@ -636,11 +642,12 @@ class FakeHubSpot(Loopback):
         groups = body.get("filterGroups") or []
         sorts = body.get("sorts") or []
         bounds, rest = _id_bounds(groups)
-        if bounds is not None and _ascending_by_id(sorts):
-            # Keyset paging (``hs_object_id`` > last id, sorted by id): the rest of the query is
-            # matched once and cached, the id range is a bisection of it, so a read of n pages
-            # costs n bisections instead of n scans of the portal.
-            matched = self._match({"filterGroups": rest, "sorts": sorts})
+        by_id = _ascending_by_id(sorts) or _descending_by_id(sorts)
+        if bounds is not None and by_id:
+            # Keyset paging (``hs_object_id`` > last id, sorted by id either way): the rest of the
+            # query is matched once and cached, the id range is a bisection of it, so a read of n
+            # pages costs n bisections instead of n scans of the portal.
+            matched = self._match({"filterGroups": rest, "sorts": []})
             low, low_open, high, high_open = bounds
             start, end = 0, len(matched)
             if low is not None:
@@ -649,7 +656,7 @@ class FakeHubSpot(Loopback):
             if high is not None:
                 find = bisect.bisect_left if high_open else bisect.bisect_right
                 end = find(matched, high, key=self._keys.__getitem__)
-            return matched[start:end]
+            return matched[start:end] if _ascending_by_id(sorts) else matched[start:end][::-1]
         key = json.dumps([groups, sorts], sort_keys=True)
         cached = self._query_cache.get(key)
         if cached is not None:

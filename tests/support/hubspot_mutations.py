@@ -17,7 +17,6 @@ milliseconds) with the mutation time, as HubSpot does::
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -150,16 +149,18 @@ class PortalMutator:
             changes["pipeline"] = pipeline_id
         self.edit(deal_id, **changes)
 
-    def edit_indexed_late(self, deal_id: str, lag: float, **changes: str | None) -> None:
+    def edit_indexed_late(self, deal_id: str, **changes: str | None) -> Callable[[], None]:
         """An edit made now (its ``hs_lastmodifieddate`` is now) that HubSpot's search index shows
-        only ``lag`` seconds later ("it may take a few moments for updated objects to appear")."""
+        only later ("it may take a few moments for updated objects to appear"): the edit becomes
+        visible when the returned function is called, so a test decides the moment, not the clock of
+        a loaded machine."""
         stamp = self.stamp()
 
         def index() -> None:
             self._apply(self.props(deal_id), changes, stamp)
             self.fake.changed()
 
-        asyncio.get_running_loop().call_later(lag, index)
+        return index
 
     def set_amount(self, deal_id: str, amount: str | None) -> None:
         self.edit(deal_id, amount=amount)

@@ -251,8 +251,10 @@ class ObjectStore:
         if sorts:
             sort = sorts[0]
             name = sort.get("propertyName") if isinstance(sort, dict) else str(sort).lstrip("-")
-            if name != "hs_object_id" or (isinstance(sort, dict) and sort.get("direction") == "DESCENDING"):
-                return _bad("this fake sorts by hs_object_id ascending only")
+            if name != "hs_object_id":
+                return _bad("this fake sorts by hs_object_id only")
+            if (sort.get("direction") if isinstance(sort, dict) else "") == "DESCENDING":
+                matched.reverse()  # the keyset reader reads a range from both ends
         names = self._names(object_type, [str(p) for p in body.get("properties") or []])
         end = min(offset + limit, len(matched), self.search_cap)
         out: dict[str, Any] = {

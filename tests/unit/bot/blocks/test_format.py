@@ -57,3 +57,11 @@ def test_negative_amounts_read_like_finance_and_counts_agree_with_their_noun() -
     assert count_text(1, "data gap") == "1 data gap"
     assert count_text(3, "data gap") == "3 data gaps"
     assert count_text(2, "more analysis", "more analyses") == "2 more analyses"
+
+
+def test_a_currency_code_from_the_crm_is_cut_to_letters() -> None:
+    # Letters only: safe on every surface without escaping, so nothing can be escaped twice.
+    assert format_money(1500, "<b>") == "1.5k B"
+    assert format_money(1500, "eur") == "€1.5k"
+    assert format_money(1500, "") == "1.5k"
+    assert format_money(1500, "sek&<x>") == "1.5k SEK"

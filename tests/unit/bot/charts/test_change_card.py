@@ -91,3 +91,17 @@ def test_terminal_text_lists_the_waterfall_in_order() -> None:
     ]
     assert rows == ["Open", "Created", "Won", "Open"]
     assert "Beside the waterfall: Pushed out 0 ($0) · Pulled in 0 ($0) · Stage forward 1 ($5k)" in text
+
+
+def test_crm_currency_and_pipeline_text_cannot_inject_mrkdwn_or_control_characters() -> None:
+    """The currency code and the pipeline label come from the CRM: a code like ``<!here>`` must not
+    reach mrkdwn as a live special, and a label with control characters must not reach the header."""
+    message = changes_message(report(), currency="<!here>&", pipeline_label="Sales\x07\nEMEA")
+    payload = message.to_dict()
+    assert block_problems(payload["blocks"]) == []
+    header = payload["blocks"][0]["text"]["text"]
+    assert header == "What changed · Sales EMEA"
+    text = str(payload)
+    assert "<!here>" not in text
+    assert "&amp;amp;" not in text
+    assert "HER" in text  # the code, cut to letters (three at most), still says which currency

@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli import main
-from bot.mirror.changes import MirrorChanges, _collections_paused, change_report
+from bot.mirror.changes import MirrorChanges, change_report
+from bot.mirror.memory import MemoryPortal
+from bot.mirror.mirror import FREEZE_AT, freeze_loaded
 from bot.mirror.source import MirrorSource
 from bot.storage import Database
 from engines import PortalSnapshot, utc_now
@@ -221,12 +223,21 @@ def test_engine_bot_changes_in_a_terminal(
         assert "someday" in capsys.readouterr().err
 
 
-def test_overlapping_collection_pauses_restore_the_collector_when_the_last_ends() -> None:
-    assert gc.isenabled()
-    first, second = _collections_paused(), _collections_paused()
-    first.__enter__()
-    second.__enter__()
-    first.__exit__(None, None, None)
-    assert not gc.isenabled()  # the second card still runs
-    second.__exit__(None, None, None)
-    assert gc.isenabled()
+def test_a_big_loaded_mirror_leaves_the_collectors_generations_and_a_small_one_stays() -> None:
+    """The card builds many short-lived objects; the collections they trigger walk whatever is in
+    the generations. A loaded mirror of FREEZE_AT deals or more is frozen out of them once (the
+    collector stays on); a small one is not worth freezing the whole process for."""
+    props = {"dealname": "A deal", "pipeline": "default", "dealstage": "contractsent", "amount": "10"}
+    small = MemoryPortal("4242")
+    small.apply("deals", {str(i): props for i in range(10)}, [])
+    frozen = gc.get_freeze_count()
+    assert not freeze_loaded(small)
+    assert gc.get_freeze_count() == frozen
+    big = MemoryPortal("4242")
+    big.apply("deals", {str(i): dict(props) for i in range(FREEZE_AT)}, [])
+    try:
+        assert freeze_loaded(big)
+        assert gc.get_freeze_count() >= frozen + FREEZE_AT
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # the rest of the test process is not a mirror

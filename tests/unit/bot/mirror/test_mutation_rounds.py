@@ -7,24 +7,37 @@ Each round draws mutations from a seeded generator: creates, edits of untracked 
 nothing, archives, restores, merges (also of a survivor that was itself merged or is then archived),
 and bulk edits that give many deals one timestamp. Some rounds also land one or two mutations in
 the middle of the sync (between its search pages); those deals are read by the next sync, which the
-round then runs, because the cursor is the sync's start time.
+round then runs, because the cursor is the sync's start time. Two rounds add a pipeline stage (deals
+move into it; one gets its entry date back-filled, as HubSpot does, without a new modified date).
+Every round after the first read must be a delta, never a full read; the last is a sweep that finds
+nothing to fix. The rounds run for all deals, and (SQLite) for a scoped type - the deals of one
+pipeline - where pipeline moves take deals out of the mirror and back.
+
+The reference read asks for the documented properties (checks.py), not the mirror's own list.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.mirror import Mirror
 from bot.storage import Database
 from engines.dates import utc_now
-from tests.support.hubspot import FakeHubSpot
+from engines.hubspot import DEALS, MirroredType
+from engines.models import Stage
+from tests.support.hubspot import SEARCH, FakeHubSpot
 from tests.support.hubspot_mutations import PortalMutator
 from tests.unit.bot.mirror.checks import (
+    InScope,
     Props,
     assert_mirror_is_fresh_read,
     changes_after,
+    everything,
     expected_changes,
     logged,
     truth,
@@ -33,6 +46,15 @@ from tests.unit.bot.mirror.conftest import MirrorFactory
 
 SEED = 20261201
 ROUNDS = 14
+STAGE_ROUNDS = (3, 8)
+SALES = [{"propertyName": "pipeline", "operator": "EQ", "value": "default"}]
+SALES_DEALS = MirroredType(
+    name="deals", properties=DEALS.properties, scope=tuple(SALES), pipelines="deals", tracked=DEALS.tracked
+)
+
+
+def in_sales(props: Mapping[str, str | None]) -> bool:
+    return props.get("pipeline") == "default"
 
 
 class Rounds:
@@ -42,6 +64,7 @@ class Rounds:
         self.change = change
         self.rng = rng
         self.touched: set[str] = set()
+        self.added: list[str] = []
 
     def _live(self) -> list[str]:
         return self.change.ids()
@@ -118,6 +141,21 @@ class Rounds:
         "bulk",
     )
 
+    def add_stage(self) -> None:
+        """A new stage in a pipeline: a few deals move into it, and one deal gets the new stage's
+        entry date back-filled without a new modified date (only the back-fill search finds it)."""
+        change, rng = self.change, self.rng
+        pipeline = rng.choice(change.fake.portal.pipelines)
+        stage_id = f"added{len(self.added)}"
+        self.added.append(stage_id)
+        stage = Stage(id=stage_id, label=f"Added {stage_id}", display_order=len(pipeline.stages))
+        change.add_stage(pipeline.id, stage)
+        for _ in range(3):
+            change.move_stage(self._pick(), stage_id, pipeline.id)
+        back_filled = self._pick()
+        change.props(back_filled)[f"hs_v2_date_entered_{stage_id}"] = "2026-11-20T10:00:00Z"
+        change.fake.changed()
+
     def mid_sync(self) -> None:
         """One or two mutations of deals this round has not touched, landing inside the sync."""
         untouched = [d for d in self._live() if d not in self.touched]
@@ -138,28 +176,49 @@ class Rounds:
 
 
 async def _round(
-    mirror: Mirror, hubspot: FakeHubSpot, rounds: Rounds, last_live: dict[str, Props], *, mid_sync: bool
+    mirror: Mirror,
+    hubspot: FakeHubSpot,
+    rounds: Rounds,
+    last_live: dict[str, Props],
+    *,
+    number: int,
+    in_scope: InScope,
+    scope: list[dict[str, Any]],
 ) -> None:
     change = rounds.change
-    before = truth(change)
+    before = truth(change, in_scope)
     last_live.update(before.live)
     started = utc_now()
     previous = (await mirror.status()).states["deals"].last_sync_at
     assert previous is not None
     rounds.touched.clear()
+    if number in STAGE_ROUNDS:
+        rounds.add_stage()
     for _ in range(rounds.rng.randint(3, 25)):
         rounds.one(rounds.rng.choice(Rounds.KINDS))
+    mid_sync = number % 3 == 2
     if mid_sync:
         rounds.mid_sync()
-    await mirror.sync()
+    first_call = len(hubspot.calls)
+    outcomes = [await mirror.sync()]
     if mid_sync:
         assert not hubspot.before_search, "the mid-sync mutation did not run"
-        await mirror.sync()  # what landed during the last sync is read now (cursor = its start)
-    await assert_mirror_is_fresh_read(mirror, hubspot)
+        outcomes.append(await mirror.sync())  # what landed during the last sync is read now
+    for outcome in outcomes:  # deltas, never a full read
+        assert outcome is not None
+        assert outcome.results[0].kind == "delta"
+        # account, 2 owner pages, pipelines; the pages read; the count, and at most: the recount
+        # (catch-up search, count), the scope leavers, the archived listing, the back-fill.
+        assert outcome.calls <= 4 + math.ceil(outcome.results[0].read / 200) + 1 + 2 + 1 + 1 + 1
+    for call in hubspot.calls[first_call:]:  # no search of the whole scope: each has a window
+        if call.path == SEARCH:
+            filters = [f for g in call.body["filterGroups"] for f in g["filters"]]
+            assert any(f["propertyName"] not in ("hs_object_id", "pipeline") for f in filters), call.body
+    await assert_mirror_is_fresh_read(mirror, hubspot, scope)
     portal = await mirror.portal()
     assert portal is not None
     entries = changes_after(mirror, portal, previous)
-    assert logged(entries) == expected_changes(before, truth(change), last_live)
+    assert logged(entries) == expected_changes(before, truth(change, in_scope), last_live)
     finished = utc_now()
     assert all(started - timedelta(milliseconds=5) <= e.changed_at <= finished for e in entries)
 
@@ -167,20 +226,36 @@ async def _round(
 async def test_mutation_rounds_keep_the_mirror_equal_to_a_fresh_read(
     db: Database, hubspot: FakeHubSpot, change: PortalMutator, make_mirror: MirrorFactory
 ) -> None:
-    mirror = make_mirror(db)
+    await _rounds(db, hubspot, change, make_mirror, scoped=False)
+
+
+async def test_mutation_rounds_of_a_type_scoped_to_one_pipeline(
+    sqlite_db: Database, hubspot: FakeHubSpot, change: PortalMutator, make_mirror: MirrorFactory
+) -> None:
+    """Pipeline moves take deals out of the mirror and back: found by the complement search."""
+    await _rounds(sqlite_db, hubspot, change, make_mirror, scoped=True)
+
+
+async def _rounds(
+    db: Database, hubspot: FakeHubSpot, change: PortalMutator, make_mirror: MirrorFactory, *, scoped: bool
+) -> None:
+    scope = SALES if scoped else []
+    in_scope = in_sales if scoped else everything
+    mirror = make_mirror(db, object_types=(SALES_DEALS if scoped else DEALS,))
     first = await mirror.sync()
     assert first is not None
     assert first.results[0].kind == "full"
-    await assert_mirror_is_fresh_read(mirror, hubspot)
+    await assert_mirror_is_fresh_read(mirror, hubspot, scope)
     portal = await mirror.portal()
     assert portal == "4242"
     assert mirror.store.changes(portal, "deals") == []  # a first read is the baseline, not changes
     rounds = Rounds(change, random.Random(SEED))
     last_live: dict[str, Props] = {}
     for number in range(ROUNDS):
-        await _round(mirror, hubspot, rounds, last_live, mid_sync=number % 3 == 2)
+        await _round(mirror, hubspot, rounds, last_live, number=number, in_scope=in_scope, scope=scope)
     kinds: Counter[str] = Counter(c.field for c in mirror.store.changes(portal, "deals"))
-    # The seed exercises every kind of change the log knows.
+    # The seed exercises every kind of change the log knows (a deal moved to another pipeline
+    # leaves the one-pipeline mirror: "deleted", then "restored" when it comes back).
     assert {
         "created",
         "deleted",
@@ -189,5 +264,15 @@ async def test_mutation_rounds_keep_the_mirror_equal_to_a_fresh_read(
         "amount",
         "closedate",
         "hubspot_owner_id",
-        "pipeline",
+        *([] if scoped else ["pipeline"]),
     } <= set(kinds)
+    # The sweep afterwards: one full read, nothing to fix, nothing logged.
+    first_call = len(hubspot.calls)
+    sweep = await mirror.sync(full=True)
+    assert sweep is not None
+    result = sweep.results[0]
+    assert (result.kind, result.drift, result.changed, result.created, result.deleted) == ("full", 0, 0, 0, 0)
+    pages = math.ceil(hubspot.matching_deals({"filterGroups": [{"filters": scope}]}) / 200)
+    assert len(hubspot.calls) - first_call == 4 + pages
+    assert changes_after(mirror, portal, sweep.started_at - timedelta(microseconds=1)) == []
+    await assert_mirror_is_fresh_read(mirror, hubspot, scope)
