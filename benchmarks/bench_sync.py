@@ -130,7 +130,8 @@ def bench(deals: int, latency: float, url: str | None, *, deals_only: bool = Fal
         ok &= len(calls) <= 1.1 * minimum and wall <= 1.1 * floor
         print(
             f"{deals:>7,} deals | cold sync: {outcome.results[0].read:,} read, calls {len(calls)} "
-            f"(search {_searches(calls, 0)}) vs minimum {minimum} = {len(calls) / minimum:.3f}x, "
+            f"(search {_searches(calls, 0)}, answered 429: {sum(c.status == 429 for c in calls)}) vs "
+            f"minimum {minimum} = {len(calls) / minimum:.3f}x, "
             f"{wall:6.2f} s vs floor {floor:6.2f} s = {wall / floor:.3f}x"
         )
         ids = [d.id for d in portal.deals]
@@ -143,9 +144,10 @@ def bench(deals: int, latency: float, url: str | None, *, deals_only: bool = Fal
             since = len(fake.calls())
             outcome, wall = asyncio.run(_timed(mirror.sync()))
             calls = fake.calls()
+            limited = sum(c.status == 429 for c in calls[since:])
             print(
                 f"{'':>13} | delta, {changed:>5,} changed: read {outcome.results[0].read:,}, calls "
-                f"{len(calls) - since} (search {_searches(calls, since)}), {wall:5.2f} s"
+                f"{len(calls) - since} (search {_searches(calls, since)}, 429: {limited}), {wall:5.2f} s"
             )
 
         delta(0)

@@ -260,15 +260,18 @@ class _KeysetReader:
     """One keyset read (see the module docstring).
 
     After the first page (ascending, no id bound) the rest is one span read from both ends by
-    ``workers`` concurrent readers: two when HubSpot answers faster than its search limit lets
-    pages start (the limit, not the round trip, then sets the pace), more when slower answers need
-    more pages in flight. Two ends cost no extra call: each page is full but the last, where the two
-    ends meet (asked for only when ``left`` says it is needed). More than two readers split a span
-    in two at its id midpoint (each half again read from both ends), which costs at most one short
-    page per split, so a span splits only while it still holds several pages.
+    concurrent readers: two when HubSpot answers faster than its search limit lets pages start (the
+    limit, not the round trip, then sets the pace), more when slower answers need more pages in
+    flight. Two ends cost no extra call: each page is full but the last, where the two ends meet
+    (asked for only when ``left`` says it is needed). More pages in flight split a span in two at
+    its id midpoint (each half again read from both ends), which costs at most one short page per
+    split, so a span splits only while it still holds several pages and only while the fastest
+    round trip seen (the first answers, often slower, are corrected by the next ones) says more
+    pages in flight are needed.
     """
 
     SPLIT_PAGES = 4  # a span splits only if this many pages are left beyond those in flight
+    TIMED = 3  # pages after the first whose round trips are measured (before any pacing)
 
     def __init__(
         self,
@@ -289,6 +292,9 @@ class _KeysetReader:
         self.total: int | None = None
         self._spans: list[_Span] = []
         self._flights: list[_Flight] = []
+        self._round_trip = 0.0  # the fastest answer seen, in seconds
+        self._rate = 1
+        self._timed = 0
         self._changed: asyncio.Condition | None = None
 
     def _take(self, page: RawSearchPage) -> None:
@@ -321,8 +327,8 @@ class _KeysetReader:
         rate = self._client.limits.search_per_second
         # Pages in flight that keep the search limit busy at this round trip; two cost nothing
         # (two ends of one span), each one more costs at most a short page, so only for long reads.
-        needed = math.ceil(round_trip * rate * 1.25)
-        workers = max(2, min(MAX_STREAMS, needed, 2 + pages_left // (2 * self.SPLIT_PAGES)))
+        self._round_trip, self._rate = round_trip, rate
+        workers = max(2, min(MAX_STREAMS, self._wanted(), 2 + pages_left // (2 * self.SPLIT_PAGES)))
         self._spans = [_Span(low, None, float(left))]
         self._changed = asyncio.Condition()
         try:
@@ -364,7 +370,8 @@ class _KeysetReader:
         if best.flights == 1 and beyond > 0:
             return self._fly(best, ascending=not self._ascending_in_flight(best))
         splittable = best.high is not None and best.high - best.low > 2
-        if splittable and beyond >= self.SPLIT_PAGES * SEARCH_PAGE_SIZE:
+        wanted = len(self._flights) < self._wanted()
+        if splittable and wanted and beyond >= self.SPLIT_PAGES * SEARCH_PAGE_SIZE:
             assert best.high is not None
             middle = (best.low + best.high) // 2
             upper = _Span(middle, best.high, best.left / 2)
@@ -378,6 +385,10 @@ class _KeysetReader:
             self._spans.append(upper)
             return self._fly(upper if upper.flights == 0 else best, ascending=upper.flights == 0)
         return None
+
+    def _wanted(self) -> int:
+        """Pages in flight that keep the search limit busy at the fastest round trip seen."""
+        return max(1, math.ceil(self._round_trip * self._rate * 1.25))
 
     def _ascending_in_flight(self, span: _Span) -> bool:
         return any(f.span is span and f.ascending for f in self._flights)
@@ -406,8 +417,14 @@ class _KeysetReader:
         if span.high is not None:
             extra.append(_below(span.high))
         read_before, splits_before = span.read, span.splits
+        started, unpaced = time.monotonic(), self._timed < self.TIMED
         try:
             page = await self._page(extra, descending=not flight.ascending)
+            if unpaced:
+                # The first pages start together, before the search limit makes anyone wait: their
+                # round trips are HubSpot's (a first answer is often slower: warm-up, connection).
+                self._timed += 1
+                self._round_trip = min(self._round_trip, time.monotonic() - started)
         finally:
             self._flights.remove(flight)
             flight.span.flights -= 1
