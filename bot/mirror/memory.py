@@ -6,18 +6,21 @@ pipeline asked for; open deals and deals closed within the lookback window, as t
 selects them), cached until the next change, so repeated answers between syncs cost a dictionary
 lookup. A ``Deal`` model is built only for a deal someone looks at.
 
-Other object types (issue "All three engines measured…") are kept as their property dictionaries
-under :attr:`MemoryPortal.objects` until their models exist.
+The other mirrored object types (contacts, tickets, survey responses, products, goal targets) live
+in :attr:`MemoryPortal.others` (:mod:`bot.mirror.objects`); a type the mirror does not model is kept
+as its property dictionaries under :attr:`MemoryPortal.objects`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.mirror.deals import MirroredDeals
+from bot.mirror.objects import ObjectsMemory
 from engines import Deal, DealTable, Owner, Pipeline, PortalInfo, PortalSnapshot
+from engines.hubspot import MirroredType
 
 __all__ = ["MemoryPortal"]
 
@@ -27,8 +30,9 @@ Props = Mapping[str, Any]
 class MemoryPortal:
     """One portal's mirrored objects in memory. Not thread-safe: use it from one event loop."""
 
-    def __init__(self, portal: str) -> None:
+    def __init__(self, portal: str, object_types: Sequence[MirroredType] = ()) -> None:
         self.portal = portal
+        self.others = ObjectsMemory(object_types)
         self.account = PortalInfo()
         self.pipelines: tuple[Pipeline, ...] = ()
         self.owners: tuple[Owner, ...] = ()
@@ -54,6 +58,8 @@ class MemoryPortal:
             return
         if object_type == "deals":
             self._deals.apply(upserts, removed)
+        elif self.others.holds(object_type):
+            self.others.apply(object_type, upserts, removed)
         else:
             held = self.objects.setdefault(object_type, {})
             for object_id in removed:

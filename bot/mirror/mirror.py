@@ -27,17 +27,19 @@ import httpx
 from pydantic import SecretStr
 
 from bot.mirror.memory import MemoryPortal
+from bot.mirror.object_sync import ObjectOutcome
 from bot.mirror.store import MirrorStore, ObjectRow, SyncState
 from bot.mirror.sync import (
     ACCOUNT_KIND,
     OWNERS_KIND,
+    READS_KIND,
     PortalRead,
     Syncer,
     SyncOutcome,
     pipelines_kind,
 )
 from bot.storage.database import Database
-from engines import Owner, Pipeline, PortalInfo, ProgressCallback, utc_now
+from engines import ObjectRead, Owner, Pipeline, PortalInfo, ProgressCallback, utc_now
 from engines.hubspot import (
     DEALS,
     DEFAULT_API_VERSION,
@@ -198,7 +200,7 @@ class Mirror:
         portal = await self.portal()
         if portal is None:
             return None
-        memory = self.memory if self.memory is not None else MemoryPortal(portal)
+        memory = self.memory if self.memory is not None else self._new_memory(portal)
         states: dict[str, SyncState] = await self._db(self.store.states, portal)
         # Only the types this mirror syncs: a type no longer mirrored keeps its old state, whose
         # cursor would pin the watermark (and every load would re-read what came since).
@@ -226,6 +228,9 @@ class Mirror:
             freeze_loaded(memory)
         return memory
 
+    def _new_memory(self, portal: str) -> MemoryPortal:
+        return MemoryPortal(portal, self.syncer.object_types)
+
     async def _load_portal_rows(self, memory: MemoryPortal) -> None:
         portal = memory.portal
         account: dict[str, ObjectRow] = await self._db(self.store.rows, portal, ACCOUNT_KIND)
@@ -239,6 +244,19 @@ class Mirror:
             tuple(Pipeline.model_validate(r.properties) for r in pipelines.values()),
             tuple(Owner.model_validate(r.properties) for r in owners.values()),
         )
+        reads: dict[str, ObjectRow] = await self._db(self.store.rows, portal, READS_KIND)
+        memory.others.set_reads(
+            {
+                name: (ObjectRead.model_validate(row.properties), row.properties.get("warning"))
+                for name, row in reads.items()
+            }
+        )
+        for name in reads:
+            own: dict[str, ObjectRow] = await self._db(self.store.rows, portal, pipelines_kind(name))
+            if own:
+                memory.others.pipelines[name] = tuple(
+                    Pipeline.model_validate(r.properties) for r in own.values()
+                )
 
     # ------------------------------------------------------------------ syncing
 
@@ -257,16 +275,23 @@ class Mirror:
         return await self._locked_sync(full=False, progress=None, unless_within=seconds)
 
     async def _locked_sync(
-        self, *, full: bool, progress: ProgressCallback | None, unless_within: float | None
+        self,
+        *,
+        full: bool,
+        progress: ProgressCallback | None,
+        unless_within: float | None,
+        light: bool = False,
     ) -> SyncOutcome | None:
         async with self._syncing:  # one sync at a time in this process (the lease: across processes)
             if unless_within is not None:
                 await self.load()  # what other replicas (or a sync this one waited for) wrote
                 if self._is_fresh(self.memory, unless_within):
                     return None
-            return await self._sync(full, progress)
+            return await self._sync(full, progress, light)
 
-    async def _sync(self, full: bool, progress: ProgressCallback | None) -> SyncOutcome | None:
+    async def _sync(
+        self, full: bool, progress: ProgressCallback | None, light: bool = False
+    ) -> SyncOutcome | None:
         if not await self._db(
             self.store.acquire_lease, self.key, self.holder, self.lease_seconds, self._clock()
         ):
@@ -278,8 +303,8 @@ class Mirror:
             # The database first: after a restart (so this sync is a delta), and for the rows other
             # replicas wrote since this copy was last loaded (older than what this sync writes).
             await self.load()
-            feed = _Feed(self.memory)
-            outcome = await self.syncer.run(full=full, progress=progress, listener=feed)
+            feed = _Feed(self.memory, self.syncer.object_types)
+            outcome = await self.syncer.run(full=full, progress=progress, listener=feed, light=light)
         finally:
             renew.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -329,7 +354,9 @@ class Mirror:
             assert memory is not None
             return memory
         unless = None if self._expired else self.fresh_seconds
-        await self._locked_sync(full=False, progress=progress, unless_within=unless)
+        # The delta an answer waits for is light: deletions of the types besides deals are checked
+        # by the background and explicit syncs (bot.mirror.object_sync).
+        await self._locked_sync(full=False, progress=progress, unless_within=unless, light=True)
         if self.memory is None:
             raise RuntimeError("the mirror sync finished without data")  # pragma: no cover
         return self.memory
@@ -344,17 +371,25 @@ class _Feed:
     """Applies a sync's writes to the in-memory copy as they happen: in place to the copy answers
     read (a delta), or to a new copy swapped in at the end (the first read, another portal)."""
 
-    def __init__(self, memory: MemoryPortal | None) -> None:
+    def __init__(self, memory: MemoryPortal | None, object_types: Sequence[MirroredType]) -> None:
         self.memory = memory
+        self._types = object_types
 
     def portal(self, portal: str, read: PortalRead) -> None:
         if self.memory is None or self.memory.portal != portal:
-            self.memory = MemoryPortal(portal)
+            self.memory = MemoryPortal(portal, self._types)
         self.memory.set_portal(read.account, read.pipelines.get("deals", ()), read.owners)
 
     def rows(self, object_type: str, upserts: Mapping[str, Props], removed: Iterable[str]) -> None:
         assert self.memory is not None
         self.memory.apply(object_type, upserts, removed)
+
+    def reads(self, reads: Mapping[str, ObjectOutcome]) -> None:
+        assert self.memory is not None
+        self.memory.others.set_reads({name: (o.read, o.warning) for name, o in reads.items()})
+        for name, outcome in reads.items():
+            if outcome.pipelines is not None:
+                self.memory.others.pipelines[name] = outcome.pipelines
 
 
 class _CountingClient(HubSpotClient):

@@ -1,9 +1,12 @@
 """``MirrorSource``: answers from the mirror's in-memory copy, as a :class:`engines.SnapshotSource`.
 
-Deals, pipelines, owners and account details come from the mirror. The other CRM object types the
-engines read (contacts, tickets, survey responses, products, goal targets, line items of won deals)
-are not mirrored yet: they are read as the live HubSpot read reads them and kept ``others_ttl``
-seconds (``HUBSPOT_CACHE_TTL``, as the live read caches them), one read shared by every answer;
+Deals, pipelines, owners and account details come from the mirror, and so do the other object types
+the mirror holds (``engine-bot serve`` mirrors contacts, tickets with their pipelines, survey
+responses, products and goal targets: :func:`engines.hubspot.mirrored_object_types`), selected at the
+answer's time as the live read selects them (:mod:`bot.mirror.objects`), with the same read states
+(a refused scope is a data gap naming it) and warnings. Object types the mirror does not hold (line
+items of won deals; any type of a mirror built without them) are read as the live HubSpot read reads
+them and kept ``others_ttl`` seconds (``HUBSPOT_CACHE_TTL``), one read shared by every answer;
 ``engine-bot serve`` refreshes them in the background with each sync (:meth:`MirrorSource.warm`).
 """
 
@@ -14,11 +17,29 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.mirror.memory import MemoryPortal
 from bot.mirror.mirror import Mirror
-from engines import ObjectType, PortalSnapshot, Progress, ProgressCallback, UnknownPipelineError, utc_now
-from engines.hubspot import ALL_OBJECTS, ObjectsRead, read_deal_line_items, read_objects, won_deal_ids
+from engines import (
+    ObjectRead,
+    ObjectType,
+    PortalSnapshot,
+    Progress,
+    ProgressCallback,
+    ReadState,
+    UnknownPipelineError,
+    utc_now,
+)
+from engines.hubspot import (
+    ALL_OBJECTS,
+    MIRRORED_OBJECTS,
+    ObjectsRead,
+    mirrored_object_types,
+    read_deal_line_items,
+    read_objects,
+    won_deal_ids,
+)
 
 __all__ = ["MirrorSource"]
 
@@ -52,6 +73,14 @@ class MirrorSource:
         self.mirror = mirror
         self.lookback_days = lookback_days
         self.objects = frozenset(objects)
+        held = {t.name: t for t in mirror.syncer.object_types}
+        # The mirror's windows must be this source's: it holds what an answer with them selects.
+        self.mirrored = frozenset(o for o in self.objects if o.value in held)
+        for wanted in mirrored_object_types(lookback_days, self.mirrored):
+            if held[wanted.name] != wanted:
+                raise ValueError(
+                    f"the mirror reads {wanted.name} for another lookback window than {lookback_days} days"
+                )
         self.others_ttl = others_ttl
         self._clock = clock
         self._others: _Others | None = None
@@ -74,7 +103,8 @@ class MirrorSource:
     async def _other_objects(self, memory: MemoryPortal, *, ahead: float = 1.0) -> ObjectsRead:
         """The object types besides deals (see the module doc); ``ahead`` < 1 refreshes them a little
         before they expire."""
-        if not self.objects:
+        live = self.objects - self.mirrored
+        if not live:
             return ObjectsRead()
         if self._others_lock is None:
             self._others_lock = asyncio.Lock()
@@ -86,10 +116,8 @@ class MirrorSource:
             now = self._clock()
             out = ObjectsRead()
             async with self.mirror.client() as client:
-                await read_objects(
-                    client, objects=self.objects, now=now, lookback_days=self.lookback_days, out=out
-                )
-                if ObjectType.LINE_ITEMS in self.objects:
+                await read_objects(client, objects=live, now=now, lookback_days=self.lookback_days, out=out)
+                if ObjectType.LINE_ITEMS in live:
                     since = now - timedelta(days=self.lookback_days)
                     won = won_deal_ids(memory.all_deals(), memory.pipelines, since)
                     await read_deal_line_items(client, won, out)
@@ -110,23 +138,42 @@ class MirrorSource:
             pipeline_id = found.id
         assert memory.watermark is not None
         others = await self._other_objects(memory)
+        now = self._clock()
         snap = memory.snapshot(
             pipeline_id=pipeline_id,
             lookback_days=self.lookback_days,
-            now=self._clock(),
+            now=now,
             taken_at=memory.watermark,
+        )
+        held = memory.others
+        reads: dict[ObjectType, ObjectRead] = dict(others.reads)
+        warnings = list(others.warnings)
+        for kind in MIRRORED_OBJECTS:
+            if kind in self.mirrored:
+                reads[kind] = held.read_state(kind.value)
+                if kind.value in held.warnings:
+                    warnings.append(held.warnings[kind.value])
+
+        def pick(kind: ObjectType, live: tuple[Any, ...]) -> tuple[Any, ...]:
+            return held.select(kind.value, now) if kind in self.mirrored else live
+
+        tickets_read = reads.get(ObjectType.TICKETS, ObjectRead()).state is ReadState.READ
+        ticket_pipelines = (
+            (held.pipelines.get(ObjectType.TICKETS.value, ()) if tickets_read else ())
+            if ObjectType.TICKETS in self.mirrored
+            else others.ticket_pipelines
         )
         snap = snap.model_copy(
             update={
-                "warnings": (*snap.warnings, *others.warnings),
-                "contacts": tuple(others.contacts),
-                "tickets": tuple(others.tickets),
-                "ticket_pipelines": others.ticket_pipelines,
-                "feedback": tuple(others.feedback),
-                "products": tuple(others.products),
+                "warnings": (*snap.warnings, *warnings),
+                "contacts": pick(ObjectType.CONTACTS, tuple(others.contacts)),
+                "tickets": pick(ObjectType.TICKETS, tuple(others.tickets)),
+                "ticket_pipelines": ticket_pipelines,
+                "feedback": pick(ObjectType.FEEDBACK_SUBMISSIONS, tuple(others.feedback)),
+                "products": pick(ObjectType.PRODUCTS, tuple(others.products)),
                 "line_items": tuple(others.line_items),
-                "goals": tuple(others.goals),
-                "object_reads": others.reads,
+                "goals": pick(ObjectType.GOAL_TARGETS, tuple(others.goals)),
+                "object_reads": reads,
             }
         )
         if progress is not None:

@@ -26,7 +26,10 @@ def status_line(status: MirrorStatus, now: datetime) -> str:
     if not status.states:
         return "CRM mirror: not synced yet (the first sync reads every deal once)."
     parts = []
-    for name, state in sorted(status.states.items()):
+    for name, state in sorted(status.states.items(), key=lambda item: (item[0] != "deals", item[0])):
+        if state.cursor is None and state.last_sync_at is None:
+            parts.append(f"{name}: not held (HubSpot refused its scope, or the portal lacks it)")
+            continue
         when = _ago(state.last_sync_at, now) if state.last_sync_at is not None else "never"
         full = _ago(state.last_full_at, now) if state.last_full_at is not None else "never"
         parts.append(

@@ -31,14 +31,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.mirror.object_sync import ObjectOutcome, sync_object_type
 from bot.mirror.store import PIPELINES_PREFIX, PORTAL_KIND, Change, MirrorStore, ObjectRow, SyncState
-from engines import Owner, Pipeline, PortalInfo, Progress, ProgressCallback, to_utc, utc_now
+from engines import ObjectRead, Owner, Pipeline, PortalInfo, Progress, ProgressCallback, to_utc, utc_now
 from engines.hubspot import (
+    DEALS,
     MERGED_IDS,
     HubSpotClient,
     MirroredType,
@@ -52,12 +55,14 @@ from engines.hubspot import (
     read_portal_details,
     search_objects,
     stage_entry_properties,
+    unwrap_group,
 )
 
 __all__ = [
     "ACCOUNT_KIND",
     "OWNERS_KIND",
     "PORTAL_KIND",
+    "READS_KIND",
     "PortalRead",
     "SyncListener",
     "SyncOutcome",
@@ -71,6 +76,7 @@ log = logging.getLogger("bot.mirror")
 ACCOUNT_KIND = "account"
 _FIRST_WRITE_BATCH = 2_000
 OWNERS_KIND = "owners"
+READS_KIND = "reads"  # per object type besides deals: read, refused (with the scopes) or not read
 Props = dict[str, str | None]
 
 
@@ -102,6 +108,8 @@ class SyncListener(Protocol):
 
     def rows(self, object_type: str, upserts: Mapping[str, Props], removed: Iterable[str]) -> None: ...
 
+    def reads(self, reads: Mapping[str, ObjectOutcome]) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class PortalRead:
@@ -118,6 +126,7 @@ class SyncOutcome:
     calls: int
     portal_read: PortalRead
     results: list[TypeResult]
+    reads: dict[str, ObjectRead] = field(default_factory=dict)  # object types besides deals
 
     @property
     def seconds(self) -> float:
@@ -126,6 +135,32 @@ class SyncOutcome:
 
 def _when(value: str | None, fallback: datetime) -> datetime:
     return to_utc(value) or fallback
+
+
+def _quiet(done: int, total: int | None) -> None:
+    """No progress report."""
+
+
+def _calls_of(spent: Mapping[str, int], object_type: str) -> int:
+    """The calls of one type: those whose path names it as a segment (``…/objects/…/{type}/search``,
+    ``…/pipelines/…/{type}``, ``…/properties/…/{type}/…``)."""
+    return sum(n for endpoint, n in spent.items() if object_type in endpoint.split("?")[0].split("/"))
+
+
+def _object_rows(others: Mapping[str, ObjectOutcome]) -> dict[str, dict[str, dict[str, Any]]]:
+    """How each type besides deals was read (a refusal outlives the sync: answers name the scope),
+    and the pipelines read with a type (tickets), saved with the sync's end."""
+    if not others:
+        return {}
+    rows: dict[str, dict[str, dict[str, Any]]] = {
+        READS_KIND: {
+            name: {**o.read.model_dump(mode="json"), "warning": o.warning} for name, o in others.items()
+        }
+    }
+    for name, outcome in others.items():
+        if outcome.pipelines is not None:
+            rows[pipelines_kind(name)] = {p.id: p.model_dump(mode="json") for p in outcome.pipelines}
+    return rows
 
 
 class _Apply:
@@ -246,15 +281,20 @@ class Syncer:
         full: bool = False,
         progress: ProgressCallback | None = None,
         listener: SyncListener | None = None,
+        light: bool = False,
     ) -> SyncOutcome:
-        """One sync (not to be run twice at once on one syncer: the mirror's lock and lease see to it)."""
+        """One sync (not to be run twice at once on one syncer: the mirror's lock and lease see to it).
+
+        ``light``: the delta an answer waits for; the object types besides deals skip their deletion
+        check and sweep (:mod:`bot.mirror.object_sync`), left to background and explicit syncs.
+        """
         self._listener = listener
         try:
-            return await self._run(full, progress)
+            return await self._run(full, progress, light)
         finally:
             self._listener = None
 
-    async def _run(self, full: bool, progress: ProgressCallback | None) -> SyncOutcome:
+    async def _run(self, full: bool, progress: ProgressCallback | None, light: bool = False) -> SyncOutcome:
         started = self._clock()
         report = progress or (lambda _: None)
         report(Progress("starting"))
@@ -265,16 +305,44 @@ class Syncer:
             portal = self.portal_key(portal_read.account, stored)
             if self._listener is not None:
                 self._listener.portal(portal, portal_read)
-            results: list[TypeResult] = []
-            states: dict[str, SyncState] = {}
-            for object_type in self.object_types:
-                before = client.stats.requests
-                result, state = await self._sync_type(
-                    client, portal, object_type, portal_read, started, full, report
+            # Every type at once: an answer's delta waits for the slowest type, not for their sum.
+            before = Counter(client.stats.by_endpoint)
+            others: dict[str, ObjectOutcome] = {}
+
+            async def one(object_type: MirroredType) -> tuple[TypeResult, SyncState]:
+                if object_type.name == DEALS.name:
+                    return await self._sync_type(
+                        client, portal, object_type, portal_read, started, full, report
+                    )
+                # The progress line counts deals (their pages are what a first sync waits for).
+                result = TypeResult(object_type.name, "delta")
+                outcome = await sync_object_type(
+                    self,
+                    client,
+                    portal,
+                    object_type,
+                    started,
+                    result,
+                    full=full,
+                    light=light,
+                    progress=_quiet,
                 )
-                result.calls = client.stats.requests - before
-                results.append(result)
-                states[object_type.name] = state
+                others[object_type.name] = outcome
+                return result, outcome.state
+
+            try:
+                async with asyncio.TaskGroup() as group:
+                    tasks = [group.create_task(one(t)) for t in self.object_types]
+            except BaseExceptionGroup as group_error:
+                raise unwrap_group(group_error) from None
+            results = [task.result()[0] for task in tasks]
+            states = {t.name: task.result()[1] for t, task in zip(self.object_types, tasks, strict=True)}
+            spent = Counter(client.stats.by_endpoint)
+            spent.subtract(before)
+            for result in results:
+                result.calls = _calls_of(spent, result.object_type)
+            if others and self._listener is not None:
+                self._listener.reads(others)
             calls = client.stats.requests
         for state in states.values():
             state.last_calls = calls
@@ -285,12 +353,13 @@ class Syncer:
             portal,
             states,
             token_key=self.token_key,
-            portal_rows=self._portal_rows(portal_read),
+            portal_rows={**self._portal_rows(portal_read), **_object_rows(others)},
             synced_at=started,
             prune_before=started - timedelta(days=self.change_log_days),
         )
         finished = self._clock()
-        outcome = SyncOutcome(portal, started, finished, calls, portal_read, results)
+        reads = {name: o.read for name, o in others.items()}
+        outcome = SyncOutcome(portal, started, finished, calls, portal_read, results, reads)
         report(Progress("done", sum(r.read for r in results), None))
         log.info(
             "mirror sync of portal %s: %s in %.1f s, %d calls",
@@ -378,6 +447,10 @@ class Syncer:
         state.last_drift = result.drift
         state.last_seconds = round(time.monotonic() - clock_start, 3)
         return result, state
+
+    def _apply(self, object_type: MirroredType, now: datetime) -> _Apply:
+        """Writes of a type without a change log (the types besides deals: bot.mirror.object_sync)."""
+        return _Apply(object_type, log_changes=False, now=now)
 
     async def _write(
         self, portal: str, object_type: MirroredType, apply: _Apply, result: TypeResult, now: datetime

@@ -15,6 +15,7 @@ from bot.mirror import Mirror, MirrorSource
 from bot.settings import Settings
 from bot.storage import Database
 from engines import SampleSource, SnapshotSource
+from engines.hubspot import DEALS, mirrored_object_types
 
 __all__ = ["SourceName", "build_mirror", "build_source", "lookback_days"]
 
@@ -27,7 +28,9 @@ def lookback_days(settings: Settings) -> int:
 
 
 def build_mirror(settings: Settings, database: Database) -> Mirror:
-    """The CRM mirror of the configured HubSpot portal, in ``database``."""
+    """The CRM mirror of the configured HubSpot portal, in ``database``: deals, and the other object
+    types the engines read (line items excepted: read live through the won deals), their windows
+    those of the answers' lookback (``MirrorSource`` checks they agree)."""
     settings.require("hubspot_access_token")
     token = settings.hubspot_access_token
     assert token is not None  # checked by require()
@@ -39,6 +42,7 @@ def build_mirror(settings: Settings, database: Database) -> Mirror:
         fresh_seconds=settings.sync_fresh_seconds,
         sweep_every=timedelta(hours=settings.sync_sweep_hours),
         change_log_days=settings.change_log_days,
+        object_types=(DEALS, *mirrored_object_types(lookback_days(settings))),
     )
 
 

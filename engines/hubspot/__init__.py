@@ -9,7 +9,8 @@ Public face::
 ``HubSpotClient`` is the lower-level paced/retrying JSON client (its ``stats`` count every request);
 ``RetryPolicy`` and ``RateLimits`` are the knobs; ``ApiPaths`` holds every path of one API version.
 The CRM mirror (``bot.mirror``) reads through ``search_objects`` (keyset delta reads),
-``count_objects``, ``read_archived``, ``merged_ids`` and ``read_portal_details``, per ``MirroredType``.
+``count_objects``, ``read_archived``, ``merged_ids`` and ``read_portal_details``, per ``MirroredType``
+(deals: ``DEALS``; the other object types: ``mirrored_object_types``).
 Errors are the ``engines.errors.HubSpotError`` family.
 """
 
@@ -20,14 +21,19 @@ from engines.hubspot._delta import (
     MERGED_IDS,
     ArchivedObject,
     Filter,
+    Groups,
     MirroredType,
+    Since,
     count_objects,
     filter_groups_per_search,
     merged_ids,
     millis,
     outside_scope,
+    property_millis,
     read_archived,
+    scope_matches,
     search_objects,
+    with_filters,
 )
 from engines.hubspot._fetch import read_portal_details
 from engines.hubspot._http import (
@@ -43,18 +49,27 @@ from engines.hubspot._http import (
 from engines.hubspot._mapping import (
     BASE_DEAL_PROPERTIES,
     CURRENT_STAGE_ENTERED,
+    CrmRecord,
     RawDeal,
     StageKeys,
     property_text,
     stage_entry_properties,
     stage_keys,
     to_deal,
+    to_record,
 )
+from engines.hubspot._mirrored import MIRRORED_OBJECTS, mirrored_object_types
 from engines.hubspot._objects import (
     ALL_OBJECTS,
     ObjectsRead,
+    list_all,
+    not_read_warning,
     read_deal_line_items,
     read_objects,
+    read_stage_options,
+    read_ticket_pipelines,
+    refused_read,
+    unwrap_group,
     won_deal_ids,
 )
 from engines.hubspot._paths import API_VERSIONS, DEFAULT_API_VERSION, ApiPaths, ApiVersion
@@ -69,13 +84,16 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "DEFAULT_BASE_URL",
     "MERGED_IDS",
+    "MIRRORED_OBJECTS",
     "REQUIRED_SCOPES",
     "ApiPaths",
     "ApiVersion",
     "ArchivedObject",
     "BorrowedTransport",
     "ClientStats",
+    "CrmRecord",
     "Filter",
+    "Groups",
     "HubSpotClient",
     "HubSpotSource",
     "MirroredType",
@@ -84,20 +102,32 @@ __all__ = [
     "RateLimits",
     "RawDeal",
     "RetryPolicy",
+    "Since",
     "StageKeys",
     "count_objects",
     "filter_groups_per_search",
+    "list_all",
     "merged_ids",
     "millis",
+    "mirrored_object_types",
+    "not_read_warning",
     "outside_scope",
+    "property_millis",
     "property_text",
     "read_archived",
     "read_deal_line_items",
     "read_objects",
     "read_portal_details",
+    "read_stage_options",
+    "read_ticket_pipelines",
+    "refused_read",
+    "scope_matches",
     "search_objects",
     "stage_entry_properties",
     "stage_keys",
     "to_deal",
+    "to_record",
+    "unwrap_group",
+    "with_filters",
     "won_deal_ids",
 ]

@@ -31,11 +31,12 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field
 
+from engines.dates import to_utc
 from engines.hubspot._fetch import SEARCH_PAGE_SIZE, unwrap_group
 from engines.hubspot._http import HubSpotClient
 from engines.hubspot._mapping import (
@@ -53,17 +54,24 @@ __all__ = [
     "DEALS",
     "MERGED_IDS",
     "ArchivedObject",
+    "Condition",
     "Filter",
+    "Groups",
     "MirroredType",
+    "Since",
     "count_objects",
     "filter_groups_per_search",
     "merged_ids",
     "outside_scope",
+    "property_millis",
     "read_archived",
+    "scope_matches",
     "search_objects",
+    "with_filters",
 ]
 
 Filter = Mapping[str, Any]
+Groups = Sequence[Sequence[Filter]]  # OR'ed filter groups, each AND-ed (HubSpot's filterGroups)
 ReadProgress = Callable[[int, int | None], None]
 PageSink = Callable[[list[RawDeal]], None]
 
@@ -79,14 +87,39 @@ MERGED_IDS = "hs_merged_object_ids"
 
 
 @dataclass(frozen=True, slots=True)
+class Since:
+    """A window that moves with the clock: ``property >= anchor - days`` (as HubSpot's ``GTE`` on a
+    date property, in epoch milliseconds). Resolved against a sync's start, or an answer's time."""
+
+    property: str
+    days: int
+
+    def filter(self, anchor: datetime) -> dict[str, Any]:
+        return {
+            "propertyName": self.property,
+            "operator": "GTE",
+            "value": millis(anchor - timedelta(days=self.days)),
+        }
+
+
+Condition = Filter | Since
+
+
+@dataclass(frozen=True, slots=True)
 class MirroredType:
     """One HubSpot object type as the mirror reads it.
 
     ``name`` is the API's object type (``deals``); ``properties`` are always read; ``modified`` is
     the property the delta filters on; ``scope`` are AND-ed filters for the objects worth keeping
-    (empty: all of them); ``pipelines`` names the object type whose pipeline stages add a
-    ``hs_v2_date_entered_<stage>`` property each (``None``: no stage dates); ``tracked`` are the
-    properties whose changes the change log records (empty: no change log for this type).
+    (empty: all of them); ``groups``, when given, are OR'ed filter groups (each AND-ed with
+    ``scope``; :class:`Since` conditions move with the clock and are resolved at each sync's start);
+    ``pipelines`` names the object type whose pipeline stages add a ``hs_v2_date_entered_<stage>``
+    property each (``None``: no stage dates); ``tracked`` are the properties whose changes the change
+    log records (empty: no change log for this type). ``listed``: read whole with the list endpoint
+    on every sync (a type with few objects: one call, outside the search limit, deletions free);
+    ``stage_options``: the property whose enumeration options are the stages that add a
+    ``hs_v2_date_entered_<option>`` property each (contacts: ``lifecyclestage``);
+    ``own_pipelines``: the type's pipelines are read with it (tickets: stage ``ticketState``).
     """
 
     name: str
@@ -95,10 +128,63 @@ class MirroredType:
     scope: tuple[Filter, ...] = ()
     pipelines: str | None = None
     tracked: tuple[str, ...] = ()
+    groups: tuple[tuple[Condition, ...], ...] = ()
+    listed: bool = False
+    stage_options: str | None = None
+    own_pipelines: bool = False
 
     def __post_init__(self) -> None:
         if self.modified not in self.properties:
             raise ValueError(f"{self.name}: the modified-date property {self.modified} must be read")
+        if len(self.groups) > 5:
+            raise ValueError(f"{self.name}: HubSpot allows at most 5 filter groups")
+
+    @property
+    def windowed(self) -> bool:
+        """Whether the scope moves with the clock (objects age out of it without changing)."""
+        return any(isinstance(c, Since) for g in self.groups for c in g)
+
+    def scope_at(self, anchor: datetime) -> list[list[Filter]]:
+        """The scope as HubSpot filter groups, windows resolved at ``anchor`` (``[]``: everything)."""
+        if not self.groups:
+            return [list(self.scope)] if self.scope else []
+        return [
+            [*self.scope, *(c.filter(anchor) if isinstance(c, Since) else c for c in group)]
+            for group in self.groups
+        ]
+
+
+def property_millis(value: Any) -> float | None:
+    """A date property's value in epoch milliseconds, as HubSpot's search compares it (``None``: no
+    value; ``-inf``: a value that is not a date, which no date filter matches)."""
+    if value is None or value == "":
+        return None
+    when = to_utc(value)
+    return float(round(when.timestamp() * 1000)) if when is not None else -math.inf
+
+
+def _holds(props: Mapping[str, Any], flt: Filter) -> bool:
+    name = str(flt.get("propertyName", ""))
+    operator = str(flt.get("operator", "")).upper()
+    value = props.get(name)
+    if operator == "HAS_PROPERTY":
+        return value is not None and value != ""
+    if operator == "NOT_HAS_PROPERTY":
+        return value is None or value == ""
+    have = property_millis(value)
+    want = float(flt.get("value", "nan"))
+    if have is None:
+        return False
+    comparisons = {"GTE": have >= want, "GT": have > want, "LTE": have <= want, "LT": have < want}
+    if operator not in comparisons:
+        raise ValueError(f"the mirror cannot evaluate {operator} locally")
+    return comparisons[operator]
+
+
+def scope_matches(props: Mapping[str, Any], groups: Groups) -> bool:
+    """Whether an object's properties match HubSpot filter groups (date comparisons and presence
+    only): how the mirror finds the objects that aged out of a moving window without a read."""
+    return not groups or any(all(_holds(props, f) for f in group) for group in groups)
 
 
 DEALS = MirroredType(
@@ -193,6 +279,13 @@ def _id_number(object_id: str) -> int | None:
     return int(object_id) if object_id.isdigit() else None
 
 
+def with_filters(groups: Groups, extra: Sequence[Filter]) -> list[list[Filter]]:
+    """``extra`` AND-ed to every OR'ed group (one group of ``extra`` alone when there are none)."""
+    if not groups:
+        return [list(extra)] if extra else []
+    return [[*group, *extra] for group in groups]
+
+
 async def _search_page(
     client: HubSpotClient,
     path: str,
@@ -213,11 +306,12 @@ async def _search_page(
     return validate_json(RawSearchPage, content, f"POST {path}")
 
 
-async def count_objects(client: HubSpotClient, object_type: str, filters: Sequence[Filter] = ()) -> int:
-    """HubSpot's ``total`` for the filters (one search call of one result)."""
-    page = await _search_page(
-        client, client.paths.search(object_type), [list(filters)], ["hs_object_id"], limit=1
-    )
+async def count_objects(
+    client: HubSpotClient, object_type: str, filters: Sequence[Filter] = (), *, groups: Groups | None = None
+) -> int:
+    """HubSpot's ``total`` for the filters, or the OR'ed ``groups`` (one search call of one result)."""
+    query = [list(g) for g in groups] if groups is not None else [list(filters)]
+    page = await _search_page(client, client.paths.search(object_type), query, ["hs_object_id"], limit=1)
     return page.total if page.total is not None else len(page.results)
 
 

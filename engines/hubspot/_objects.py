@@ -70,10 +70,16 @@ __all__ = [
     "ASSOCIATIONS_BATCH",
     "BATCH_READ",
     "DEFAULT_LIFECYCLE_STAGES",
+    "OBJECT_NAMES",
     "ObjectsRead",
+    "list_all",
+    "not_read_warning",
     "read_deal_line_items",
     "read_line_items",
     "read_objects",
+    "read_stage_options",
+    "read_ticket_pipelines",
+    "refused_read",
     "won_deal_ids",
 ]
 
@@ -235,7 +241,13 @@ def _records(object_type: ObjectType, raws: Iterable[RawDeal]) -> list[CrmRecord
 
 
 async def _lifecycle_stages(client: HubSpotClient) -> tuple[str, ...]:
-    path = client.paths.property("contacts", "lifecyclestage")
+    return await read_stage_options(client, "contacts", "lifecyclestage")
+
+
+async def read_stage_options(client: HubSpotClient, object_type: str, name: str) -> tuple[str, ...]:
+    """The options of an enumeration property (contacts' ``lifecyclestage``: the lifecycle stages,
+    custom ones too); the default lifecycle stages when the read fails with anything but a 403."""
+    path = client.paths.property(object_type, name)
     try:
         raw = validate(_RawProperty, await client.get_json(path), f"GET {path}")
     except HubSpotResponseError:  # not a 403: that one means contacts are refused, and propagates
@@ -262,11 +274,16 @@ async def _contacts(client: HubSpotClient, now: datetime, lookback_days: int) ->
     return [r for r in _records(ObjectType.CONTACTS, raws) if isinstance(r, Contact)]
 
 
+async def read_ticket_pipelines(client: HubSpotClient) -> tuple[Pipeline, ...]:
+    """The ticket pipelines (a stage is closed when its ``ticketState`` is ``CLOSED``)."""
+    path = client.paths.pipelines("tickets")
+    return parse_ticket_pipelines(await client.get_json(path), f"GET {path}")
+
+
 async def _tickets(
     client: HubSpotClient, now: datetime, lookback_days: int
 ) -> tuple[list[Ticket], tuple[Pipeline, ...]]:
-    path = client.paths.pipelines("tickets")
-    pipelines = parse_ticket_pipelines(await client.get_json(path), f"GET {path}")
+    pipelines = await read_ticket_pipelines(client)
     created_since = _ms(now - timedelta(days=2 * lookback_days))
     closed_since = _ms(now - timedelta(days=lookback_days))
 
@@ -378,11 +395,20 @@ class ObjectsRead:
     warnings: list[str] = field(default_factory=list)
 
 
-def _refused(object_type: ObjectType, exc: HubSpotScopeError) -> ObjectRead:
+def refused_read(object_type: ObjectType, exc: HubSpotScopeError) -> ObjectRead:
+    """How a 403 on one object type shows in the report: refused, naming the scopes HubSpot asked for."""
     return ObjectRead(state=ReadState.SCOPE_REFUSED, scopes=exc.scopes or (READ_SCOPES[object_type],))
 
 
-_NAMES = {
+_refused = refused_read
+
+
+def not_read_warning(object_type: ObjectType, exc: HubSpotResponseError) -> str:
+    """The warning for a 400 or 404 on one object type (a property or object this portal lacks)."""
+    return f"Could not read the HubSpot {OBJECT_NAMES[object_type]}: {exc.user_message}"
+
+
+OBJECT_NAMES = {
     ObjectType.CONTACTS: "contacts",
     ObjectType.TICKETS: "tickets",
     ObjectType.FEEDBACK_SUBMISSIONS: "survey responses",
@@ -403,7 +429,7 @@ async def _guarded(out: ObjectsRead, object_type: ObjectType, read: Callable[[],
         if exc.status not in (400, 404):
             raise
         out.reads[object_type] = ObjectRead(state=ReadState.NOT_READ)
-        out.warnings.append(f"Could not read the HubSpot {_NAMES[object_type]}: {exc.user_message}")
+        out.warnings.append(not_read_warning(object_type, exc))
     else:
         out.reads[object_type] = ObjectRead(state=ReadState.READ)
 

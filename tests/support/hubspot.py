@@ -842,22 +842,29 @@ class RemoteFakeHubSpot:
         self._conn.send(("mutate", name, args, kwargs))
         return self._conn.recv()
 
+    def mutate_objects(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run ``ObjectMutator.<name>(*args, **kwargs)`` (contacts, tickets, ...) in the child."""
+        self._conn.send(("mutate_objects", name, args, kwargs))
+        return self._conn.recv()
+
 
 def _serve_in_child(portal: PortalSnapshot, options: dict[str, Any], conn: Connection) -> None:
     async def serve() -> None:
         from tests.support.hubspot_mutations import PortalMutator  # it builds on this module
+        from tests.support.hubspot_object_mutations import ObjectMutator
 
         fake = FakeHubSpot(portal, **options)
         mutator = PortalMutator(fake)
+        objects = ObjectMutator(mutator)
         await fake.start()
         conn.send((fake.base_url, fake.token))
         loop = asyncio.get_running_loop()
         while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
             if command == "calls":
                 conn.send(fake.calls)
-            elif isinstance(command, tuple) and command[0] == "mutate":
-                _, name, args, kwargs = command
-                conn.send(getattr(mutator, name)(*args, **kwargs))
+            elif isinstance(command, tuple) and command[0] in ("mutate", "mutate_objects"):
+                kind, name, args, kwargs = command
+                conn.send(getattr(mutator if kind == "mutate" else objects, name)(*args, **kwargs))
         await fake.stop()
 
     asyncio.run(serve())

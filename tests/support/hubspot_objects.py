@@ -15,11 +15,20 @@ served generically, at the ``v3`` paths and their date-based ``2026-03`` twins:
   per-input ``paging.next.after`` that the client resends with the same id.
 
 A 403 ``MISSING_SCOPES`` for an object type comes from ``FakeHubSpot(missing_scopes={"tickets": [...]})``
-keyed by the object type name (``scope_key``).
+keyed by the object type name (``scope_key``); deleting the key grants the scope.
+
+The objects change between reads like deals do (:class:`ObjectStore` ``create``, ``edit``, ``archive``,
+``restore``, ``add_lifecycle_stage``; the test-facing wrapper is
+:class:`tests.support.hubspot_object_mutations.ObjectMutator`): an edit stamps the type's modified
+property (contacts ``lastmodifieddate``, the others ``hs_lastmodifieddate``), an archived object leaves
+search and the list and is listed by ``GET …/objects/{type}?archived=true`` with ``archivedAt``, a
+restore stamps it modified again. Searches sort by ``hs_object_id`` either way (the mirror's keyset
+reads ask for the highest id with a descending sort).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Mapping
@@ -28,9 +37,9 @@ from typing import Any
 from aiohttp import web
 
 from engines.models import PortalSnapshot
-from tests.support.hubspot import _error, _id_key, _matches, _number, format_datetime
+from tests.support.hubspot import _error, _id_bounds, _id_key, _matches, _number, format_datetime
 
-__all__ = ["ObjectStore", "object_properties", "scope_key"]
+__all__ = ["MODIFIED", "ObjectStore", "object_properties", "scope_key"]
 
 TYPES = ("contacts", "tickets", "feedback_submissions", "products", "line_items", "goal_targets")
 _TYPE_RE = "|".join(TYPES)
@@ -42,6 +51,8 @@ _ASSOCIATIONS = (
     "/crm/associations/2026-03/deals/line_items/batch/read",
 )
 _OBJECT_PATH = re.compile(rf"^(?:/crm/v3/objects|/crm/objects/2026-03)/({_TYPE_RE})(?:/|$)")
+# The property HubSpot stamps when an object changes (contacts: the one their search can filter on).
+MODIFIED = {t: "lastmodifieddate" if t == "contacts" else "hs_lastmodifieddate" for t in TYPES}
 DEFAULT_STAGES = (
     "subscriber",
     "lead",
@@ -183,6 +194,53 @@ class ObjectStore:
                 self.deal_items.setdefault(li.deal_id, []).append(li.id)
         stages = {s for c in snapshot.contacts for s in c.stage_entered_at}
         self.lifecycle_stages = [*DEFAULT_STAGES, *sorted(stages - set(DEFAULT_STAGES))]
+        self.known["contacts"].update(f"hs_v2_date_entered_{s}" for s in self.lifecycle_stages)
+        self._key_cache: dict[str, list[tuple[int, int | str]]] = {}
+        # Archived objects per type: id -> (properties, archivedAt).
+        self.archived: dict[str, dict[str, tuple[dict[str, str | None], str]]] = {t: {} for t in TYPES}
+
+    # ------------------------------------------------------------------ changes (tests)
+
+    def _keys(self, object_type: str) -> list[tuple[int, int | str]]:
+        keys = self._key_cache.get(object_type)
+        if keys is None:
+            keys = self._key_cache[object_type] = [_id_key(i) for i, _ in self.rows[object_type]]
+        return keys
+
+    def _position(self, object_type: str, object_id: str) -> int:
+        position = bisect.bisect_left(self._keys(object_type), _id_key(object_id))
+        self._key_cache.pop(object_type, None)  # the caller inserts or deletes there
+        return position
+
+    def create(self, object_type: str, object_id: str, props: dict[str, str | None]) -> None:
+        if object_id in self.index[object_type] or object_id in self.archived[object_type]:
+            raise ValueError(f"{object_type} {object_id} exists")
+        props = {**props, "hs_object_id": object_id}
+        self.rows[object_type].insert(self._position(object_type, object_id), (object_id, props))
+        self.index[object_type][object_id] = props
+        self.known[object_type].update(props)
+
+    def edit(self, object_type: str, object_id: str, changes: Mapping[str, str | None], stamp: str) -> None:
+        props = self.index[object_type][object_id]
+        props.update(changes)
+        props[MODIFIED[object_type]] = stamp
+        self.known[object_type].update(props)
+
+    def archive(self, object_type: str, object_id: str, stamp: str) -> None:
+        props = self.index[object_type].pop(object_id)
+        del self.rows[object_type][self._position(object_type, object_id)]
+        self.archived[object_type][object_id] = (props, stamp)
+
+    def restore(self, object_type: str, object_id: str, stamp: str) -> None:
+        props, _ = self.archived[object_type].pop(object_id)
+        props[MODIFIED[object_type]] = stamp
+        self.rows[object_type].insert(self._position(object_type, object_id), (object_id, props))
+        self.index[object_type][object_id] = props
+
+    def add_lifecycle_stage(self, stage: str) -> None:
+        """A custom lifecycle stage: a new ``lifecyclestage`` option and ``hs_v2_date_entered_<stage>``."""
+        self.lifecycle_stages.append(stage)
+        self.known["contacts"].add(f"hs_v2_date_entered_{stage}")
 
     def mount(self, app: web.Application) -> None:
         for prefix in _PREFIXES:
@@ -240,10 +298,22 @@ class ObjectStore:
             return _bad(
                 f"the search API returns at most {self.search_cap} results; use filters to narrow it."
             )
+        rows = self.rows[object_type]
+        bounds, rest = _id_bounds(groups)
+        if bounds is not None:
+            # Keyset pages (the same hs_object_id range in every group): only that range is scanned.
+            low, low_open, high, high_open = bounds
+            keys = self._keys(object_type)
+            start, end = 0, len(rows)
+            if low is not None:
+                start = (bisect.bisect_right if low_open else bisect.bisect_left)(keys, low)
+            if high is not None:
+                end = (bisect.bisect_left if high_open else bisect.bisect_right)(keys, high)
+            rows, groups = rows[start:end], rest
         try:
             matched = [
                 object_id
-                for object_id, props in self.rows[object_type]
+                for object_id, props in rows
                 if not groups or any(all(_matches(props, f) for f in g.get("filters", [])) for g in groups)
             ]
         except ValueError as exc:
@@ -273,6 +343,19 @@ class ObjectStore:
         except ValueError:
             return _bad("limit and after must be numbers")
         names = self._names(object_type, [n for n in request.query.get("properties", "").split(",") if n])
+        if request.query.get("archived", "false").lower() == "true":
+            archived = sorted(self.archived[object_type].items(), key=lambda item: _id_key(item[0]))
+            results = []
+            for object_id, (props, archived_at) in archived[offset : offset + limit]:
+                result = {"id": object_id, "properties": {n: props.get(n) for n in names}}
+                results.append(
+                    {**result, "archived": True, "archivedAt": archived_at, "updatedAt": archived_at}
+                )
+            listed: dict[str, Any] = {"results": results}
+            if offset + limit < len(archived):
+                after = str(offset + limit)
+                listed["paging"] = {"next": {"after": after, "link": f"{request.path}?after={after}"}}
+            return web.json_response(listed)
         rows = self.rows[object_type]
         out: dict[str, Any] = {
             "results": [self._result(object_type, i, names) for i, _ in rows[offset : offset + limit]]
