@@ -9,9 +9,9 @@ a temporary DATA_DIR (``--database-url`` for PostgreSQL). Measured:
    two owner pages) and wall time vs the floor (pipelines, then n pages of which at most 5 start in
    a second, then a round trip: ``2 x latency + (n - 1) / 5`` s) - target <= 1.1x both;
 2. delta syncs after 0, 100 and 5,000 changed deals (calls, time);
-3. answer latency once the freshness window has passed: ``MirrorSource.snapshot()`` (one delta, a
-   few changes) + ``analyze_all`` - target about one search per object type plus the pages of what
-   changed, < 1 s;
+3. answer latency once the freshness window has passed, three times: ``MirrorSource.snapshot()``
+   (one delta, a few changes, the selection) + ``analyze_all`` + the card rendered to Slack's JSON,
+   each part timed - target about one search per object type plus the pages of what changed, < 1 s;
 4. restart to first answer, in a new process: load from the database, one delta, analyze; and the
    resident memory of that process before and after (target <= 150 MB for 100k deals).
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import multiprocessing
 import resource
@@ -40,12 +41,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.support
 
+from bot.blocks import card_message, deliverable
 from bot.mirror import Mirror, MirrorSource
 from bot.mirror.store import MirrorStore, SyncState
 from bot.mirror.sync import ACCOUNT_KIND, OWNERS_KIND, pipelines_kind
 from bot.storage import Database
 from engines import analyze_all
 from engines.dates import utc_now
+from engines.hubspot import ALL_OBJECTS
 from engines.hubspot._delta import DEALS
 from engines.hubspot._mapping import stage_entry_properties
 from engines.sample import generate_portal
@@ -54,6 +57,7 @@ from tests.support.hubspot import SEARCH, FakeHubSpot, hubspot_deal_properties
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 SIZES = (10_000, 50_000, 100_000)
 SEARCH_PER_SECOND = 5
+ANSWERS = 3  # answers after the freshness window, one deal changed before each
 
 
 def rss_mb() -> float:
@@ -107,7 +111,7 @@ def restart_in_child(
     return result
 
 
-def bench(deals: int, latency: float, url: str | None) -> bool:
+def bench(deals: int, latency: float, url: str | None, *, deals_only: bool = False) -> bool:
     portal = generate_portal(deals=deals, seed=7, now=NOW)
     folder = tempfile.mkdtemp(prefix="bench-sync-")
     db = Database(url, data_dir=folder)
@@ -149,30 +153,45 @@ def bench(deals: int, latency: float, url: str | None) -> bool:
         delta(0)
         delta(100)
 
-        fake.mutate("set_amount", ids[-7], "99")
         mirror.fresh_seconds = 0  # the freshness window has passed
-        source = MirrorSource(mirror)
+        source = MirrorSource(mirror, objects=() if deals_only else ALL_OBJECTS)
         # As engine-bot serve does after each background sync: the object types besides deals
         # (not mirrored; read like the live read, kept HUBSPOT_CACHE_TTL) are read already.
         objects_calls = len(fake.calls())
         _, objects_wall = asyncio.run(_timed(source.warm()))
         objects_calls = len(fake.calls()) - objects_calls
 
-        async def answer() -> tuple[int, float]:
+        async def answer() -> tuple[int, float, float, float]:
+            """One answer as a slash command gets it: snapshot (one delta + the selection), the
+            three reports, the card rendered to Slack's JSON."""
             start = time.perf_counter()
             snapshot = await source.snapshot()
-            analyze_all(snapshot)
-            return len(snapshot.deals), time.perf_counter() - start
+            read = time.perf_counter()
+            reports = analyze_all(snapshot)
+            analysed = time.perf_counter()
+            json.dumps(deliverable(card_message(reports)))
+            return len(snapshot.deals), read - start, analysed - read, time.perf_counter() - analysed
 
-        since = len(fake.calls())
-        answered, wall = asyncio.run(answer())
-        calls = fake.calls()
-        ok &= wall < 1.0
+        for round_ in range(ANSWERS):
+            fake.mutate("set_amount", ids[-7 - round_], "99")
+            since = len(fake.calls())
+            answered, read, analysed, rendered = asyncio.run(answer())
+            wall = read + analysed + rendered
+            calls = fake.calls()
+            ok &= wall < 1.0 or round_ < ANSWERS - 1  # judged on the last (the first pays a rebuild)
+            print(
+                f"{'':>13} | answer after the freshness window: {answered:,} deals, calls "
+                f"{len(calls) - since} (search {_searches(calls, since)}), {wall:5.2f} s end to end = "
+                f"snapshot {read:.2f} (delta + selection) + analyze_all {analysed:.2f} + card {rendered:.2f}"
+            )
         print(
-            f"{'':>13} | answer after the freshness window: {answered:,} deals, calls {len(calls) - since} "
-            f"(search {_searches(calls, since)}), {wall:5.2f} s end to end (delta + analyze_all; the "
-            "100 changed just before are re-read: they are inside the 2-minute overlap); the other "
-            f"object types, read beforehand: {objects_calls} calls, {objects_wall:.2f} s"
+            f"{'':>13} | (the 100 changed before the first answer are re-read: they are inside the "
+            f"2-minute overlap); the other object types, read beforehand: "
+            + (
+                f"{objects_calls} calls, {objects_wall:.2f} s"
+                if not deals_only
+                else "not read (--deals-only)"
+            )
         )
         delta(5_000)
         answered, wall, before, after, _held = restart_in_child(database, fake.base_url, fake.token)
@@ -304,6 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per response (default 0.1)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite in a temp dir)")
     parser.add_argument("--million", action="store_true", help="also load a 1,000,000-deal mirror")
+    parser.add_argument(
+        "--deals-only",
+        action="store_true",
+        help="answer from the deals alone (the other object types' warm read takes ~15 min at 100k)",
+    )
     parser.add_argument("--shapes", action="store_true", help="only compare the storage shapes")
     args = parser.parse_args(argv)
     if args.shapes:
@@ -313,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Mirror vs FakeHubSpot: latency {args.latency * 1000:.0f} ms, search {SEARCH_PER_SECOND}/s, "
         f"app 100/10 s, database {'PostgreSQL' if args.database_url else 'SQLite'}"
     )
-    results = [bench(size, args.latency, args.database_url) for size in args.sizes]
+    results = [
+        bench(size, args.latency, args.database_url, deals_only=args.deals_only) for size in args.sizes
+    ]
     if args.million:
         million(args.database_url)
     return 0 if all(results) else 1

@@ -29,6 +29,15 @@ from engines.changes import (
 from engines.config import AnalysisConfig
 from engines.dates import days_between, to_utc, utc_now
 from engines.deal_lookup import find_deals, matches_exactly
+from engines.deal_table import (
+    NO_DATE,
+    DealColumns,
+    DealTable,
+    deal_table,
+    deals_by_id,
+    from_micros,
+    to_micros,
+)
 from engines.errors import (
     EngineError,
     HubSpotAuthError,
@@ -63,12 +72,14 @@ from engines.models import (
     Signal,
     SignalType,
     Stage,
+    parse_number,
 )
 from engines.source import Progress, ProgressCallback, SampleSource, SnapshotSource
 
 __all__ = [
     "BUCKETS",
     "MOVES",
+    "NO_DATE",
     "AnalysisConfig",
     "AtRiskDeal",
     "ChangeGroup",
@@ -76,7 +87,9 @@ __all__ = [
     "ChangedDeal",
     "DataGap",
     "Deal",
+    "DealColumns",
     "DealState",
+    "DealTable",
     "DealTimeline",
     "EngineError",
     "EngineName",
@@ -117,9 +130,14 @@ __all__ = [
     "days_between",
     "deal_state",
     "deal_states",
+    "deal_table",
+    "deals_by_id",
     "find_deals",
+    "from_micros",
     "matches_exactly",
+    "parse_number",
     "stage_order",
+    "to_micros",
     "to_utc",
     "utc_now",
 ]

@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engines.deal_table import DealTable, from_micros
 from engines.models import Deal, Pipeline
 
 __all__ = [
@@ -233,6 +234,32 @@ def deal_states(deals: Iterable[Deal], pipelines: Iterable[Pipeline]) -> dict[st
     }
     open_stage = (False, False)
     out: dict[str, DealState] = {}
+    if isinstance(deals, DealTable):  # the mirror's columns: no Deal model built per deal
+        c, col = deals.columns, deals.column
+        for deal_id, name, amount, pipeline_id, stage_id, close, owner_id, archived in zip(
+            col(c.ids),
+            deals.names(),
+            col(c.amounts),
+            col(c.pipeline_ids),
+            col(c.stage_ids),
+            col(c.close),
+            col(c.owner_ids),
+            col(c.archived),
+            strict=True,
+        ):
+            closed, won = flags.get((pipeline_id, stage_id), open_stage)
+            out[deal_id] = DealState(
+                name=name,
+                amount=cents(None if amount != amount else amount),  # NaN: no amount
+                pipeline_id=pipeline_id,
+                stage_id=stage_id,
+                closed=closed,
+                won=won,
+                close_date=from_micros(close),
+                owner_id=owner_id,
+                deleted=bool(archived),
+            )
+        return out
     for deal in deals:
         closed, won = flags.get((deal.pipeline_id, deal.stage_id), open_stage)
         out[deal.id] = DealState(

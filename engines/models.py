@@ -8,11 +8,12 @@ and consumed by other tools, so field names here are stable API.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, field_validator
 
 from engines.dates import UtcDatetime, to_utc
 
@@ -45,6 +46,7 @@ __all__ = [
     "Stage",
     "Ticket",
     "hubspot_order",
+    "parse_number",
 ]
 
 
@@ -335,7 +337,7 @@ class PortalSnapshot(_Model):
     portal: PortalInfo = Field(default_factory=PortalInfo)
     pipelines: tuple[Pipeline, ...] = ()
     owners: tuple[Owner, ...] = ()
-    deals: tuple[Deal, ...] = ()
+    deals: Sequence[Deal] = ()  # an engines.deal_table.DealTable once validated (see _columns)
     taken_at: datetime
     source: str = "sample"
     pipeline_id: str | None = None
@@ -352,6 +354,17 @@ class PortalSnapshot(_Model):
     line_items: tuple[LineItem, ...] = ()
     goals: tuple[GoalTarget, ...] = ()
     object_reads: dict[ObjectType, ObjectRead] = Field(default_factory=dict)
+
+    @field_validator("deals", mode="wrap")
+    @classmethod
+    def _columns(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Sequence[Deal]:
+        """The deals as columns (:mod:`engines.deal_table`): built once here, read by every analysis
+        of the snapshot; a table is taken as it is (it holds parsed deals already)."""
+        from engines.deal_table import DealTable  # it builds Deal models: imported on first use
+
+        if isinstance(value, DealTable):
+            return value
+        return DealTable.from_deals(handler(value))
 
     @field_validator("taken_at", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engines.dates import to_utc, utc_now
+from engines.deal_table import DealTable
 from engines.models import Deal, Owner, Pipeline, PortalInfo, PortalSnapshot, Stage
 from engines.sample_objects import sample_objects
 from engines.trusted import trusted_maker
@@ -176,7 +177,7 @@ def generate_portal(
         portal=PortalInfo(portal_id=PORTAL_ID, time_zone="America/New_York", currency="USD"),
         pipelines=pipelines,
         owners=owners,
-        deals=tuple(rows),
+        deals=DealTable.from_deals(rows),  # the columns the analysis reads, built once
         taken_at=taken,
         source="sample",
         pipeline_id=None,

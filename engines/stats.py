@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from engines.config import AnalysisConfig
-from engines.models import Deal, Pipeline, PortalSnapshot
+from engines.deal_table import NO_DATE, DealTable, deal_table, to_micros
+from engines.models import Pipeline, PortalSnapshot
 from engines.records import DealIssue, DealRefs, PipelineStats, RiskFlag, SnapshotStats, StageKind
 
 __all__ = ["compute_stats"]
@@ -53,6 +54,7 @@ def _pipeline_stats(pipeline: Pipeline | None, config: AnalysisConfig) -> Pipeli
         entered=[0] * n,
         stopped=[DealRefs() for _ in range(n)],
         lost_after=[DealRefs() for _ in range(n)],
+        stride=n + 1,
     )
 
 
@@ -80,6 +82,7 @@ def compute_stats(
         for s in p.stages:
             stage_labels.setdefault(s.id, s.label)
     st = SnapshotStats(
+        deals=deal_table(snapshot.deals),
         now=now,
         config=config,
         window_days=window_days,
@@ -87,10 +90,35 @@ def compute_stats(
         stage_labels=stage_labels,
         period=period,
     )
-    _walk(snapshot.deals, st, unknown, all_pipelines=pipeline is None, currency=snapshot.portal.currency)
+    _walk(st.deals, st, unknown, all_pipelines=pipeline is None, currency=snapshot.portal.currency)
     if st.issues.get(DealIssue.NO_PIPELINE):
         st.pipelines[""] = unknown
     return st
+
+
+def _top(ps: PipelineStats, entries: tuple[str, ...], index: int) -> int:
+    """The furthest open stage (its index) a deal in open stage ``index`` (-1: none) that entered
+    ``entries`` reached."""
+    top = index  # the current open stage counts as entered, with or without a timestamp
+    for entered_id in entries:
+        i = ps.open_index.get(entered_id, index)
+        if i > top:
+            top = i
+    return top
+
+
+def _entered(ps: PipelineStats, shapes: list[tuple[str, ...]]) -> None:
+    """Per open stage, the deals that entered it, from the walk's counts per (shape, stage)."""
+    ent, open_index, stride = ps.entered, ps.open_index, ps.stride
+    for combo, count in ps.combos.items():
+        shape, at = divmod(combo, stride)
+        index = at - 1
+        if index >= 0:
+            ent[index] += count
+        for entered_id in shapes[shape]:
+            i = open_index.get(entered_id, index)
+            if i != index:
+                ent[i] += count
 
 
 def _refs(table: dict[str, DealRefs], key: str) -> DealRefs:
@@ -101,23 +129,31 @@ def _refs(table: dict[str, DealRefs], key: str) -> DealRefs:
 
 
 def _walk(
-    deals: tuple[Deal, ...], st: SnapshotStats, unknown: PipelineStats, *, all_pipelines: bool, currency: str
+    table: DealTable, st: SnapshotStats, unknown: PipelineStats, *, all_pipelines: bool, currency: str
 ) -> None:
-    """The hot loop. Plain locals, dict lookups and list appends only: it runs once per deal."""
+    """The hot loop. Plain locals, dict lookups and list appends only: it runs once per deal.
+
+    It reads the deal columns (:mod:`engines.deal_table`) slot by slot; dates are integer
+    microseconds, compared with the cut-offs converted once here (exact: see that module).
+    """
     cfg = st.config
     now = st.now
-    window_start = now - timedelta(days=st.window_days)
-    stale_cutoff = now - timedelta(days=cfg.stale_activity_days)
-    old_cutoff = now - timedelta(days=cfg.max_open_age_days)
-    soon_cutoff = now + timedelta(days=cfg.closing_soon_days)
-    slow_cutoff = now - timedelta(days=cfg.stage_days_benchmark)
+    now_us = to_micros(now)
+    window_start = to_micros(now - timedelta(days=st.window_days))
+    stale_cutoff = to_micros(now - timedelta(days=cfg.stale_activity_days))
+    old_cutoff = to_micros(now - timedelta(days=cfg.max_open_age_days))
+    soon_cutoff = to_micros(now + timedelta(days=cfg.closing_soon_days))
+    slow_cutoff = to_micros(now - timedelta(days=cfg.stage_days_benchmark))
     max_amount = cfg.max_plausible_amount
     pstats = st.pipelines
     # The coverage period; an empty one (now, now) when there is none: no close date falls in it.
-    p_start, p_end = st.period if st.period is not None else (now, now)
+    p_start, p_end = (now_us, now_us)
+    if st.period is not None:
+        p_start, p_end = to_micros(st.period[0]), to_micros(st.period[1])
     p_open = p_weighted = p_won = 0.0
     OPEN, WON, LOST, ARCHIVED = StageKind.OPEN, StageKind.WON, StageKind.LOST, StageKind.ARCHIVED
     STALE, PAST, OLD, LATE = RiskFlag.STALE, RiskFlag.PAST_CLOSE, RiskFlag.TOO_OLD, RiskFlag.LATE_STAGE
+    NONE = NO_DATE
     stage_open_deals = st.stage_open_deals
     stage_open_value = st.stage_open_value
     stage_seconds = st.stage_days_total
@@ -138,23 +174,55 @@ def _walk(
     open_value = listed_value = weighted = early_value = late_value = soon_value = 0.0
     won = lost = closed = exp_n = cycle_n = 0
     won_value = exp_value = 0.0
-    cycle_seconds = 0.0  # floats, not timedelta: a sum of absurd CRM dates must not overflow
+    cycle_seconds = 0.0  # floats: a sum of absurd CRM dates must not overflow
 
-    for d in deals:
-        if d.archived:
+    c = table.columns
+    shapes = c.shapes
+    col = table.column  # a column's values for the table's deals, in order (C speed)
+    rows = zip(
+        col(range(len(c))),
+        col(c.archived),
+        col(c.pipeline_ids),
+        col(c.ids),
+        col(c.amounts),
+        col(c.currencies),
+        col(c.created),
+        col(c.close),
+        col(c.owner_ids),
+        col(c.deal_types),
+        col(c.touched),
+        col(c.stage_ids),
+        col(c.entered_shape),
+        col(c.entered_current),
+        strict=True,
+    )
+    for (
+        slot,
+        is_archived,
+        pid,
+        did,
+        amount,
+        deal_currency,
+        created,
+        close,
+        owner,
+        deal_type,
+        activity,
+        sid,
+        shape,
+        entered_at,
+    ) in rows:
+        if is_archived:
             archived += 1
             continue
-        pid = d.pipeline_id
         ps = pstats.get(pid) if pid is not None else None
         if ps is None:
             if not all_pipelines:
                 continue
             ps = unknown
-            note(DealIssue.NO_PIPELINE, d.id)
+            note(DealIssue.NO_PIPELINE, did)
         n += 1
-        did = d.id
-        amount = d.amount
-        if amount is None:
+        if amount != amount:  # NaN: no amount
             amt = 0.0
             note(DealIssue.MISSING_AMOUNT, did)
         else:
@@ -167,40 +235,30 @@ def _walk(
                 note(DealIssue.INVALID_AMOUNT, did)
             else:
                 amt = amount
-        deal_currency = d.currency
         if deal_currency is not None and deal_currency != currency:
             note(DealIssue.OTHER_CURRENCY, did)
-        created = d.created_at
-        close = d.close_date
-        owner = d.owner_id
-        if created is not None:
+        if created != NONE:
             has_created += 1
-        if close is not None:
+        if close != NONE:
             has_close += 1
         if owner is not None:
             has_owner += 1
-        if d.deal_type:
+        if deal_type:
             has_type += 1
-        activity = d.last_activity_at or d.last_modified_at
-        if activity is not None:
+        if activity != NONE:  # the last activity, else the last modification
             has_activity += 1
-        sid = d.stage_id
         kind, index, prob = ps.kinds.get(sid, unlisted) if sid is not None else unlisted
-        entries = d.stage_entered_at
 
         # ---- stage-to-stage conversion from stage history (open and closed deals)
-        ent = ps.entered
-        if ent:
-            top = index  # the current open stage counts as entered, with or without a timestamp
-            if index >= 0:
-                ent[index] += 1
-            open_index = ps.open_index
-            for entered_id in entries:
-                i = open_index.get(entered_id, index)
-                if i != index:
-                    ent[i] += 1
-                    if i > top:
-                        top = i
+        # Which open stages a deal entered depends only on its entered stages (a shape code shared
+        # by every deal of the same funnel) and its current stage: counted per combination here and
+        # turned into per-stage counts once, after the walk (_entered).
+        if ps.entered:
+            combo = shape * ps.stride + index + 1
+            top = ps.tops.get(combo)
+            if top is None:
+                top = ps.tops[combo] = _top(ps, shapes[shape], index)
+            ps.combos[combo] = ps.combos.get(combo, 0) + 1
             if top >= 0 and kind != WON:
                 refs = ps.stopped[top]
                 refs.amounts.append(amt)
@@ -212,12 +270,12 @@ def _walk(
 
         if kind == WON or kind == LOST:  # noqa: SIM109 - no tuple built per deal in the hot loop
             closed += 1
-            if close is None:
+            if close == NONE:
                 note(DealIssue.CLOSED_WITHOUT_CLOSE_DATE, did)
                 continue
             if kind == WON and p_start <= close < p_end:
                 p_won += amt
-            if close < window_start or close > now:
+            if close < window_start or close > now_us:
                 continue
             ps.window_closed += 1
             if kind == LOST:
@@ -228,13 +286,13 @@ def _walk(
             won_value += amt
             won_ids.append(did)
             ps.window_won_value += amt
-            if d.deal_type == _EXISTING_BUSINESS:
+            if deal_type == _EXISTING_BUSINESS:
                 exp_n += 1
                 exp_value += amt
                 ps.window_expansion_value += amt
-            if created is not None:
+            if created != NONE:
                 if close >= created:
-                    cycle_seconds += (close - created).total_seconds()
+                    cycle_seconds += (close - created) / 1_000_000
                     cycle_n += 1
                 else:
                     note(DealIssue.NEGATIVE_CYCLE, did)
@@ -249,7 +307,7 @@ def _walk(
         stage_open_deals[key] = stage_open_deals.get(key, 0) + 1
         stage_open_value[key] = stage_open_value.get(key, 0.0) + amt
         flags = 0
-        in_period = close is not None and p_start <= close < p_end
+        in_period = close != NONE and p_start <= close < p_end
         if in_period:
             p_open += amt
         if kind == OPEN:
@@ -271,12 +329,11 @@ def _walk(
         else:
             no_prob += 1
             note(DealIssue.ARCHIVED_STAGE if kind == ARCHIVED else DealIssue.UNLISTED_STAGE, did)
-        if close is not None and now <= close <= soon_cutoff:
+        if close != NONE and now_us <= close <= soon_cutoff:
             soon_n += 1
             soon_value += amt
-        entered_at = entries.get(sid) if sid is not None else None
-        if entered_at is not None:
-            seconds = (now - entered_at).total_seconds()
+        if entered_at != NONE:
+            seconds = (now_us - entered_at) / 1_000_000
             if seconds < 0:  # entered "after now": a clock or import error, not negative time
                 seconds = 0.0
             stage_seconds[key] = stage_seconds.get(key, 0.0) + seconds
@@ -289,7 +346,7 @@ def _walk(
             no_entry += 1
             note(DealIssue.NO_STAGE_ENTRY, did)
         owner_open[owner] = owner_open.get(owner, 0) + 1
-        if activity is not None and activity < stale_cutoff:
+        if activity != NONE and activity < stale_cutoff:
             flags |= STALE
             stale_n += 1
             refs = _refs(stage_stale, key)
@@ -300,18 +357,20 @@ def _walk(
                 mine = owner_stale[owner] = DealRefs()
             mine.amounts.append(amt)
             mine.ids.append(did)
-        if close is not None and close < now:
+        if close != NONE and close < now_us:
             flags |= PAST
-        if created is not None and created < old_cutoff:
+        if created != NONE and created < old_cutoff:
             flags |= OLD
         if flags & 7:
-            risk_rows.append((did, d.name, amount, sid, pid, owner, close, entered_at, activity))
+            risk_rows.append((did, slot, amount, sid, pid, owner, close, entered_at, activity))
             risk_amounts.append(amt)
             risk_flags.append(flags)
             ps.at_risk += 1
             if flags & LATE:
                 late_risk += 1
 
+    for ps in (*pstats.values(), unknown):
+        _entered(ps, shapes)
     st.deals_analyzed = n
     st.archived_deals = archived
     st.open_deals = open_n

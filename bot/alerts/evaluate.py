@@ -26,7 +26,7 @@ from bot.alerts.rules import CRITICAL_STRENGTH, RuleKind
 from bot.blocks.ids import signal_key
 from bot.blocks.mrkdwn import format_date
 from bot.storage import Alert, AlertRule
-from engines import Deal, EngineReport, Pipeline, PortalSnapshot, Stage, to_utc
+from engines import Deal, EngineReport, Pipeline, PortalSnapshot, Stage, deals_by_id, to_utc
 
 __all__ = [
     "DealChange",
@@ -138,7 +138,7 @@ def deal_alerts(
     rules: Iterable[AlertRule], changes: Sequence[DealChange], snapshot: PortalSnapshot
 ) -> list[Alert]:
     """The alerts ``changes`` raise for the deal ``rules`` (deals no longer in the portal: none)."""
-    deals = {deal.id: deal for deal in snapshot.deals}
+    deals = deals_by_id(snapshot.deals)  # builds only the deals the changes name
     alerts: list[Alert] = []
     for rule in rules:
         kind = RuleKind(rule.kind)

@@ -55,7 +55,7 @@ from bot.errors import AlertRuleError
 from bot.mirror import Mirror
 from bot.slack import OwnerDirectory, slack_error_code
 from bot.storage import Alert, AlertRule, AlertStore
-from engines import AnalysisConfig, EngineName, PortalSnapshot, utc_now
+from engines import AnalysisConfig, EngineName, PortalSnapshot, deals_by_id, utc_now
 
 __all__ = ["ALERT_EXAMPLES", "SNOOZE", "Alerts"]
 
@@ -191,7 +191,7 @@ class Alerts:
         now = utc_now()
         return memory.snapshot(
             pipeline_id=None, lookback_days=1, now=now, taken_at=memory.watermark or now
-        ).model_copy(update={"deals": tuple(memory.deals().values())})
+        ).model_copy(update={"deals": memory.all_deals()})
 
     async def _config(self) -> AnalysisConfig | None:
         if self.workspaces is None:
@@ -257,7 +257,7 @@ class Alerts:
         """Add each deal owner's Slack user; copy the alert to their DM when they opted in, and
         leave the channel out when they chose the DM instead."""
         optins = await self.store.optins()
-        deals = {deal.id: deal for deal in snapshot.deals}
+        deals = deals_by_id(snapshot.deals)  # builds only the deals the alerts name
         routed: list[Alert] = []
         for alert in alerts:
             deal = deals.get(alert.subject)

@@ -177,7 +177,7 @@ async def change_report(
         report_from_log,
         mirror.store,
         memory.portal,
-        list(memory.deals().values()),
+        memory.all_deals(),
         memory.pipelines,
         since=since,
         start=start,

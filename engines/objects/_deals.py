@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engines.config import AnalysisConfig
+from engines.deal_table import NO_DATE, to_micros
 from engines.models import Pipeline, PortalSnapshot
 from engines.objects._common import Window
 from engines.records import SnapshotStats
@@ -94,30 +95,37 @@ def deal_figures(
     unlisted: tuple[int, float | None] = (_OPEN, None)
     no_stages: dict[str | None, tuple[int, float | None]] = {}
     max_amount = config.max_plausible_amount
-    start, now = window.start, window.now
+    start, now = to_micros(window.start), to_micros(window.now)
     renewal_won = renewal_lost = outside = 0.0
     renewal_closed = outside_snapshot = 0
-    for d in snapshot.deals:
-        if d.archived:
+    c = stats.deals.columns  # the snapshot's deals as columns (dates in microseconds)
+    col = stats.deals.column
+    for is_archived, pid, close, sid, amount, deal_type in zip(
+        col(c.archived),
+        col(c.pipeline_ids),
+        col(c.close),
+        col(c.stage_ids),
+        col(c.amounts),
+        col(c.deal_types),
+        strict=True,
+    ):
+        if is_archived:
             continue
-        pid = d.pipeline_id
         if snapshot_pipeline is not None and pid != snapshot_pipeline:
             outside_snapshot += 1
-        close = d.close_date
-        if not renewals_here or close is None or not start <= close <= now:
+        if not renewals_here or close == NO_DATE or not start <= close <= now:
             continue
-        kind = kinds.get(pid, no_stages).get(d.stage_id, unlisted)[0]
+        kind = kinds.get(pid, no_stages).get(sid, unlisted)[0]
         if kind == _OPEN:
             continue
-        amount = d.amount
-        amt = amount if amount is not None and 0 < amount <= max_amount else 0.0
+        amt = amount if 0 < amount <= max_amount else 0.0  # NaN (no amount) compares false
         if pid == renewal_id:
             renewal_closed += 1
             if kind == _WON:
                 renewal_won += amt
             else:
                 renewal_lost += amt
-        elif kind == _WON and d.deal_type == _EXISTING_BUSINESS:
+        elif kind == _WON and deal_type == _EXISTING_BUSINESS:
             outside += amt
     if renewals_here:
         out.renewal_won, out.renewal_lost, out.renewal_closed = renewal_won, renewal_lost, renewal_closed
