@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import Field
 
+from engines.deal_table import NO_DATE, DealTable, to_micros
 from engines.errors import HubSpotBadRequestError, HubSpotResponseError, HubSpotScopeError
 from engines.hubspot._http import HubSpotClient
 from engines.hubspot._mapping import (
@@ -500,6 +501,19 @@ def won_deal_ids(
     analysis counts as won in its window (``until`` is the analysis time; a deal won with a close
     date still ahead counts only once that date has passed, so its line items are not read before)."""
     won = {(p.id, s.id) for p in pipelines for s in p.stages if s.is_won}
+    if isinstance(deals, DealTable):  # from the columns: no Deal model built
+        columns, low, high = deals.columns, to_micros(since), to_micros(until)
+        return [
+            deal_id
+            for deal_id, pipeline_id, stage_id, close in zip(
+                deals.ids(),
+                deals.column(columns.pipeline_ids),
+                deals.column(columns.stage_ids),
+                deals.column(columns.close),
+                strict=True,
+            )
+            if close != NO_DATE and low <= close <= high and (pipeline_id, stage_id) in won
+        ]
     return [
         d.id
         for d in deals

@@ -21,7 +21,7 @@ import pytest
 from bot.mirror import Mirror, MirrorSource
 from bot.mirror.line_items import LINE_ITEMS_KIND, PROPERTIES
 from bot.storage import Database
-from engines import analyze_all
+from engines import DealTable, analyze_all
 from engines.dates import utc_now
 from engines.errors import HubSpotBadRequestError
 from engines.hubspot import ASSOCIATED_DEAL, HubSpotClient, HubSpotSource, to_record
@@ -442,6 +442,12 @@ def test_the_window_is_the_analysis_window() -> None:
         ahead.id,
         portal.deals[2].id,
     ]
+    table = DealTable.from_deals(deals)  # the mirror's columns: the same ids, no model built
+    for until in (now, later):
+        since = now - timedelta(days=30)
+        assert won_deal_ids(table, portal.pipelines, since, until) == won_deal_ids(
+            deals, portal.pipelines, since, until
+        )
 
 
 async def test_a_sync_that_fails_in_the_deals_stops_its_line_item_search_and_the_next_one_catches_up(
