@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.mirror.deals import MirroredDeals
+from bot.mirror.line_items import LINE_ITEMS_KIND, META_KIND, LineItemMemory
 from bot.mirror.objects import ObjectsMemory
 from engines import Deal, DealTable, Owner, Pipeline, PortalInfo, PortalSnapshot
 from engines.hubspot import MirroredType
@@ -37,6 +38,7 @@ class MemoryPortal:
         self.pipelines: tuple[Pipeline, ...] = ()
         self.owners: tuple[Owner, ...] = ()
         self.objects: dict[str, dict[str, Props]] = {}
+        self.line_items = LineItemMemory()  # the line items of the deals won in the window
         self.watermark: datetime | None = None  # start of the newest sync applied
         self._deals = MirroredDeals()
 
@@ -55,6 +57,9 @@ class MemoryPortal:
         """Take one sync's writes: ``upserts`` (id -> properties as stored) and ``removed`` ids."""
         removed = list(removed)
         if not upserts and not removed:
+            return
+        if object_type in (LINE_ITEMS_KIND, META_KIND):
+            self.line_items.apply(object_type, upserts, removed)
             return
         if object_type == "deals":
             self._deals.apply(upserts, removed)

@@ -108,6 +108,7 @@ class Mirror:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         object_types: Sequence[MirroredType] = (DEALS,),
+        line_items_days: int | None = None,
         fresh_seconds: float = 60.0,
         overlap: timedelta = timedelta(minutes=2),
         sweep_every: timedelta = timedelta(days=1),
@@ -136,6 +137,7 @@ class Mirror:
             sweep_every=sweep_every,
             change_log_days=change_log_days,
             token_key=self.key,
+            line_items_days=line_items_days,
             clock=clock,
         )
         self.memory: MemoryPortal | None = None
@@ -214,14 +216,14 @@ class Mirror:
             return memory
         loaded_whole = memory.watermark is None
         await self._load_portal_rows(memory)
-        for object_type in self.syncer.object_types:
+        for kind in self.syncer.kinds:
             # Small batches: fewer short-lived rows at a time between the long-lived columns, so
             # less memory stays fragmented after the load (100k deals: 157 -> 142 MB RSS at 250).
-            batches = self.store.iter_rows(portal, object_type.name, since=memory.watermark, batch=250)
+            batches = self.store.iter_rows(portal, kind, since=memory.watermark, batch=250)
             while (batch := await self._db(next, batches, None)) is not None:
                 upserts = {r.object_id: r.properties for r in batch if r.deleted_at is None}
                 removed = [r.object_id for r in batch if r.deleted_at is not None]
-                memory.apply(object_type.name, upserts, removed)
+                memory.apply(kind, upserts, removed)
         memory.watermark = through
         self.memory = memory
         if loaded_whole:

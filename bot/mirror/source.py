@@ -4,9 +4,11 @@ Deals, pipelines, owners and account details come from the mirror, and so do the
 the mirror holds (``engine-bot serve`` mirrors contacts, tickets with their pipelines, survey
 responses, products and goal targets: :func:`engines.hubspot.mirrored_object_types`), selected at the
 answer's time as the live read selects them (:mod:`bot.mirror.objects`), with the same read states
-(a refused scope is a data gap naming it) and warnings. Object types the mirror does not hold (line
-items of won deals; any type of a mirror built without them) are read as the live HubSpot read reads
-them and kept ``others_ttl`` seconds (``HUBSPOT_CACHE_TTL``), one read shared by every answer;
+(a refused scope is a data gap naming it) and warnings, and the line items of the deals won in the
+window when the mirror holds them for at least ``lookback_days`` (:mod:`bot.mirror.line_items`).
+Object types the mirror does not hold (any type of a mirror built without them) are read as the
+live HubSpot read reads them and kept ``others_ttl`` seconds (``HUBSPOT_CACHE_TTL``), one read
+shared by every answer;
 ``engine-bot serve`` refreshes them in the background with each sync (:meth:`MirrorSource.warm`).
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 from bot.mirror.memory import MemoryPortal
 from bot.mirror.mirror import Mirror
 from engines import (
+    LineItem,
     ObjectRead,
     ObjectType,
     PortalSnapshot,
@@ -104,6 +107,8 @@ class MirrorSource:
         """The object types besides deals (see the module doc); ``ahead`` < 1 refreshes them a little
         before they expire."""
         live = self.objects - self.mirrored
+        if memory.line_items.holds(self.lookback_days):
+            live -= {ObjectType.LINE_ITEMS}
         if not live:
             return ObjectsRead()
         if self._others_lock is None:
@@ -119,7 +124,7 @@ class MirrorSource:
                 await read_objects(client, objects=live, now=now, lookback_days=self.lookback_days, out=out)
                 if ObjectType.LINE_ITEMS in live:
                     since = now - timedelta(days=self.lookback_days)
-                    won = won_deal_ids(memory.all_deals(), memory.pipelines, since)
+                    won = won_deal_ids(memory.all_deals(), memory.pipelines, since, now)
                     await read_deal_line_items(client, won, out)
             self._others = _Others(time.monotonic(), out)
             return out
@@ -163,6 +168,17 @@ class MirrorSource:
             if ObjectType.TICKETS in self.mirrored
             else others.ticket_pipelines
         )
+        line_items: tuple[LineItem, ...] = tuple(others.line_items)
+        if ObjectType.LINE_ITEMS in self.objects and memory.line_items.holds(self.lookback_days):
+            # The line items of the deals this answer counts as won in its window (the live read's
+            # won_deal_ids), from the mirror; the window ends at the sync the copy comes from.
+            won = won_deal_ids(
+                snap.deals, memory.pipelines, now - timedelta(days=self.lookback_days), memory.watermark
+            )
+            read = memory.line_items.read()
+            line_items = memory.line_items.of_deals(won) if read.state is ReadState.READ else ()
+            reads[ObjectType.LINE_ITEMS] = read
+            warnings.extend(memory.line_items.warnings())
         snap = snap.model_copy(
             update={
                 "warnings": (*snap.warnings, *warnings),
@@ -171,7 +187,7 @@ class MirrorSource:
                 "ticket_pipelines": ticket_pipelines,
                 "feedback": pick(ObjectType.FEEDBACK_SUBMISSIONS, tuple(others.feedback)),
                 "products": pick(ObjectType.PRODUCTS, tuple(others.products)),
-                "line_items": tuple(others.line_items),
+                "line_items": line_items,
                 "goals": pick(ObjectType.GOAL_TARGETS, tuple(others.goals)),
                 "object_reads": reads,
             }

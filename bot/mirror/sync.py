@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.mirror.line_items import LINE_ITEMS_KIND, META_KIND, LineItemSync
 from bot.mirror.object_sync import ObjectOutcome, sync_object_type
 from bot.mirror.store import PIPELINES_PREFIX, PORTAL_KIND, Change, MirrorStore, ObjectRow, SyncState
 from engines import ObjectRead, Owner, Pipeline, PortalInfo, Progress, ProgressCallback, to_utc, utc_now
@@ -238,8 +239,11 @@ class Syncer:
         sweep_every: timedelta = timedelta(days=1),
         change_log_days: int = 400,
         token_key: str,
+        line_items_days: int | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """``line_items_days``: mirror the line items of the deals won in that many days (``None``:
+        not mirrored; answers read them live)."""
         self.store = store
         self._client_factory = client_factory
         self.object_types = tuple(object_types)
@@ -249,6 +253,19 @@ class Syncer:
         self.token_key = token_key
         self._clock = clock
         self._listener: SyncListener | None = None
+        self.line_items = (
+            LineItemSync(
+                store, lookback_days=line_items_days, overlap=overlap, sweep_every=sweep_every, clock=clock
+            )
+            if line_items_days is not None
+            else None
+        )
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The row kinds a replica loads into memory: the object types, and the line items."""
+        extra = (LINE_ITEMS_KIND, META_KIND) if self.line_items is not None else ()
+        return (*(t.name for t in self.object_types), *extra)
 
     async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(call, *args, **kwargs)
@@ -293,6 +310,8 @@ class Syncer:
             return await self._run(full, progress, light)
         finally:
             self._listener = None
+            if self.line_items is not None:
+                self.line_items.abort()  # a sync that failed before the line items
 
     async def _run(self, full: bool, progress: ProgressCallback | None, light: bool = False) -> SyncOutcome:
         started = self._clock()
@@ -305,6 +324,8 @@ class Syncer:
             portal = self.portal_key(portal_read.account, stored)
             if self._listener is not None:
                 self._listener.portal(portal, portal_read)
+            if self.line_items is not None:
+                await self.line_items.begin(client, portal, portal_read.pipelines.get("deals", ()), started)
             # Every type at once: an answer's delta waits for the slowest type, not for their sum.
             before = Counter(client.stats.by_endpoint)
             others: dict[str, ObjectOutcome] = {}
@@ -343,6 +364,10 @@ class Syncer:
                 result.calls = _calls_of(spent, result.object_type)
             if others and self._listener is not None:
                 self._listener.reads(others)
+            if self.line_items is not None:
+                result, state = await self._sync_line_items(client, portal, started, full, light)
+                results.append(result)
+                states[LINE_ITEMS_KIND] = state
             calls = client.stats.requests
         for state in states.values():
             state.last_calls = calls
@@ -369,6 +394,22 @@ class Syncer:
             calls,
         )
         return outcome
+
+    async def _sync_line_items(
+        self, client: HubSpotClient, portal: str, started: datetime, full: bool, light: bool
+    ) -> tuple[TypeResult, SyncState]:
+        """The line items of the deals won in the window, after the deals (bot/mirror/line_items.py)."""
+        assert self.line_items is not None
+        clock_start = time.monotonic()
+        done, state = await self.line_items.run(
+            client, portal, started, full=full, light=light, listener=self._listener
+        )
+        result = TypeResult(LINE_ITEMS_KIND, done.kind, done.read, done.changed, done.created, done.deleted)
+        result.drift = done.drift
+        # By endpoint: the edit search ran alongside the deals.
+        result.calls = _calls_of(client.stats.by_endpoint, LINE_ITEMS_KIND)
+        state.last_seconds = round(time.monotonic() - clock_start, 3)
+        return result, state
 
     @staticmethod
     def _portal_rows(read: PortalRead) -> dict[str, dict[str, dict[str, Any]]]:
@@ -464,6 +505,8 @@ class Syncer:
             deleted=apply.deleted,
             changes=apply.changes,
         )
+        if self.line_items is not None and object_type.name == "deals":
+            self.line_items.deals_written(apply.upserts, apply.deleted)
         if self._listener is not None:
             self._listener.rows(object_type.name, apply.upserts, apply.deleted)
         result.changed += apply.changed

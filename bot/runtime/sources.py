@@ -43,6 +43,7 @@ def build_mirror(settings: Settings, database: Database) -> Mirror:
         sweep_every=timedelta(hours=settings.sync_sweep_hours),
         change_log_days=settings.change_log_days,
         object_types=(DEALS, *mirrored_object_types(lookback_days(settings))),
+        line_items_days=lookback_days(settings),
     )
 
 

@@ -47,8 +47,10 @@ from engines.hubspot._http import (
     RetryPolicy,
 )
 from engines.hubspot._mapping import (
+    ASSOCIATED_DEAL,
     BASE_DEAL_PROPERTIES,
     CURRENT_STAGE_ENTERED,
+    OBJECT_SPECS,
     CrmRecord,
     RawDeal,
     StageKeys,
@@ -62,8 +64,10 @@ from engines.hubspot._mirrored import MIRRORED_OBJECTS, mirrored_object_types
 from engines.hubspot._objects import (
     ALL_OBJECTS,
     ObjectsRead,
+    batch_read,
     list_all,
     not_read_warning,
+    read_associations,
     read_deal_line_items,
     read_objects,
     read_stage_options,
@@ -78,6 +82,7 @@ from engines.hubspot._source import HubSpotSource
 __all__ = [
     "ALL_OBJECTS",
     "API_VERSIONS",
+    "ASSOCIATED_DEAL",
     "BASE_DEAL_PROPERTIES",
     "CURRENT_STAGE_ENTERED",
     "DEALS",
@@ -85,6 +90,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "MERGED_IDS",
     "MIRRORED_OBJECTS",
+    "OBJECT_SPECS",
     "REQUIRED_SCOPES",
     "ApiPaths",
     "ApiVersion",
@@ -104,6 +110,7 @@ __all__ = [
     "RetryPolicy",
     "Since",
     "StageKeys",
+    "batch_read",
     "count_objects",
     "filter_groups_per_search",
     "list_all",
@@ -115,6 +122,7 @@ __all__ = [
     "property_millis",
     "property_text",
     "read_archived",
+    "read_associations",
     "read_deal_line_items",
     "read_objects",
     "read_portal_details",

@@ -345,7 +345,8 @@ async def fetch_snapshot(
     async def line_items_of_won_deals() -> None:
         pipelines, _, reader = await deals
         since = taken_at - timedelta(days=lookback_days)
-        await read_deal_line_items(client, won_deal_ids(reader.deals.values(), pipelines, since), others)
+        won = won_deal_ids(reader.deals.values(), pipelines, since, taken_at)
+        await read_deal_line_items(client, won, others)
 
     try:
         async with asyncio.TaskGroup() as group:

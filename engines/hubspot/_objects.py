@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import Field
 
+from engines.deal_table import NO_DATE, DealTable, to_micros
 from engines.errors import HubSpotBadRequestError, HubSpotResponseError, HubSpotScopeError
 from engines.hubspot._http import HubSpotClient
 from engines.hubspot._mapping import (
@@ -72,8 +73,10 @@ __all__ = [
     "DEFAULT_LIFECYCLE_STAGES",
     "OBJECT_NAMES",
     "ObjectsRead",
+    "batch_read",
     "list_all",
     "not_read_warning",
+    "read_associations",
     "read_deal_line_items",
     "read_line_items",
     "read_objects",
@@ -328,37 +331,50 @@ async def _goals(client: HubSpotClient) -> list[GoalTarget]:
     return [r for r in _records(ObjectType.GOAL_TARGETS, raws) if isinstance(r, GoalTarget)]
 
 
-async def _deal_line_item_ids(client: HubSpotClient, deal_ids: list[str]) -> dict[str, str]:
-    """line item id -> deal id, through the v4 associations batch read (1,000 deals a call)."""
-    path = client.paths.associations_batch_read("deals", "line_items")
+async def read_associations(
+    client: HubSpotClient, from_type: str, to_type: str, ids: Iterable[str]
+) -> dict[str, list[str]]:
+    """``from`` id -> associated ``to`` ids, through the v4 associations batch read (1,000 ids a
+    call, following each id's own paging). Ids without associations are left out, as HubSpot does."""
+    path = client.paths.associations_batch_read(from_type, to_type)
     endpoint = f"POST {path}"
-    owner: dict[str, str] = {}
-    pending: list[dict[str, str]] = [{"id": d} for d in deal_ids]
+    found: dict[str, list[str]] = {}
+    pending: list[dict[str, str]] = [{"id": i} for i in ids]
     while pending:
         batch, pending = pending[:ASSOCIATIONS_BATCH], pending[ASSOCIATIONS_BATCH:]
         raw = validate(_RawAssociationsBatch, await client.post_json(path, {"inputs": batch}), endpoint)
         for result in raw.results:
-            deal_id = result.from_.id
-            for to in result.to:
-                owner.setdefault(to.toObjectId, deal_id)
+            from_id = result.from_.id
+            found.setdefault(from_id, []).extend(to.toObjectId for to in result.to)
             cursor = next_after(result.paging)
             if cursor is not None:
-                pending.append({"id": deal_id, "after": cursor})  # the rest of this deal's line items
+                pending.append({"id": from_id, "after": cursor})  # the rest of this id's associations
+    return found
+
+
+async def _deal_line_item_ids(client: HubSpotClient, deal_ids: list[str]) -> dict[str, str]:
+    """line item id -> deal id (a line item has one parent; the first deal listing it wins)."""
+    owner: dict[str, str] = {}
+    for deal_id, items in (await read_associations(client, "deals", "line_items", deal_ids)).items():
+        for item in items:
+            owner.setdefault(item, deal_id)
     return owner
 
 
-async def read_line_items(client: HubSpotClient, deal_ids: list[str]) -> list[LineItem]:
-    """The line items of ``deal_ids`` (associations, then batch reads of 100 run concurrently)."""
-    owner = await _deal_line_item_ids(client, deal_ids)
-    ids = sorted(owner, key=lambda i: (len(i), i))
-    path = client.paths.batch_read("line_items")
+async def batch_read(
+    client: HubSpotClient, object_type: str, ids: Iterable[str], properties: Iterable[str]
+) -> dict[str, RawDeal]:
+    """Objects by id, 100 a call, the calls run concurrently; ids HubSpot no longer has (archived
+    since they were listed: a 207 with ``errors``) are simply absent from the answer."""
+    wanted = sorted(dict.fromkeys(ids), key=lambda i: (len(i), i))
+    path = client.paths.batch_read(object_type)
     endpoint = f"POST {path}"
-    properties = list(OBJECT_SPECS[ObjectType.LINE_ITEMS].properties)
-    pages: list[list[RawDeal]] = [[] for _ in range(0, len(ids), BATCH_READ)]
+    names = list(properties)
+    pages: list[list[RawDeal]] = [[] for _ in range(0, len(wanted), BATCH_READ)]
 
     async def one(index: int) -> None:
-        chunk = ids[index * BATCH_READ : (index + 1) * BATCH_READ]
-        body = {"properties": properties, "propertiesWithHistory": [], "inputs": [{"id": i} for i in chunk]}
+        chunk = wanted[index * BATCH_READ : (index + 1) * BATCH_READ]
+        body = {"properties": names, "propertiesWithHistory": [], "inputs": [{"id": i} for i in chunk]}
         pages[index] = validate(_RawBatch, await client.post_json(path, body), endpoint).results
 
     try:
@@ -367,13 +383,19 @@ async def read_line_items(client: HubSpotClient, deal_ids: list[str]) -> list[Li
                 group.create_task(one(index))
     except BaseExceptionGroup as group_error:
         raise unwrap_group(group_error) from None
+    return {raw.id: raw for page in pages for raw in page}
+
+
+async def read_line_items(client: HubSpotClient, deal_ids: list[str]) -> list[LineItem]:
+    """The line items of ``deal_ids`` (associations, then batch reads of 100 run concurrently)."""
+    owner = await _deal_line_item_ids(client, deal_ids)
+    raws = await batch_read(client, "line_items", owner, OBJECT_SPECS[ObjectType.LINE_ITEMS].properties)
     out: list[LineItem] = []
-    for page in pages:
-        for raw in page:
-            props = {**raw.properties, ASSOCIATED_DEAL: owner.get(raw.id)}
-            record = to_record(ObjectType.LINE_ITEMS, raw.id, props)
-            if isinstance(record, LineItem):
-                out.append(record)
+    for raw in sorted(raws.values(), key=lambda r: (len(r.id), r.id)):
+        props = {**raw.properties, ASSOCIATED_DEAL: owner.get(raw.id)}
+        record = to_record(ObjectType.LINE_ITEMS, raw.id, props)
+        if isinstance(record, LineItem):
+            out.append(record)
     return out
 
 
@@ -472,13 +494,30 @@ async def read_objects(
                 group.create_task(_guarded(out, object_type, read))
 
 
-def won_deal_ids(deals: Iterable[Deal], pipelines: tuple[Pipeline, ...], since: datetime) -> list[str]:
-    """Ids of the deals in a won stage with a close date on or after ``since``."""
+def won_deal_ids(
+    deals: Iterable[Deal], pipelines: tuple[Pipeline, ...], since: datetime, until: datetime
+) -> list[str]:
+    """Ids of the deals in a won stage with a close date in ``[since, until]``: the deals the
+    analysis counts as won in its window (``until`` is the analysis time; a deal won with a close
+    date still ahead counts only once that date has passed, so its line items are not read before)."""
     won = {(p.id, s.id) for p in pipelines for s in p.stages if s.is_won}
+    if isinstance(deals, DealTable):  # from the columns: no Deal model built
+        columns, low, high = deals.columns, to_micros(since), to_micros(until)
+        return [
+            deal_id
+            for deal_id, pipeline_id, stage_id, close in zip(
+                deals.ids(),
+                deals.column(columns.pipeline_ids),
+                deals.column(columns.stage_ids),
+                deals.column(columns.close),
+                strict=True,
+            )
+            if close != NO_DATE and low <= close <= high and (pipeline_id, stage_id) in won
+        ]
     return [
         d.id
         for d in deals
-        if (d.pipeline_id, d.stage_id) in won and d.close_date is not None and d.close_date >= since
+        if (d.pipeline_id, d.stage_id) in won and d.close_date is not None and since <= d.close_date <= until
     ]
 
 

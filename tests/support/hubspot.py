@@ -24,6 +24,8 @@ paths containing that text.
 The portal can change between reads: :mod:`tests.support.hubspot_mutations` creates, edits, archives,
 restores and merges deals (``GET …/objects/deals?archived=true`` lists the archived ones with
 ``archivedAt``), and ``before_search`` hooks run inside a search request, before it is answered.
+Line items can be added to deals, edited, archived and moved between deals; each deal carries HubSpot's
+calculated ``hs_num_of_associated_line_items``.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ V3_PATHS = {
     SEARCH: "/crm/v3/objects/deals/search",
 }
 SEARCH_CAP = 10_000
+NUM_LINE_ITEMS = "hs_num_of_associated_line_items"
 DATE_PROPERTIES = {"closedate", "createdate", "hs_lastmodifieddate", "notes_last_updated"}
 # Date properties of the other objects (tests/support/hubspot_objects.py), compared as dates in filters.
 DATE_PROPERTIES |= {
@@ -339,6 +342,12 @@ class FakeHubSpot(Loopback):
 
         # Contacts, tickets, survey responses, products, line items, goals: served generically.
         self.objects = ObjectStore(portal, search_cap=search_cap, associations_page=associations_page)
+        # HubSpot's calculated count of a deal's line items ("0" when it has none).
+        for deal, props in zip(self._deals, self._props, strict=True):
+            props[NUM_LINE_ITEMS] = str(len(self.objects.deal_items.get(deal.id, ())))
+        for object_id, (props, _) in self.archived.items():
+            props[NUM_LINE_ITEMS] = str(len(self.objects.deal_items.get(object_id, ())))
+        self._known.add(NUM_LINE_ITEMS)
 
     # ------------------------------------------------------------------ data
 

@@ -11,6 +11,15 @@ milliseconds) with the mutation time, as HubSpot does::
     change.merge(survivor_id, other_id)      # survivor lists other_id in hs_merged_object_ids
     change.bulk_edit(ids, dealtype="newbusiness")   # one timestamp for all, like HubSpot's bulk jobs
     change.during_search(lambda: change.set_amount(x, "9"), after=2)   # lands between pages
+    item = change.add_line_item(deal_id, amount="900")   # the deal's count changes, and its date
+    change.edit_line_item(item, amount="950")
+    change.move_line_item(item, other_deal, bump_deal=False)   # an association change HubSpot may
+    change.archive_line_item(item)                              # not date on the deal
+
+A line item's parent changes (add, move, archive) update the deal's ``hs_num_of_associated_line_items``
+as HubSpot's calculated property does; whether that also moves the deal's ``hs_lastmodifieddate`` is
+not documented, so ``bump_deal`` chooses (default: it does). Moving a line item does not date the line
+item itself (associations are not properties).
 
 ``live()`` is what a complete read would return now (id → properties), for tests to compare against.
 """
@@ -24,7 +33,7 @@ from typing import Any
 
 from engines.dates import utc_now
 from engines.models import Deal, Owner, Pipeline, Stage
-from tests.support.hubspot import FakeHubSpot, _id_key, format_datetime
+from tests.support.hubspot import NUM_LINE_ITEMS, FakeHubSpot, _id_key, format_datetime
 
 __all__ = ["PortalMutator"]
 
@@ -133,6 +142,7 @@ class PortalMutator:
             "hs_is_closed_won": "false",
             "deal_currency_code": None,
             "hs_object_id": deal_id,
+            NUM_LINE_ITEMS: "0",
         }
         changes = {"dealstage": pipeline.ordered_stages[0].id, **changes}
         self._apply(props, changes, stamp)
@@ -192,14 +202,93 @@ class PortalMutator:
 
     def merge(self, survivor_id: str, merged_id: str) -> None:
         """Merge ``merged_id`` into ``survivor_id``: the merged deal is gone (not archived); the
-        survivor lists it (and whatever it had absorbed) in ``hs_merged_object_ids``."""
+        survivor lists it (and whatever it had absorbed) in ``hs_merged_object_ids`` and takes over
+        its line items."""
         merged = self._remove(merged_id)
         props = self.props(survivor_id)
         absorbed = [*(props.get("hs_merged_object_ids") or "").split(";"), merged_id]
         absorbed += (merged.get("hs_merged_object_ids") or "").split(";")
         value = ";".join(dict.fromkeys(i for i in absorbed if i))
-        self._apply(props, {"hs_merged_object_ids": value}, self.stamp())
+        for item in list(self.fake.objects.deal_items.get(merged_id, ())):
+            self.fake.objects.associate(item, survivor_id)
+        self._apply(
+            props, {"hs_merged_object_ids": value, NUM_LINE_ITEMS: self._count(survivor_id)}, self.stamp()
+        )
         self.fake.changed()
+
+    # ------------------------------------------------------------------ line items
+
+    def line_items(self, deal_id: str | None = None) -> dict[str, Props]:
+        """Every live line item's properties (copies), or those of one deal, by id."""
+        objects = self.fake.objects
+        ids = (
+            objects.deal_items.get(deal_id, []) if deal_id is not None else list(objects.index["line_items"])
+        )
+        return {i: dict(objects.index["line_items"][i]) for i in ids}
+
+    def deal_of(self, item_id: str) -> str | None:
+        return self.fake.objects.item_deal.get(item_id)
+
+    def _count(self, deal_id: str) -> str:
+        return str(len(self.fake.objects.deal_items.get(deal_id, ())))
+
+    def _deal_props(self, deal_id: str) -> Props | None:
+        if deal_id in self.fake.archived:
+            return self.fake.archived[deal_id][0]
+        try:
+            return self.props(deal_id)
+        except KeyError:
+            return None  # merged away
+
+    def _recount(self, deal_id: str | None, bump: bool) -> None:
+        """The deal's calculated line-item count, as HubSpot recalculates it; ``bump`` dates it."""
+        props = self._deal_props(deal_id) if deal_id is not None else None
+        if props is None:
+            return
+        if bump:
+            self._apply(props, {NUM_LINE_ITEMS: self._count(str(deal_id))}, self.stamp())
+        else:
+            props[NUM_LINE_ITEMS] = self._count(str(deal_id))
+        self.fake.changed()
+
+    def add_line_item(self, deal_id: str | None, *, bump_deal: bool = True, **changes: str | None) -> str:
+        """A new line item (the next id after the highest ever used) on ``deal_id``; returns its id."""
+        objects = self.fake.objects
+        used = [int(i) for i in objects.index["line_items"] if i.isdigit()]
+        item_id = str(max([*used, objects.highest_line_item], default=90_000) + 1)
+        objects.highest_line_item = int(item_id)
+        stamp = self.stamp()
+        props: Props = {
+            "name": f"Line item {item_id}",
+            "hs_product_id": None,
+            "amount": None,
+            "quantity": "1",
+            "createdate": stamp,
+            "hs_lastmodifieddate": stamp,
+            "hs_object_id": item_id,
+        }
+        props.update(changes)
+        objects.put("line_items", item_id, props)
+        objects.associate(item_id, deal_id)
+        self._recount(deal_id, bump_deal)
+        return item_id
+
+    def edit_line_item(self, item_id: str, **changes: str | None) -> None:
+        props = self.fake.objects.index["line_items"][item_id]
+        props.update(changes)
+        props["hs_lastmodifieddate"] = self.stamp()
+        self.fake.objects.known["line_items"].update(props)
+
+    def archive_line_item(self, item_id: str, *, bump_deal: bool = True) -> None:
+        """Delete a line item: gone from search and batch reads, and from its deal's associations."""
+        self.fake.objects.drop("line_items", item_id)
+        self._recount(self.fake.objects.associate(item_id, None), bump_deal)
+
+    def move_line_item(self, item_id: str, deal_id: str | None, *, bump_deal: bool = True) -> None:
+        """Give a line item another parent deal (or none); the line item itself is not dated."""
+        old = self.fake.objects.associate(item_id, deal_id)
+        self._recount(old, bump_deal)
+        self._recount(deal_id, bump_deal)
 
     def during_search(self, mutation: Callable[[], Any], *, after: int = 1) -> None:
         """Run ``mutation`` once, inside the search request that comes after ``after`` more searches."""

@@ -10,9 +10,13 @@ served generically, at the ``v3`` paths and their date-based ``2026-03`` twins:
 - ``POST …/objects/{type}/batch/read``: <= 100 ids; unknown ids make it a 207 with ``errors``;
 - ``GET …/pipelines/tickets``: stages with ``metadata.ticketState`` ``OPEN`` or ``CLOSED``;
 - ``GET …/properties/contacts/lifecyclestage``: the lifecycle stages as enumeration options;
-- ``POST /crm/v4/associations/deals/line_items/batch/read`` (and ``/crm/associations/2026-03/…``):
-  <= 1,000 inputs (more is a 400), ``associations_page`` associations per input per answer with a
-  per-input ``paging.next.after`` that the client resends with the same id.
+- ``POST /crm/v4/associations/deals/line_items/batch/read`` (and ``/crm/associations/2026-03/…``), and
+  the reverse ``line_items/deals``: <= 1,000 inputs (more is a 400), ``associations_page`` associations
+  per input per answer with a per-input ``paging.next.after`` that the client resends with the same id.
+
+Line items can be created, edited, archived and moved between deals while the server runs
+(:class:`tests.support.hubspot_mutations.PortalMutator` uses :meth:`ObjectStore.put`,
+:meth:`ObjectStore.drop`, :meth:`ObjectStore.associate`); a line item has one parent deal.
 
 A 403 ``MISSING_SCOPES`` for an object type comes from ``FakeHubSpot(missing_scopes={"tickets": [...]})``
 keyed by the object type name (``scope_key``); deleting the key grants the scope.
@@ -31,7 +35,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -49,6 +53,10 @@ _PROPERTY = ("/crm/v3/properties/contacts/lifecyclestage", "/crm/properties/2026
 _ASSOCIATIONS = (
     "/crm/v4/associations/deals/line_items/batch/read",
     "/crm/associations/2026-03/deals/line_items/batch/read",
+)
+_REVERSE_ASSOCIATIONS = (
+    "/crm/v4/associations/line_items/deals/batch/read",
+    "/crm/associations/2026-03/line_items/deals/batch/read",
 )
 _OBJECT_PATH = re.compile(rf"^(?:/crm/v3/objects|/crm/objects/2026-03)/({_TYPE_RE})(?:/|$)")
 # The property HubSpot stamps when an object changes (contacts: the one their search can filter on).
@@ -74,7 +82,7 @@ def scope_key(path: str) -> str | None:
         return "tickets"
     if path in _PROPERTY:
         return "contacts"
-    if path in _ASSOCIATIONS:
+    if path in _ASSOCIATIONS or path in _REVERSE_ASSOCIATIONS:
         return "line_items"
     return None
 
@@ -189,9 +197,12 @@ class ObjectStore:
         self.known = {t: {n for _, props in rows for n in props} for t, rows in self.rows.items()}
         # The deal -> line item associations (a line item belongs to one deal), in line item id order.
         self.deal_items: dict[str, list[str]] = {}
+        self.item_deal: dict[str, str] = {}
         for li in sorted(snapshot.line_items, key=lambda li: _id_key(li.id)):
             if li.deal_id is not None:
                 self.deal_items.setdefault(li.deal_id, []).append(li.id)
+                self.item_deal[li.id] = li.deal_id
+        self.highest_line_item = 0  # ids are never reused, archived or not
         stages = {s for c in snapshot.contacts for s in c.stage_entered_at}
         self.lifecycle_stages = [*DEFAULT_STAGES, *sorted(stages - set(DEFAULT_STAGES))]
         self.known["contacts"].update(f"hs_v2_date_entered_{s}" for s in self.lifecycle_stages)
@@ -253,6 +264,44 @@ class ObjectStore:
             app.router.add_get(path, self._lifecycle_property)
         for path in _ASSOCIATIONS:
             app.router.add_post(path, self._associations)
+        for path in _REVERSE_ASSOCIATIONS:
+            app.router.add_post(path, self._reverse_associations)
+
+    # ------------------------------------------------------------------ changes
+
+    def put(self, object_type: str, object_id: str, props: dict[str, str | None]) -> None:
+        """Create or replace one object (kept in id order, as HubSpot's search returns them)."""
+        rows = self.rows[object_type]
+        key = _id_key(object_id)
+        i = bisect.bisect_left(rows, key, key=lambda row: _id_key(row[0]))
+        if i < len(rows) and rows[i][0] == object_id:
+            rows[i] = (object_id, props)
+        else:
+            rows.insert(i, (object_id, props))
+        self.index[object_type][object_id] = props
+        self.known[object_type].update(props)
+
+    def drop(self, object_type: str, object_id: str) -> dict[str, str | None]:
+        """Archive one object: gone from search, list and batch read."""
+        rows = self.rows[object_type]
+        i = bisect.bisect_left(rows, _id_key(object_id), key=lambda row: _id_key(row[0]))
+        if i == len(rows) or rows[i][0] != object_id:
+            raise KeyError(f"no {object_type} {object_id}")
+        del rows[i]
+        return self.index[object_type].pop(object_id)
+
+    def associate(self, item_id: str, deal_id: str | None) -> str | None:
+        """Make ``deal_id`` the line item's one parent (``None``: no deal); returns the old parent."""
+        old = self.item_deal.pop(item_id, None)
+        if old is not None:
+            self.deal_items[old].remove(item_id)
+            if not self.deal_items[old]:
+                del self.deal_items[old]
+        if deal_id is not None:
+            items = self.deal_items.setdefault(deal_id, [])
+            bisect.insort(items, item_id, key=_id_key)
+            self.item_deal[item_id] = deal_id
+        return old
 
     # ------------------------------------------------------------------ objects
 
@@ -439,24 +488,38 @@ class ObjectStore:
         )
 
     async def _associations(self, request: web.Request) -> web.Response:
+        return await self._associated(request, self.deal_items.get, type_id=19)  # deal -> line item
+
+    async def _reverse_associations(self, request: web.Request) -> web.Response:
+        def deal_of(item_id: str) -> list[str] | None:
+            deal_id = self.item_deal.get(item_id)
+            return [deal_id] if deal_id is not None else None
+
+        return await self._associated(request, deal_of, type_id=20)  # line item -> deal
+
+    async def _associated(
+        self, request: web.Request, targets: Callable[[str], list[str] | None], *, type_id: int
+    ) -> web.Response:
         body: Mapping[str, Any] = await request.json()
         inputs = body.get("inputs") or []
         if len(inputs) > 1000:
             return _bad(f"at most 1000 inputs, got {len(inputs)}")
         results = []
         for item in inputs:
-            deal_id = str(item.get("id"))
-            items = self.deal_items.get(deal_id)
+            from_id = str(item.get("id"))
+            items = targets(from_id)
             if not items:
                 continue  # HubSpot leaves out inputs without associations
             start = int(item.get("after") or 0)
             page = items[start : start + self.associations_page]
             result: dict[str, Any] = {
-                "from": {"id": deal_id},
+                "from": {"id": from_id},
                 "to": [
                     {
                         "toObjectId": int(i) if i.isdigit() else i,
-                        "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 19, "label": None}],
+                        "associationTypes": [
+                            {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}
+                        ],
                     }
                     for i in page
                 ],

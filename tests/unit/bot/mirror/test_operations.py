@@ -67,9 +67,12 @@ def test_sync_then_report_reads_the_mirror_not_hubspot(
         # One full read and nothing else (no delta first): account, 2 owner pages, pipelines and
         # the 4 pages of 650 deals; the change the delta read is no drift. The other types (none in
         # this portal): contacts' stage options and search, tickets' pipelines and search, one
-        # search of survey responses, one list call each for products and goals: 7 more.
+        # search of survey responses, one list call each for products and goals: 7 more. The line
+        # items of the won deals (this portal has none): their edit search and one association read
+        # of the 60 deals won in the window, 2 more.
         out = capsys.readouterr().out
-        assert "with 15 HubSpot calls (deals: full read 650, 0 changed, 0 deleted, drift 0, contacts:" in out
+        assert "with 17 HubSpot calls (deals: full read 650, 0 changed, 0 deleted, drift 0, contacts:" in out
+        assert "line_items: sweep read 0, 0 changed, 0 deleted, drift 0)" in out
 
 
 async def test_status_command_home_line_and_cards_from_memory(
