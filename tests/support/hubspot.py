@@ -257,16 +257,18 @@ def _id_bounds(groups: Sequence[Mapping[str, Any]]) -> tuple[IdBounds | None, li
     return shared, rest
 
 
-def _date_floor(groups: Sequence[Mapping[str, Any]]) -> tuple[str, float] | None:
-    """``(property, ms)`` when the query is exactly one group with one date ``GTE`` filter."""
+def _date_range(groups: Sequence[Mapping[str, Any]]) -> tuple[str, str, float] | None:
+    """``(property, "GTE" or "LT", ms)`` when the query is one group with one such date filter: a
+    delta's "modified at or after" and the deletion check's count of "modified before"."""
     if len(groups) != 1 or len(groups[0].get("filters", [])) != 1:
         return None
     flt = groups[0]["filters"][0]
     name = str(flt.get("propertyName", ""))
-    if str(flt.get("operator", "")).upper() != "GTE" or name not in DATE_PROPERTIES:
+    op = str(flt.get("operator", "")).upper()
+    if op not in ("GTE", "LT") or name not in DATE_PROPERTIES:
         return None
-    low = _as_millis(flt.get("value"))
-    return (name, low) if low is not None else None
+    bound = _as_millis(flt.get("value"))
+    return (name, op, bound) if bound is not None else None
 
 
 def _ascending_by_id(sorts: Sequence[Any]) -> bool:
@@ -332,6 +334,7 @@ class FakeHubSpot(Loopback):
         self._app_times: deque[float] = deque()
         self._daily_used = 0
         self._query_cache: dict[str, list[int]] = {}
+        self._date_indexes: dict[str, tuple[list[int], list[float]]] = {}
         self._render_cache: dict[tuple[str, ...], dict[int, str]] = {}
         # Archived deals: (properties, archivedAt), listed by GET …/objects/deals?archived=true.
         self.archived: dict[str, tuple[dict[str, str | None], str]] = {}
@@ -379,6 +382,7 @@ class FakeHubSpot(Loopback):
     def changed(self) -> None:
         """Forget cached query results and renderings: the portal's data changed."""
         self._query_cache.clear()
+        self._date_indexes.clear()
         self._render_cache.clear()
 
     # ------------------------------------------------------------------ control
@@ -670,14 +674,15 @@ class FakeHubSpot(Loopback):
         cached = self._query_cache.get(key)
         if cached is not None:
             return cached
-        since = _date_floor(groups)
-        if since is not None and _ascending_by_id(sorts):
-            # "Modified at or after": answered from an index by date, as HubSpot's search index
-            # does, so a delta's cost on a large portal is the fake's bisection, not a scan.
-            name, low = since
-            order = self._date_index(name)
-            start = bisect.bisect_left(order, low, key=lambda i: _as_millis(self._props[i].get(name)) or 0.0)
-            found = sorted(order[start:])
+        dated = _date_range(groups)
+        if dated is not None and _ascending_by_id(sorts):
+            # A date range: answered from an index by date, as HubSpot's search index does, so a
+            # delta's (and its deletion count's) cost on a large portal is the fake's bisection,
+            # not a scan that would be measured as the client's time.
+            name, op, bound = dated
+            order, when = self._date_index(name)
+            cut = bisect.bisect_left(order, bound, key=when.__getitem__)
+            found = sorted(order[cut:] if op == "GTE" else order[:cut])
             self._query_cache[key] = found
             return found
         indexes = [
@@ -814,14 +819,17 @@ class FakeHubSpot(Loopback):
             body["paging"] = {"next": {"after": after, "link": f"{request.path}?after={after}"}}
         return web.json_response(body)
 
-    def _date_index(self, name: str) -> list[int]:
-        """Deal indexes with a value of date property ``name``, oldest first (cached until a change)."""
-        key = f"date-index:{name}"
-        cached = self._query_cache.get(key)
+    def _date_index(self, name: str) -> tuple[list[int], list[float]]:
+        """Deal indexes with a value of date property ``name``, oldest first, and every deal's value
+        (``inf`` when it has none). Kept until a change; rebuilt from the values, which are parsed
+        once each (``_text_millis``) and sorted by key, so a rebuild after one edit stays cheap."""
+        cached = self._date_indexes.get(name)
         if cached is None:
-            dated = [(_as_millis(p.get(name)), i) for i, p in enumerate(self._props)]
-            cached = [i for when, i in sorted((w, i) for w, i in dated if w is not None)]
-            self._query_cache[key] = cached
+            inf = float("inf")
+            when = [_as_millis(p.get(name)) or inf for p in self._props]
+            order = sorted(range(len(when)), key=when.__getitem__)
+            cut = bisect.bisect_left(order, inf, key=when.__getitem__)
+            cached = self._date_indexes[name] = (order[:cut], when)
         return cached
 
     def _rendered(self, names: tuple[str, ...]) -> dict[int, str]:
