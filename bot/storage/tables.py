@@ -206,7 +206,11 @@ class MirrorObjectRow(Base):
     """
 
     __tablename__ = "mirror_objects"
-    __table_args__ = (Index("ix_mirror_objects_synced", "portal", "object_type", "synced_at"),)
+    __table_args__ = (
+        Index("ix_mirror_objects_synced", "portal", "object_type", "synced_at"),
+        # The live count of a type (each delta's deletion check) reads this index alone.
+        Index("ix_mirror_objects_live", "portal", "object_type", "deleted_at"),
+    )
 
     portal: Mapped[str] = mapped_column(String(40), primary_key=True)
     object_type: Mapped[str] = mapped_column(String(64), primary_key=True)
