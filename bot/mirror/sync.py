@@ -19,7 +19,8 @@ The cursor becomes the sync's *start* time, so an edit made while a sync runs is
 one (the delta has no upper bound: an edit that lands during the read may be read now too, and is
 read again next time, which changes nothing). Pipelines, owners and the account details are read on
 every sync; stages a pipeline gained since the last sync have their ``hs_v2_date_entered_<stage>``
-back-filled by one search (up to five stages OR-ed in it) for the objects that have one.
+back-filled by one search (up to five stages OR-ed in it) for the objects that have one. The deals'
+delta search starts alongside those reads, with the last sync's stage list (:class:`_EarlyDelta`).
 
 Writes: each step's rows, tombstones and change-log entries go in one transaction; the states of
 every type, the portal's own rows and the token's portal key in one more, last (see
@@ -29,6 +30,7 @@ every type, the portal's own rows and the token's portal key in one more, last (
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -164,6 +166,28 @@ def _object_rows(others: Mapping[str, ObjectOutcome]) -> dict[str, dict[str, dic
     return rows
 
 
+def _mended(
+    early: Mapping[str, RawDeal],
+    asked: Sequence[str],
+    properties: Sequence[str],
+    backfilled: Mapping[str, RawDeal],
+) -> dict[str, RawDeal]:
+    """An early delta's objects as the delta would have read them with this sync's ``properties``
+    (see :class:`_EarlyDelta`): without the entry dates of stages that are gone, and, for objects
+    the back-fill read too, as the back-fill read them (with the added stages' dates)."""
+    dropped = set(asked) - set(properties)
+    mended: dict[str, RawDeal] = {}
+    for object_id, raw in early.items():
+        if object_id in backfilled:
+            mended[object_id] = backfilled[object_id]
+        elif dropped and dropped & raw.properties.keys():
+            kept = {k: v for k, v in raw.properties.items() if k not in dropped}
+            mended[object_id] = raw.model_copy(update={"properties": kept})
+        else:
+            mended[object_id] = raw
+    return mended
+
+
 class _Apply:
     """Turns fresh reads into row writes, tombstones and change-log entries for one object type."""
 
@@ -219,6 +243,41 @@ class _Apply:
             self.changes.append(Change(object_id, "deleted", None, survivor, when))
 
 
+@dataclass(slots=True)
+class _EarlyDelta:
+    """The deals' delta search, started alongside the portal details (pipelines, owners, account),
+    so an answer that waits for a delta waits for one round trip fewer.
+
+    The delta asks for each pipeline stage's entry date, so its property list depends on the
+    pipelines this sync reads; the early search asks for the list the last sync stored. When the
+    pipelines changed since, :meth:`Syncer._sync_type` mends the early objects: the entry dates of
+    removed stages are dropped, and the back-fill search (which reads every object with an entry
+    date of an added stage, all properties) replaces the objects it also read.
+    """
+
+    properties: tuple[str, ...] = ()
+    since: datetime | None = None
+    task: asyncio.Task[tuple[dict[str, RawDeal], int | None]] | None = None
+    taken: bool = False
+
+    async def take(self, since: datetime) -> dict[str, RawDeal] | None:
+        """The early search's objects if it searched from ``since``, else ``None``."""
+        if self.task is None or since != self.since:
+            return None
+        self.taken = True
+        objects, _ = await self.task
+        return objects
+
+    async def drop(self) -> None:
+        """Stop an early search nobody took (its error, if any, is the delta's to meet again)."""
+        if self.task is None or self.taken:
+            return
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.task
+        self.task = None
+
+
 class Syncer:
     """Runs syncs of one portal's mirror. ``client_factory`` opens a HubSpot client for one sync.
 
@@ -270,6 +329,39 @@ class Syncer:
     async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(call, *args, **kwargs)
 
+    def _sweep_due(self, state: SyncState, started: datetime, full: bool) -> bool:
+        return full or state.last_full_at is None or started - state.last_full_at >= self.sweep_every
+
+    def _changed_filter(self, object_type: MirroredType, since: datetime) -> dict[str, Any]:
+        return {"propertyName": object_type.modified, "operator": "GTE", "value": millis(since)}
+
+    async def _early_delta(
+        self,
+        client: HubSpotClient,
+        portal: str | None,
+        started: datetime,
+        full: bool,
+        report: ProgressCallback,
+    ) -> _EarlyDelta:
+        """Start the deals' delta search now when this sync will be a delta (see :class:`_EarlyDelta`)."""
+        deals = next((t for t in self.object_types if t.name == DEALS.name), None)
+        if portal is None or deals is None:
+            return _EarlyDelta()
+        state: SyncState | None = await self._db(self.store.state, portal, deals.name)
+        if state is None or state.cursor is None or not state.properties:
+            return _EarlyDelta()
+        if self._sweep_due(state, started, full):
+            return _EarlyDelta()
+        since = state.cursor - self.overlap
+        search = search_objects(
+            client,
+            deals.name,
+            properties=state.properties,
+            filters=[*deals.scope, self._changed_filter(deals, since)],
+            report=lambda done, total: report(Progress(deals.name, done, total)),
+        )
+        return _EarlyDelta(state.properties, since, asyncio.create_task(search))
+
     async def _read_portal(self, client: HubSpotClient) -> PortalRead:
         kinds = sorted({t.pipelines for t in self.object_types if t.pipelines is not None})
         account, owners, pipelines, warnings = await read_portal_details(client, kinds)
@@ -319,21 +411,31 @@ class Syncer:
         report(Progress("starting"))
         client = self._client_factory()
         async with client:
-            portal_read = await self._read_portal(client)
             stored = await self._db(self.store.portal_of, self.token_key)
+            before = Counter(client.stats.by_endpoint)
+            early = await self._early_delta(client, stored, started, full, report)
+            try:
+                portal_read = await self._read_portal(client)
+            except BaseException:
+                await early.drop()
+                raise
+            # The portal details' calls are nobody's type: take them out of the types' count (the
+            # early search runs alongside, but only on the search endpoint).
+            portal_calls = Counter(client.stats.by_endpoint)
+            portal_calls.subtract(before)
+            before.update({e: n for e, n in portal_calls.items() if not e.endswith("/search")})
             portal = self.portal_key(portal_read.account, stored)
             if self._listener is not None:
                 self._listener.portal(portal, portal_read)
             if self.line_items is not None:
                 await self.line_items.begin(client, portal, portal_read.pipelines.get("deals", ()), started)
             # Every type at once: an answer's delta waits for the slowest type, not for their sum.
-            before = Counter(client.stats.by_endpoint)
             others: dict[str, ObjectOutcome] = {}
 
             async def one(object_type: MirroredType) -> tuple[TypeResult, SyncState]:
                 if object_type.name == DEALS.name:
                     return await self._sync_type(
-                        client, portal, object_type, portal_read, started, full, report
+                        client, portal, object_type, portal_read, started, full, report, early
                     )
                 # The progress line counts deals (their pages are what a first sync waits for).
                 result = TypeResult(object_type.name, "delta")
@@ -356,6 +458,8 @@ class Syncer:
                     tasks = [group.create_task(one(t)) for t in self.object_types]
             except BaseExceptionGroup as group_error:
                 raise unwrap_group(group_error) from None
+            finally:
+                await early.drop()
             results = [task.result()[0] for task in tasks]
             states = {t.name: task.result()[1] for t, task in zip(self.object_types, tasks, strict=True)}
             spent = Counter(client.stats.by_endpoint)
@@ -437,6 +541,7 @@ class Syncer:
         started: datetime,
         full: bool,
         report: ProgressCallback,
+        early: _EarlyDelta | None = None,
     ) -> tuple[TypeResult, SyncState]:
         clock_start = time.monotonic()
         name = object_type.name
@@ -453,26 +558,32 @@ class Syncer:
             state.last_full_at = started
         else:
             since = state.cursor - self.overlap
-            sweep = full or state.last_full_at is None or started - state.last_full_at >= self.sweep_every
-            if sweep:
+            if self._sweep_due(state, started, full):
                 result = TypeResult(name, "full" if full else "sweep")
                 await self._sweep(client, portal, object_type, properties, result, started, since, progress)
                 state.last_full_at = started
             else:
                 result = TypeResult(name, "delta")
-                await self._backfill(client, portal, object_type, state, properties, result, started)
-                changed_filter = {
-                    "propertyName": object_type.modified,
-                    "operator": "GTE",
-                    "value": millis(since),
-                }
-                changed, _ = await search_objects(
-                    client,
-                    name,
-                    properties=properties,
-                    filters=[*object_type.scope, changed_filter],
-                    report=progress,
-                )
+                changed = await early.take(since) if early is not None else None
+                backfilled = await self._backfill(client, object_type, state, properties)
+                if changed is None:
+                    if backfilled:
+                        await self._delta(portal, object_type, backfilled, result, started)
+                    changed, _ = await search_objects(
+                        client,
+                        name,
+                        properties=properties,
+                        filters=[*object_type.scope, self._changed_filter(object_type, since)],
+                        report=progress,
+                    )
+                else:
+                    assert early is not None
+                    changed = _mended(changed, early.properties, properties, backfilled)
+                    # Back-filled objects outside the delta window are not the delta's: the
+                    # deletion check counts only what the delta search returned.
+                    rest = {i: raw for i, raw in backfilled.items() if i not in changed}
+                    if rest:
+                        await self._delta(portal, object_type, rest, result, started)
                 await self._delta(portal, object_type, changed, result, started)
                 await self._deletions(
                     client, portal, object_type, properties, result, started, since, set(changed)
@@ -755,22 +866,21 @@ class Syncer:
     async def _backfill(
         self,
         client: HubSpotClient,
-        portal: str,
         object_type: MirroredType,
         state: SyncState,
         properties: list[str],
-        result: TypeResult,
-        now: datetime,
-    ) -> None:
+    ) -> dict[str, RawDeal]:
         """Objects with a stage-entry date of a stage that is new since the last sync: one search
         for several new stages (OR-ed filter groups, as many as HubSpot's filter limits allow)."""
         known = set(state.properties)
         new = [p for p in properties if p not in known and p.startswith("hs_v2_date_entered_")]
         per_search = filter_groups_per_search(len(object_type.scope) + 1)
+        found: dict[str, RawDeal] = {}
         for start in range(0, len(new), per_search):
             groups = [
                 [*object_type.scope, {"propertyName": name, "operator": "HAS_PROPERTY"}]
                 for name in new[start : start + per_search]
             ]
             objects, _ = await search_objects(client, object_type.name, properties=properties, groups=groups)
-            await self._delta(portal, object_type, objects, result, now)
+            found.update(objects)
+        return found

@@ -316,5 +316,17 @@ class PortalMutator:
         self.fake._known.add(f"hs_v2_date_entered_{stage.id}")
         self.fake.changed()
 
+    def remove_stage(self, pipeline_id: str, stage_id: str) -> None:
+        """A stage deleted from a pipeline (HubSpot refuses while deals sit in it; the entry-date
+        property stays defined, and deals that passed through keep their value)."""
+        pipelines: list[Pipeline] = []
+        for pipeline in self.fake.portal.pipelines:
+            if pipeline.id == pipeline_id:
+                kept = tuple(s for s in pipeline.stages if s.id != stage_id)
+                pipeline = pipeline.model_copy(update={"stages": kept})
+            pipelines.append(pipeline)
+        self.fake.portal = self.fake.portal.model_copy(update={"pipelines": tuple(pipelines)})
+        self.fake.changed()
+
     def set_owners(self, owners: tuple[Owner, ...]) -> None:
         self.fake.portal = self.fake.portal.model_copy(update={"owners": owners})

@@ -308,6 +308,57 @@ async def test_new_stages_are_back_filled_by_one_search_per_five(
     first = len(hubspot.calls)
     outcome = await mirror.sync()
     assert outcome is not None
-    assert _searches(hubspot, first) == ["HAS_PROPERTY/5", "HAS_PROPERTY/2", "GTE/1", "LT/1"]
+    # The delta's search goes out with the pipelines read (the last sync's stage list), then the
+    # back-fill, then the deletion count.
+    assert _searches(hubspot, first) == ["GTE/1", "HAS_PROPERTY/5", "HAS_PROPERTY/2", "LT/1"]
     assert outcome.results[0].changed == 7
+    await assert_mirror_is_fresh_read(mirror, hubspot)
+
+
+async def test_a_delta_searched_before_the_pipelines_changed_is_mended_not_read_twice(
+    sqlite_db: Database, make_mirror: MirrorFactory, hubspot: FakeHubSpot, change: PortalMutator
+) -> None:
+    """The delta's search starts alongside the pipelines read, with the last sync's stage list. A
+    stage added since: deals both in the delta and the back-fill are taken as the back-fill read
+    them (with the new stage's date); a stage removed: its entry date leaves the deals the delta
+    read. No search is repeated, and the mirror and change log are as a sequential read makes them."""
+    mirror = make_mirror(sqlite_db)
+    await mirror.sync()
+    portal = await mirror.portal()
+    assert portal is not None
+    mover, edited, holder, passer = change.ids()[70:74]
+    was = change.props(mover)["dealstage"]
+    change.add_stage("default", Stage(id="legal", label="Legal", display_order=1, probability=0.7))
+    change.move_stage(mover, "legal")  # in the delta and the back-fill
+    change.set_amount(edited, "777")  # in the delta only
+    change.props(holder)["hs_v2_date_entered_legal"] = "2026-11-20T10:00:00Z"  # the back-fill only
+    hubspot.changed()
+    first = len(hubspot.calls)
+    synced = (await mirror.status()).states["deals"].last_sync_at
+    assert synced is not None
+    outcome = await mirror.sync()
+    assert outcome is not None
+    assert _searches(hubspot, first) == ["GTE/1", "HAS_PROPERTY/1", "LT/1"]
+    assert len(hubspot.calls) - first == outcome.calls == 4 + 3
+    assert outcome.results[0].changed == 3
+    assert mirror.store.rows(portal, "deals", ids=[mover])[mover].properties["dealstage"] == "legal"
+    await assert_mirror_is_fresh_read(mirror, hubspot)
+    moves = {(c.object_id, c.field, c.new) for c in changes_after(mirror, portal, synced)}
+    assert (mover, "dealstage", "legal") in moves and (edited, "amount", "777") in moves
+    assert not any(c.object_id == holder for c in changes_after(mirror, portal, synced))
+    assert was != "legal"
+
+    # The stage goes again: only ``passer`` ever entered it, and it moves on as the stage is removed.
+    change.add_stage("default", Stage(id="hold", label="Hold", display_order=2))
+    change.move_stage(passer, "hold")
+    await mirror.sync()
+    assert "hs_v2_date_entered_hold" in mirror.store.rows(portal, "deals", ids=[passer])[passer].properties
+    change.move_stage(passer, "legal")
+    change.remove_stage("default", "hold")
+    first = len(hubspot.calls)
+    outcome = await mirror.sync()
+    assert outcome is not None
+    assert _searches(hubspot, first) == ["GTE/1", "LT/1"]
+    props = mirror.store.rows(portal, "deals", ids=[passer])[passer].properties
+    assert "hs_v2_date_entered_hold" not in props and props["dealstage"] == "legal"
     await assert_mirror_is_fresh_read(mirror, hubspot)
