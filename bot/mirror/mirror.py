@@ -177,7 +177,8 @@ class Mirror:
     def _client(self) -> HubSpotClient:
         loop = asyncio.get_running_loop()
         if self._pacer is None or self._pacer_loop is not loop:
-            self._pacer, self._pacer_loop = Pacer(self.limits), loop
+            pacer = self._pacer.moved() if self._pacer is not None else Pacer(self.limits)
+            self._pacer, self._pacer_loop = pacer, loop
         if self._ssl_context is None:
             self._ssl_context = httpx.create_ssl_context()
         return _CountingClient(

@@ -134,6 +134,12 @@ class Pacer:
         self.search = SlidingWindowLimiter(limits.search_per_second, 1.0 + limits.margin)
         self.app = SlidingWindowLimiter(limits.app_per_window, limits.app_window + limits.margin)
 
+    def moved(self) -> Pacer:
+        """This pacer for another event loop, with the requests already sent still in its windows."""
+        other = Pacer(self.limits)
+        other.search, other.app = self.search.moved(), self.app.moved()
+        return other
+
 
 class BorrowedTransport(httpx.AsyncBaseTransport):
     """A caller's transport used without taking ownership: closing a client leaves it open.

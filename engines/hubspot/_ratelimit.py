@@ -53,3 +53,13 @@ class SlidingWindowLimiter:
                         return now - entered
                     delay = self._starts[0] - horizon
                 await asyncio.sleep(delay)
+
+    def moved(self) -> SlidingWindowLimiter:
+        """This limiter for another event loop (its lock is bound to this one's): the same starts and
+        pause, since the window is the portal's, not the loop's. A process that runs one loop after
+        another (``asyncio.run`` per command) would otherwise start each with a blank window and
+        meet HubSpot's 429 for the searches the previous loop sent a moment ago."""
+        other = SlidingWindowLimiter(self.limit, self.window, clock=self._clock)
+        other._starts = deque(self._starts)
+        other._blocked_until = self._blocked_until
+        return other

@@ -167,7 +167,8 @@ class HubSpotSource:
     def _pacer_here(self) -> Pacer:
         loop = asyncio.get_running_loop()
         if self._pacer is None or self._pacer_loop is not loop:
-            self._pacer, self._pacer_loop = Pacer(self.limits), loop
+            pacer = self._pacer.moved() if self._pacer is not None else Pacer(self.limits)
+            self._pacer, self._pacer_loop = pacer, loop
         return self._pacer
 
     def _client(self) -> HubSpotClient:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import timedelta
 
@@ -227,3 +228,25 @@ async def test_the_sample_portal_served_as_hubspot_reads_back_open_and_recent_de
         assert deal.amount == by_id[deal.id].amount
         assert deal.stage_id == by_id[deal.id].stage_id
         assert deal.owner_id == by_id[deal.id].owner_id
+
+
+def test_a_new_event_loop_keeps_the_searches_the_last_one_sent_in_the_window() -> None:
+    """One ``asyncio.run`` after another (a CLI command each, a benchmark's steps): the second loop
+    gets a pacer that still counts the first loop's searches, so it waits instead of meeting a 429
+    (HubSpot's window is the portal's, not the loop's). Scaled 4x like the pacing test above."""
+    portal = make_portal(open_deals=2_000, closed_recent=0, closed_old=0)  # 10 pages
+    with FakeHubSpot.running(portal, search_per_second=20) as fake:
+        source = _source(fake, limits=RateLimits(search_per_second=20), objects=(), cache_ttl=0)
+
+        async def read() -> int:
+            snap = await source.snapshot()
+            await source.aclose()
+            return len(snap.deals)
+
+        # 10 searches each (the whole portal a read), 20 a second allowed: the third read starts
+        # while the first two reads' 20 searches are all still inside the window.
+        assert [asyncio.run(read()) for _ in range(3)] == [2_000] * 3
+        statuses = [c.status for c in fake.calls_to(SEARCH)]
+    assert statuses == [200] * 30
+    assert source.stats.rate_limited == 0
+    assert source.stats.throttle_wait > 0
