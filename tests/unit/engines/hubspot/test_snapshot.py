@@ -59,7 +59,11 @@ async def test_reads_every_open_and_recently_closed_deal(
 async def test_search_asks_only_for_needed_properties_and_stays_within_hubspot_rules(
     hubspot: FakeHubSpot,
 ) -> None:
-    async with _source(hubspot) as source:
+    # Deals only: their 3 searches stay under HubSpot's 5 a second without pacing. With the other
+    # object types' searches too, the pacer would have to wait for the window, and on a loaded
+    # machine a request reaching the fake later than the pacer's margin is answered 429 and read
+    # again (a timing, not what this test is about: the pacing tests cover it).
+    async with _source(hubspot, objects=()) as source:
         await source.snapshot()
     searches = hubspot.calls_to(SEARCH)
     assert len(searches) == math.ceil(485 / 200)
