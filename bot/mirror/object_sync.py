@@ -34,7 +34,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -157,18 +157,19 @@ async def sync_object_type(
     state: SyncState | None = await syncer._db(syncer.store.state, portal, name)
     # The type's pipelines are read beside its objects (one round trip, not two).
     own = asyncio.create_task(read_ticket_pipelines(client)) if object_type.own_pipelines else None
+    step = _TypeSync(syncer, client, portal, object_type, result, started)
     try:
         properties = await _properties(client, object_type, state, light)
         if object_type.listed:
             result.kind = "full" if state is None or state.cursor is None else "delta"
-            await _listed(syncer, client, portal, object_type, properties, result, started)
+            await step.listed(properties)
         else:
             dropped = state is not None and bool(
                 {p for p in state.properties if p.startswith(STAGE_PREFIX)} - set(properties)
             )
             if state is None or state.cursor is None or dropped:
                 result.kind = "full"
-                await _first(syncer, client, portal, object_type, properties, result, started, progress)
+                await step.first(properties, progress)
                 state = SyncState(log_from=started, last_full_at=started)
             else:
                 sweep = not light and (
@@ -177,14 +178,12 @@ async def sync_object_type(
                 if sweep:  # one full read of the scope, nothing else (it holds every property)
                     result.kind = "full" if full else "sweep"
                     window = state.cursor - syncer.overlap
-                    await _sweep(syncer, client, portal, object_type, properties, result, started, window)
+                    await step.sweep(properties, window)
                     state.last_full_at = started
                 else:
-                    await _delta(
-                        syncer, client, portal, object_type, state, properties, result, started, progress
-                    )
+                    await step.delta(state, properties, progress)
                     if not light:
-                        await _leavers(syncer, client, portal, object_type, result, started)
+                        await step.leavers()
         pipelines = await own if own is not None else None
     except HubSpotScopeError as exc:
         return ObjectOutcome(SyncState(), refused_read(kind, exc))
@@ -214,174 +213,127 @@ async def sync_object_type(
     return ObjectOutcome(state, ObjectRead(state=ReadState.READ), None, pipelines)
 
 
-def _new_apply(syncer: Syncer, object_type: MirroredType, now: datetime) -> Apply:
-    apply: Apply = syncer._apply(object_type, now)  # no change log for these types
-    return apply
+@dataclass(slots=True)
+class _TypeSync:
+    """One sync of one object type: the parts every step shares (what it writes to, where it reads
+    from, what it counts into, the sync's start time)."""
 
+    syncer: Syncer
+    client: HubSpotClient
+    portal: str
+    object_type: MirroredType
+    result: Result
+    now: datetime
 
-async def _replace(
-    syncer: Syncer,
-    portal: str,
-    object_type: MirroredType,
-    fresh: dict[str, RawDeal],
-    result: Result,
-    now: datetime,
-    *,
-    drift_before: datetime | None = None,
-) -> None:
-    """Make the mirror equal ``fresh``, a complete read of the type's scope (counting as drift the
-    differences dated before ``drift_before``, when given)."""
-    rows: dict[str, ObjectRow] = await syncer._db(syncer.store.rows, portal, object_type.name)
-    apply = _new_apply(syncer, object_type, now)
-    for object_id, raw in fresh.items():
-        differs = apply.fresh(object_id, raw.properties, rows.get(object_id))
-        modified = to_utc(raw.properties.get(object_type.modified))
-        if drift_before is not None and differs and (modified is None or modified < drift_before):
-            result.drift += 1
-    for object_id, row in rows.items():
-        if row.deleted_at is None and object_id not in fresh:
-            apply.gone(object_id, now)
-    await syncer._write(portal, object_type, apply, result, now)
+    def _apply(self) -> Apply:
+        apply: Apply = self.syncer._apply(self.object_type, self.now)  # no change log for these types
+        return apply
 
-
-async def _listed(
-    syncer: Syncer,
-    client: HubSpotClient,
-    portal: str,
-    object_type: MirroredType,
-    properties: list[str],
-    result: Result,
-    now: datetime,
-) -> None:
-    raws = await list_all(client, object_type.name, properties)
-    fresh = {raw.id: raw for raw in raws}
-    result.read += len(fresh)
-    await _replace(syncer, portal, object_type, fresh, result, now)
-
-
-async def _first(
-    syncer: Syncer,
-    client: HubSpotClient,
-    portal: str,
-    object_type: MirroredType,
-    properties: list[str],
-    result: Result,
-    now: datetime,
-    progress: Progress,
-) -> None:
-    fresh, _ = await search_objects(
-        client, object_type.name, properties=properties, groups=object_type.scope_at(now), report=progress
-    )
-    result.read += len(fresh)
-    await _replace(syncer, portal, object_type, fresh, result, now)
-
-
-async def _apply_fresh(
-    syncer: Syncer,
-    portal: str,
-    object_type: MirroredType,
-    fresh: dict[str, RawDeal],
-    result: Result,
-    now: datetime,
-) -> None:
-    result.read += len(fresh)
-    if not fresh:
-        return
-    rows: dict[str, ObjectRow] = await syncer._db(
-        syncer.store.rows, portal, object_type.name, ids=list(fresh)
-    )
-    apply = _new_apply(syncer, object_type, now)
-    for object_id, raw in fresh.items():
-        apply.fresh(object_id, raw.properties, rows.get(object_id))
-    await syncer._write(portal, object_type, apply, result, now)
-
-
-async def _delta(
-    syncer: Syncer,
-    client: HubSpotClient,
-    portal: str,
-    object_type: MirroredType,
-    state: SyncState,
-    properties: list[str],
-    result: Result,
-    now: datetime,
-    progress: Progress,
-) -> None:
-    scope = object_type.scope_at(now)
-    known = set(state.properties)
-    for name in [p for p in properties if p not in known and p.startswith(STAGE_PREFIX)]:
-        has = {"propertyName": name, "operator": "HAS_PROPERTY"}
-        found, _ = await search_objects(
-            client, object_type.name, properties=properties, groups=with_filters(scope, [has])
+    async def _rows(self, **options: Any) -> dict[str, ObjectRow]:
+        rows: dict[str, ObjectRow] = await self.syncer._db(
+            self.syncer.store.rows, self.portal, self.object_type.name, **options
         )
-        await _apply_fresh(syncer, portal, object_type, found, result, now)
-    assert state.cursor is not None
-    since = {
-        "propertyName": object_type.modified,
-        "operator": "GTE",
-        "value": millis(state.cursor - syncer.overlap),
-    }
-    changed, _ = await search_objects(
-        client, object_type.name, properties=properties, groups=with_filters(scope, [since]), report=progress
-    )
-    await _apply_fresh(syncer, portal, object_type, changed, result, now)
+        return rows
 
+    async def _write(self, apply: Apply) -> None:
+        await self.syncer._write(self.portal, self.object_type, apply, self.result, self.now)
 
-async def _leavers(
-    syncer: Syncer,
-    client: HubSpotClient,
-    portal: str,
-    object_type: MirroredType,
-    result: Result,
-    now: datetime,
-) -> None:
-    """What aged out of the window (locally), then what was archived or left the scope (the count,
-    and the scope's id list only when the count says something left)."""
-    scope = object_type.scope_at(now)
-    rows: dict[str, ObjectRow] = await syncer._db(syncer.store.rows, portal, object_type.name, live_only=True)
-    aged = _new_apply(syncer, object_type, now)
-    for object_id, row in rows.items():
-        if not scope_matches(row.properties, scope):
-            aged.gone(object_id, now)
-    await syncer._write(portal, object_type, aged, result, now)
-    # Both sides count what was last modified before this sync started: an object created or
-    # restored while it runs (after the delta's read) is in neither count, so it cannot hide a
-    # deletion by evening the numbers out.
-    start = float(millis(now))
-    before = {"propertyName": object_type.modified, "operator": "LT", "value": millis(now)}
-    live = sum(
-        1
-        for object_id, row in rows.items()
-        if object_id not in aged.deleted
-        and (property_millis(row.properties.get(object_type.modified)) or -math.inf) < start
-    )
-    total = await count_objects(client, object_type.name, groups=with_filters(scope, [before]))
-    if live <= total:
-        return
-    result.archived_listing = True
-    present, _ = await search_objects(client, object_type.name, properties=["hs_object_id"], groups=scope)
-    left = _new_apply(syncer, object_type, now)
-    for object_id in rows:
-        if object_id not in aged.deleted and object_id not in present:
-            left.gone(object_id, now)
-    await syncer._write(portal, object_type, left, result, now)
+    async def _search(
+        self, properties: Sequence[str], groups: Sequence[Sequence[Any]], progress: Progress | None = None
+    ) -> dict[str, RawDeal]:
+        found, _ = await search_objects(
+            self.client, self.object_type.name, properties=properties, groups=groups, report=progress
+        )
+        return found
 
+    async def replace(self, fresh: dict[str, RawDeal], *, drift_before: datetime | None = None) -> None:
+        """Make the mirror equal ``fresh``, a complete read of the type's scope (counting as drift
+        the differences dated before ``drift_before``, when given)."""
+        rows = await self._rows()
+        apply = self._apply()
+        modified_name = self.object_type.modified
+        for object_id, raw in fresh.items():
+            differs = apply.fresh(object_id, raw.properties, rows.get(object_id))
+            modified = to_utc(raw.properties.get(modified_name))
+            if drift_before is not None and differs and (modified is None or modified < drift_before):
+                self.result.drift += 1
+        for object_id, row in rows.items():
+            if row.deleted_at is None and object_id not in fresh:
+                apply.gone(object_id, self.now)
+        await self._write(apply)
 
-async def _sweep(
-    syncer: Syncer,
-    client: HubSpotClient,
-    portal: str,
-    object_type: MirroredType,
-    properties: list[str],
-    result: Result,
-    now: datetime,
-    window: datetime,
-) -> None:
-    """The full read of the scope, compared with the mirror. What a delta since ``window`` would not
-    have read (changed, but dated before it) is drift; objects that left are not counted (without
-    the archived listing, a deletion's date is unknown)."""
-    fresh, _ = await search_objects(
-        client, object_type.name, properties=properties, groups=object_type.scope_at(now)
-    )
-    result.read += len(fresh)
-    await _replace(syncer, portal, object_type, fresh, result, now, drift_before=window)
+    async def listed(self, properties: list[str]) -> None:
+        raws = await list_all(self.client, self.object_type.name, properties)
+        fresh = {raw.id: raw for raw in raws}
+        self.result.read += len(fresh)
+        await self.replace(fresh)
+
+    async def first(self, properties: list[str], progress: Progress) -> None:
+        fresh = await self._search(properties, self.object_type.scope_at(self.now), progress)
+        self.result.read += len(fresh)
+        await self.replace(fresh)
+
+    async def apply_fresh(self, fresh: dict[str, RawDeal]) -> None:
+        self.result.read += len(fresh)
+        if not fresh:
+            return
+        rows = await self._rows(ids=list(fresh))
+        apply = self._apply()
+        for object_id, raw in fresh.items():
+            apply.fresh(object_id, raw.properties, rows.get(object_id))
+        await self._write(apply)
+
+    async def delta(self, state: SyncState, properties: list[str], progress: Progress) -> None:
+        scope = self.object_type.scope_at(self.now)
+        known = set(state.properties)
+        for name in [p for p in properties if p not in known and p.startswith(STAGE_PREFIX)]:
+            has = {"propertyName": name, "operator": "HAS_PROPERTY"}
+            await self.apply_fresh(await self._search(properties, with_filters(scope, [has])))
+        assert state.cursor is not None
+        since = {
+            "propertyName": self.object_type.modified,
+            "operator": "GTE",
+            "value": millis(state.cursor - self.syncer.overlap),
+        }
+        await self.apply_fresh(await self._search(properties, with_filters(scope, [since]), progress))
+
+    async def leavers(self) -> None:
+        """What aged out of the window (locally), then what was archived or left the scope (the
+        count, and the scope's id list only when the count says something left)."""
+        object_type = self.object_type
+        scope = object_type.scope_at(self.now)
+        rows = await self._rows(live_only=True)
+        aged = self._apply()
+        for object_id, row in rows.items():
+            if not scope_matches(row.properties, scope):
+                aged.gone(object_id, self.now)
+        await self._write(aged)
+        # Both sides count what was last modified before this sync started: an object created or
+        # restored while it runs (after the delta's read) is in neither count, so it cannot hide a
+        # deletion by evening the numbers out.
+        start = float(millis(self.now))
+        before = {"propertyName": object_type.modified, "operator": "LT", "value": millis(self.now)}
+        live = sum(
+            1
+            for object_id, row in rows.items()
+            if object_id not in aged.deleted
+            and (property_millis(row.properties.get(object_type.modified)) or -math.inf) < start
+        )
+        total = await count_objects(self.client, object_type.name, groups=with_filters(scope, [before]))
+        if live <= total:
+            return
+        self.result.archived_listing = True
+        present = await self._search(["hs_object_id"], scope)
+        left = self._apply()
+        for object_id in rows:
+            if object_id not in aged.deleted and object_id not in present:
+                left.gone(object_id, self.now)
+        await self._write(left)
+
+    async def sweep(self, properties: list[str], window: datetime) -> None:
+        """The full read of the scope, compared with the mirror. What a delta since ``window`` would
+        not have read (changed, but dated before it) is drift; objects that left are not counted
+        (without the archived listing, a deletion's date is unknown)."""
+        fresh = await self._search(properties, self.object_type.scope_at(self.now))
+        self.result.read += len(fresh)
+        await self.replace(fresh, drift_before=window)
