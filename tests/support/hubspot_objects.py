@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -41,7 +42,7 @@ from typing import Any
 from aiohttp import web
 
 from engines.models import PortalSnapshot
-from tests.support.hubspot import _error, _id_bounds, _id_key, _matches, _number, format_datetime
+from tests.support.hubspot import _as_millis, _error, _id_bounds, _id_key, _matches, _number, format_datetime
 
 __all__ = ["MODIFIED", "ObjectStore", "object_properties", "scope_key"]
 
@@ -183,6 +184,25 @@ def object_properties(snapshot: PortalSnapshot) -> dict[str, list[tuple[str, dic
 
 def _bad(message: str) -> web.Response:
     return _error(400, f"There was a problem with the request: {message}", "VALIDATION_ERROR")
+
+
+def _modified_floor(groups: list[Any], modified: str) -> float | None:
+    """The earliest modified date (epoch ms) any group admits, when every group has a ``GTE`` (or
+    ``GT``) filter on ``modified``: a necessary condition of a match, cheap to test first."""
+    if not groups:
+        return None
+    floors: list[float] = []
+    for group in groups:
+        bounds = [
+            _as_millis(f.get("value"))
+            for f in group.get("filters", [])
+            if f.get("propertyName") == modified and str(f.get("operator", "")).upper() in ("GTE", "GT")
+        ]
+        known = [b for b in bounds if b is not None]
+        if not known:
+            return None
+        floors.append(max(known))
+    return min(floors)
 
 
 class ObjectStore:
@@ -359,6 +379,13 @@ class ObjectStore:
             if high is not None:
                 end = (bisect.bisect_left if high_open else bisect.bisect_right)(keys, high)
             rows, groups = rows[start:end], rest
+        floor = _modified_floor(groups, MODIFIED[object_type])
+        if floor is not None:
+            # A delta ("modified at or after" in every group): only the objects modified since can
+            # match, found by one date comparison each before the full filters run on the few left
+            # (the generic match of 100k contacts took ~1 s a page, measured as the client's time).
+            modified = MODIFIED[object_type]
+            rows = [(i, p) for i, p in rows if (_as_millis(p.get(modified)) or -math.inf) >= floor]
         try:
             matched = [
                 object_id
