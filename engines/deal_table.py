@@ -226,6 +226,14 @@ class DealColumns:
             self.shapes.append(tuple(sys.intern(s) for s in stages))
         return code
 
+    def _optional_text(self) -> tuple[list[str | None], ...]:
+        """The string columns an empty slot (:meth:`add`, :meth:`release`) holds ``None`` in."""
+        return (self.pipeline_ids, self.stage_ids, self.owner_ids, self.deal_types, self.currencies)
+
+    def _dates(self) -> tuple[array[int], ...]:
+        """The date columns (microseconds, :data:`NO_DATE` when empty)."""
+        return (self.created, self.close, self.activity, self.modified, self.touched, self.entered_current)
+
     def add(self) -> int:
         """A new empty slot (fill it with :meth:`put`)."""
         slot = len(self.ids)
@@ -233,16 +241,9 @@ class DealColumns:
         self.name_at.append(0)
         self.name_len.append(-1)
         self.amounts.append(_NAN)
-        for column in (self.pipeline_ids, self.stage_ids, self.owner_ids, self.deal_types, self.currencies):
+        for column in self._optional_text():
             column.append(None)
-        for dates in (
-            self.created,
-            self.close,
-            self.activity,
-            self.modified,
-            self.touched,
-            self.entered_current,
-        ):
+        for dates in self._dates():
             dates.append(NO_DATE)
         self.entered_shape.append(0)
         self.times_at.append(0)
@@ -329,16 +330,9 @@ class DealColumns:
         self.ids[slot] = ""
         self.name_len[slot] = -1
         self.amounts[slot] = _NAN
-        for column in (self.pipeline_ids, self.stage_ids, self.owner_ids, self.deal_types, self.currencies):
+        for column in self._optional_text():
             column[slot] = None
-        for dates in (
-            self.created,
-            self.close,
-            self.activity,
-            self.modified,
-            self.touched,
-            self.entered_current,
-        ):
+        for dates in self._dates():
             dates[slot] = NO_DATE
         self.entered_shape[slot] = 0
         self.archived[slot] = 0
