@@ -333,6 +333,7 @@ class Syncer:
         return full or state.last_full_at is None or started - state.last_full_at >= self.sweep_every
 
     def _changed_filter(self, object_type: MirroredType, since: datetime) -> dict[str, Any]:
+        """Modified at or after ``since`` (a delta's window, a catch-up read, the scope leavers')."""
         return {"propertyName": object_type.modified, "operator": "GTE", "value": millis(since)}
 
     async def _early_delta(
@@ -792,7 +793,7 @@ class Syncer:
         if unread <= counted:
             return
         result.recounted = True
-        since_start = {"propertyName": object_type.modified, "operator": "GTE", "value": millis(now)}
+        since_start = self._changed_filter(object_type, now)
         late, _ = await search_objects(
             client, object_type.name, properties=properties, filters=[*object_type.scope, since_start]
         )
@@ -845,7 +846,7 @@ class Syncer:
         survivor for the ids such an object absorbed in a merge): one search for up to as many
         complement groups as HubSpot's filter limits allow. Leaving a scope is a modification, so
         whatever left since the mirror last held it is in the window."""
-        window = {"propertyName": object_type.modified, "operator": "GTE", "value": millis(since)}
+        window = self._changed_filter(object_type, since)
         groups = [[*group, window] for group in outside_scope(object_type.scope)]
         per_search = filter_groups_per_search(max(len(g) for g in groups))
         found: dict[str, tuple[datetime, str | None]] = {}
