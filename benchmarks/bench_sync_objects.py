@@ -61,8 +61,8 @@ def _searches(calls: list[Any], since: int) -> int:
 
 
 def _run(awaitable: Any) -> tuple[Any, float]:
-    """One step in its own event loop, after a second's pause: each loop paces its searches afresh,
-    so HubSpot's rolling second must hold none of the previous step's (as between real syncs)."""
+    """One step in its own event loop, after a second's pause, so HubSpot's rolling second holds
+    none of the previous step's searches (as between real syncs) and no step waits for the pacer."""
     time.sleep(1.1)
     start = time.perf_counter()
     result = asyncio.run(awaitable)
